@@ -1,0 +1,59 @@
+# One entry point for everything a newcomer runs. `make test` and `make demo` build their own
+# virtualenv and install every dependency (Python, npm and Debian packages) they need.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip
+STAMP  := $(VENV)/.installed
+TOOLS  := .tools
+
+.PHONY: help install system-deps azurite test demo lint coverage generate bench clean
+
+help:
+	@echo "make demo      install and run the seed sample on the local backend (offline)"
+	@echo "make test      install everything and run the whole test suite"
+	@echo "make generate  regenerate batchai_compat/models from the OpenAPI spec"
+	@echo "make coverage  regenerate docs/coverage.md"
+	@echo "make bench     run the benchmarks under bench/"
+
+$(STAMP): setup.py pyproject.toml requirements-test.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip setuptools wheel
+	$(PIP) install --quiet -e '.[storage]' -r requirements-test.txt
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# OpenMPI for MPI/Horovod jobs. Installed only when mpirun is missing; needs root (CI runs as root).
+system-deps:
+	@command -v mpirun >/dev/null 2>&1 || { \
+	  echo "installing OpenMPI (Debian openmpi-bin)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openmpi-bin libopenmpi-dev >/dev/null; }
+
+# Azurite (the Azure Storage emulator) from npm, into a project-local folder.
+azurite: $(TOOLS)/node_modules/.bin/azurite-blob
+$(TOOLS)/node_modules/.bin/azurite-blob:
+	mkdir -p $(TOOLS)
+	cd $(TOOLS) && npm install --silent --no-audit --no-fund azurite@3 >/dev/null
+
+test: install system-deps azurite
+	PATH="$(CURDIR)/$(TOOLS)/node_modules/.bin:$$PATH" $(PY) -m pytest $(PYTEST_ARGS)
+
+demo: install
+	$(PY) samples/seed_tensorflow_distributed/seed.py
+
+lint: install
+	$(PY) -m ruff check batchai_compat tests scripts
+	$(PY) -m mypy batchai_compat
+
+generate: install
+	$(PY) scripts/generate_models.py
+
+coverage: install
+	$(PY) scripts/coverage_report.py > docs/coverage.md
+
+bench: install
+	for b in bench/*.py; do $(PY) $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) $(TOOLS) build dist *.egg-info

@@ -1,0 +1,1 @@
+"""Backends: the engines behind the client. See ``base.py`` for the interface."""
