@@ -1,0 +1,330 @@
+"""A signed, read-only HTTP file server on the loopback interface.
+
+Audience: the local backend (``jobs.list_output_files`` download URLs) and the local mode of
+``batchai_compat.storage`` (``make_blob_url`` / ``make_file_url`` with a SAS). Users only ever see
+the URLs it hands out.
+
+Batch AI returned time-limited SAS URLs for job outputs; notebooks fed them to ``requests``,
+``urllib`` or ``wget``. Locally we emulate that with::
+
+    http://127.0.0.1:<port>/<url-quoted path relative to the home>?se=<expiry UTC>&sig=<hmac>
+
+* The signature is ``HMAC-SHA256(key, "<relative path>\\n<se>")`` in hex. The key is random, per
+  ``BATCHAI_COMPAT_HOME``, kept in ``run/fileserver.key`` (mode 0600, created atomically), so every
+  process sharing a home agrees on it.
+* One server per home per process, started lazily on the first :func:`signed_url`, bound to
+  127.0.0.1 only, on an ephemeral port, served from a daemon thread. A URL therefore works for as
+  long as the process that signed it lives (deviation: Azure SAS URLs outlived the client process).
+* Only regular files inside the home are served, after resolving symlinks and ``..``; GET and HEAD;
+  single ``Range`` requests (``bytes=a-b``, ``bytes=a-``, ``bytes=-n``).
+* Query strings carry secrets, so requests are logged (debug level) as method and path only.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import os
+import re
+import secrets
+import stat
+import threading
+from datetime import datetime, timedelta, timezone
+from email.utils import formatdate
+from hashlib import sha256
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Dict, Optional, Tuple
+from urllib.parse import parse_qs, quote, unquote, urlsplit
+
+from batchai_compat._home import compat_home, run_dir
+
+__all__ = ["signed_url", "stop_server"]
+
+log = logging.getLogger(__name__)
+
+KEY_FILE = "fileserver.key"
+_EXPIRY_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+_CHUNK = 256 * 1024
+_QUERY_RE = re.compile(r"\?[^\s'\"]*")
+
+
+# --------------------------------------------------------------------------------------------------
+# Key and signature
+# --------------------------------------------------------------------------------------------------
+def _load_or_create_key(home: Path) -> bytes:
+    """The home's HMAC key; created once, atomically (write a private temp file, then hard-link it
+    into place, which fails if another process won the race, in which case we read theirs)."""
+    key_path = run_dir(home) / KEY_FILE
+    for _ in range(2):
+        try:
+            return _read_key(key_path)
+        except FileNotFoundError:
+            pass
+        tmp = key_path.with_name(f".{KEY_FILE}.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_hex(32))
+                fh.flush()
+                os.fsync(fh.fileno())
+            try:
+                os.link(tmp, key_path)
+            except FileExistsError:
+                pass
+        finally:
+            tmp.unlink(missing_ok=True)
+    return _read_key(key_path)
+
+
+def _read_key(key_path: Path) -> bytes:
+    with open(key_path, encoding="ascii") as fh:
+        mode = os.fstat(fh.fileno()).st_mode
+        if mode & 0o077:
+            # Someone loosened it; tighten rather than hand out URLs signed with a readable key.
+            log.warning("%s was readable by others; restricting it to mode 0600", key_path)
+            os.chmod(key_path, 0o600)
+        text = fh.read().strip()
+    if len(text) < 32:
+        raise RuntimeError(f"{key_path} is corrupt; delete it to generate a new file-server key")
+    return bytes.fromhex(text)
+
+
+def _signature(key: bytes, rel_path: str, expiry: str) -> str:
+    return hmac.new(key, f"{rel_path}\n{expiry}".encode(), sha256).hexdigest()
+
+
+def _relative_path(path: os.PathLike, home: Path) -> str:
+    """``path`` relative to ``home`` in POSIX form, lexically normalised; refuses escapes."""
+    target = Path(os.path.normpath(os.fspath(path)))
+    if not target.is_absolute():
+        raise ValueError(f"signed_url needs an absolute path, got {os.fspath(path)!r}")
+    for base in (Path(os.path.normpath(home)), home.resolve()):
+        try:
+            rel = target.relative_to(base)
+        except ValueError:
+            continue
+        if rel.parts and rel.parts[0] != "..":
+            return rel.as_posix()
+    raise ValueError(f"{os.fspath(path)!r} is not a file under the compat home {str(home)!r}")
+
+
+# --------------------------------------------------------------------------------------------------
+# Public API
+# --------------------------------------------------------------------------------------------------
+class _Served:
+    def __init__(self, home: Path, key: bytes, server: ThreadingHTTPServer, thread: threading.Thread):
+        self.home = home
+        self.key = key
+        self.server = server
+        self.thread = thread
+        self.pid = os.getpid()
+
+    @property
+    def port(self) -> int:
+        return int(self.server.server_address[1])
+
+
+_lock = threading.Lock()
+_servers: Dict[Path, _Served] = {}
+
+
+def signed_url(path: os.PathLike, *, expiry_minutes: int, home: Optional[os.PathLike] = None) -> str:
+    """A time-limited loopback URL for the file at absolute ``path`` under ``compat_home(home)``.
+
+    Starts this home's server on first use in the process. The file need not exist yet (a job may
+    still be writing it); the server answers 404 until it does.
+    """
+    if expiry_minutes <= 0:
+        raise ValueError("expiry_minutes must be positive")
+    served = _ensure_server(compat_home(home))
+    rel = _relative_path(path, served.home)
+    expiry = (datetime.now(timezone.utc) + timedelta(minutes=expiry_minutes)).strftime(_EXPIRY_FORMAT)
+    sig = _signature(served.key, rel, expiry)
+    return f"http://127.0.0.1:{served.port}/{quote(rel, safe='/')}?se={quote(expiry)}&sig={sig}"
+
+
+def stop_server() -> None:
+    """Stop every file server this process started (tests; URLs signed earlier stop working)."""
+    with _lock:
+        servers = list(_servers.values())
+        _servers.clear()
+    for served in servers:
+        if served.pid == os.getpid():
+            served.server.shutdown()
+        served.server.server_close()
+
+
+def _ensure_server(home: Path) -> _Served:
+    home = home.resolve()
+    with _lock:
+        served = _servers.get(home)
+        if served is not None and served.pid == os.getpid() and served.thread.is_alive():
+            return served
+        # First use, or a forked child that inherited the parent's (thread-less) server object.
+        key = _load_or_create_key(home)
+        server = _FileServer(("127.0.0.1", 0), _Handler)
+        server.home = home
+        server.key = key
+        thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.1}, name="batchai-compat-fileserver",
+            daemon=True,
+        )
+        thread.start()
+        served = _servers[home] = _Served(home, key, server, thread)
+        log.debug("file server for %s listening on 127.0.0.1:%d", home, served.port)
+        return served
+
+
+# --------------------------------------------------------------------------------------------------
+# Server
+# --------------------------------------------------------------------------------------------------
+class _FileServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = False
+    home: Path
+    key: bytes
+
+
+class _Refused(Exception):
+    def __init__(self, status: HTTPStatus, reason: str, headers: Optional[Dict[str, str]] = None):
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+        self.headers = headers or {}
+
+
+def _parse_range(header: Optional[str], size: int) -> Optional[Tuple[int, int]]:
+    """The inclusive byte range to send, or None for the whole file. Syntactically invalid or
+    multi-range headers are ignored (RFC 9110 allows that); unsatisfiable ones raise 416."""
+    if not header:
+        return None
+    match = re.fullmatch(r"\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*", header)
+    if not match or (not match.group(1) and not match.group(2)):
+        return None
+    first, last = match.group(1), match.group(2)
+    if first:
+        start = int(first)
+        end = int(last) if last else size - 1
+        if last and end < start:
+            return None
+        if start >= size:
+            raise _Refused(HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE, "range not satisfiable",
+                           {"Content-Range": f"bytes */{size}"})
+        return start, min(end, size - 1)
+    suffix = int(last)
+    if suffix == 0 or size == 0:
+        raise _Refused(HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE, "range not satisfiable",
+                       {"Content-Range": f"bytes */{size}"})
+    return max(size - suffix, 0), size - 1
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _FileServer
+    protocol_version = "HTTP/1.1"
+    server_version = "batchai-compat-fileserver"
+    sys_version = ""
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server naming)
+        self._serve(send_body=True)
+
+    def do_HEAD(self) -> None:  # noqa: N802
+        self._serve(send_body=False)
+
+    # -- logging: never the query string (it holds the signature) --------------------------------
+    def log_request(self, code: object = "-", size: object = "-") -> None:
+        path = urlsplit(self.path).path if hasattr(self, "path") else "-"
+        log.debug("%s %s -> %s", getattr(self, "command", "-"), path, code)
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 (stdlib signature)
+        log.debug("file server: %s", _QUERY_RE.sub("?<redacted>", format % args))
+
+    # -- request handling ------------------------------------------------------------------------
+    def _serve(self, send_body: bool) -> None:
+        try:
+            fh, size, mtime = self._open_checked()
+        except _Refused as refused:
+            self._reply_error(refused, send_body)
+            return
+        with fh:
+            try:
+                byte_range = _parse_range(self.headers.get("Range"), size)
+            except _Refused as refused:
+                self._reply_error(refused, send_body)
+                return
+            if byte_range is None:
+                start, end, status = 0, size - 1, HTTPStatus.OK
+            else:
+                (start, end), status = byte_range, HTTPStatus.PARTIAL_CONTENT
+            length = end - start + 1 if size else 0
+            self.send_response(status)
+            self.send_header("Content-Type", "application/octet-stream")
+            self.send_header("Content-Length", str(length))
+            self.send_header("Last-Modified", formatdate(mtime, usegmt=True))
+            self.send_header("Accept-Ranges", "bytes")
+            if status == HTTPStatus.PARTIAL_CONTENT:
+                self.send_header("Content-Range", f"bytes {start}-{end}/{size}")
+            self.end_headers()
+            if send_body and length:
+                fh.seek(start)
+                remaining = length
+                while remaining:
+                    chunk = fh.read(min(_CHUNK, remaining))
+                    if not chunk:  # file shrank under us; the client sees a short body
+                        self.close_connection = True
+                        break
+                    self.wfile.write(chunk)
+                    remaining -= len(chunk)
+
+    def _open_checked(self):  # type: ignore[no-untyped-def]
+        split = urlsplit(self.path)
+        query = parse_qs(split.query, keep_blank_values=True)
+        expiry, sig = query.get("se", []), query.get("sig", [])
+        if len(expiry) != 1 or len(sig) != 1:
+            raise _Refused(HTTPStatus.FORBIDDEN, "missing or repeated signature parameters")
+        rel = unquote(split.path)[1:] if split.path.startswith("/") else unquote(split.path)
+        expected = _signature(self.server.key, rel, expiry[0])
+        if not hmac.compare_digest(expected, sig[0]):
+            raise _Refused(HTTPStatus.FORBIDDEN, "signature mismatch")
+        try:
+            deadline = datetime.strptime(expiry[0], _EXPIRY_FORMAT).replace(tzinfo=timezone.utc)
+        except ValueError:
+            raise _Refused(HTTPStatus.FORBIDDEN, "malformed expiry") from None
+        if datetime.now(timezone.utc) >= deadline:
+            raise _Refused(HTTPStatus.FORBIDDEN, "URL expired")
+        return self._open_inside_home(rel)
+
+    def _open_inside_home(self, rel: str):  # type: ignore[no-untyped-def]
+        home = self.server.home  # already resolved
+        if "\x00" in rel or not rel or rel.startswith("/"):
+            raise _Refused(HTTPStatus.FORBIDDEN, "path refused")
+        real = Path(os.path.realpath(home / rel))
+        if real != home and home not in real.parents:
+            raise _Refused(HTTPStatus.FORBIDDEN, "path refused")
+        try:
+            # O_NOFOLLOW: the final component was resolved above; refuse a symlink swapped in since.
+            fd = os.open(real, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+        except FileNotFoundError:
+            raise _Refused(HTTPStatus.NOT_FOUND, "no such file") from None
+        except OSError:
+            raise _Refused(HTTPStatus.FORBIDDEN, "path refused") from None
+        try:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode):
+                raise _Refused(HTTPStatus.FORBIDDEN, "not a regular file")
+            return os.fdopen(fd, "rb"), st.st_size, st.st_mtime
+        except BaseException:
+            os.close(fd)
+            raise
+
+    def _reply_error(self, refused: _Refused, send_body: bool) -> None:
+        body = f"{int(refused.status)} {refused.reason}\n".encode()
+        self.send_response(refused.status)
+        self.send_header("Content-Type", "text/plain; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in refused.headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        if send_body:
+            self.wfile.write(body)
