@@ -298,5 +298,12 @@ class Backend(abc.ABC):
     def list_job_remote_login_information(self, ref: JobRef, continuation: Optional[str]) -> Page: ...
 
     # -- lifecycle -----------------------------------------------------------------------------
+    def attach_client(self, credentials: Any, subscription_id: str) -> None:
+        """Called once by each client using this backend, with the client's credentials.
+
+        The local backend ignores credentials; a cloud backend turns them into its own
+        authentication. Must not make network calls (the first operation may).
+        """
+
     def close(self) -> None:
         """Release resources (threads, servers, connections). Optional."""

@@ -1,0 +1,25 @@
+"""batchai_compat: a drop-in replacement for the retired ``azure-mgmt-batchai`` 2.0.0 SDK.
+
+Change only the imports of legacy Batch AI code::
+
+    import batchai_compat as training            # was: import azure.mgmt.batchai as training
+    import batchai_compat.models as models       # was: import azure.mgmt.batchai.models as models
+
+Jobs run on the embedded local backend (no Azure account, no network) unless another backend is
+chosen; see :mod:`batchai_compat.backends.registry`. Importing this package never imports azureml.
+"""
+
+from batchai_compat._client import BatchAIManagementClient, BatchAIManagementClientConfiguration
+from batchai_compat._version import DISTRIBUTION_VERSION, VERSION, __version__
+
+__all__ = ["BatchAIManagementClient", "BatchAIManagementClientConfiguration", "install"]
+
+
+def install() -> None:
+    """Make ``azure.mgmt.batchai`` and the legacy storage classes resolve to batchai_compat.
+
+    For code that cannot be edited at all; see :mod:`batchai_compat._install` for the limits.
+    """
+    from batchai_compat._install import install as _install
+
+    _install()

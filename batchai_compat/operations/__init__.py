@@ -1,0 +1,19 @@
+"""The seven operation groups, named and placed as in ``azure.mgmt.batchai.operations``."""
+
+from batchai_compat.operations.clusters_operations import ClustersOperations
+from batchai_compat.operations.experiments_operations import ExperimentsOperations
+from batchai_compat.operations.file_servers_operations import FileServersOperations
+from batchai_compat.operations.jobs_operations import JobsOperations
+from batchai_compat.operations.operations import Operations
+from batchai_compat.operations.usages_operations import UsagesOperations
+from batchai_compat.operations.workspaces_operations import WorkspacesOperations
+
+__all__ = [
+    "ClustersOperations",
+    "ExperimentsOperations",
+    "FileServersOperations",
+    "JobsOperations",
+    "Operations",
+    "UsagesOperations",
+    "WorkspacesOperations",
+]
