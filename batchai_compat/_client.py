@@ -118,4 +118,3 @@ class BatchAIManagementClient(SDKClient):
             self._backend.close()
         finally:
             super().close()
-

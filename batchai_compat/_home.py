@@ -36,7 +36,7 @@ def compat_home(explicit: Optional[os.PathLike] = None) -> Path:
     return root
 
 
-def _checked(kind: str, value: str, pattern: "re.Pattern[str]") -> str:
+def _checked(kind: str, value: str, pattern: re.Pattern[str]) -> str:
     if not pattern.match(value or ""):
         raise ValueError(f"invalid storage {kind} name {value!r}")
     return value

@@ -42,7 +42,9 @@ class BackendNotAvailableError(ImportError):
     """The requested backend needs packages that are not installed; the message says which."""
 
 
-def _response(status: int, code: str, message: str, details: Optional[List[Dict[str, Any]]] = None) -> requests.Response:
+def _response(
+    status: int, code: str, message: str, details: Optional[List[Dict[str, Any]]] = None
+) -> requests.Response:
     body: Dict[str, Any] = {"error": {"code": code, "message": message}}
     if details:
         body["error"]["details"] = details

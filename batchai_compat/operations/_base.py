@@ -192,4 +192,3 @@ def _token_from_link(link: str) -> str:
     if index < 0:
         raise ValueError(f"not a batchai_compat next link: {link!r}")
     return base64.urlsafe_b64decode(link[index + len(_SKIPTOKEN) :].encode("ascii")).decode("utf-8")
-

@@ -18,8 +18,17 @@ class ClustersOperations(OperationGroup):
         )
         return ClusterRef(self.config.subscription_id, resource_group_name, workspace_name, cluster_name)
 
-    def create(self, resource_group_name, workspace_name, cluster_name, parameters, custom_headers=None, raw=False,
-               polling=True, **operation_config):
+    def create(
+        self,
+        resource_group_name,
+        workspace_name,
+        cluster_name,
+        parameters,
+        custom_headers=None,
+        raw=False,
+        polling=True,
+        **operation_config,
+    ):
         """Creates a Cluster in the given Workspace.
 
         :param resource_group_name: Name of the resource group to which the resource belongs.
@@ -42,8 +51,16 @@ class ClustersOperations(OperationGroup):
         body = self._serialize_body(parameters, "ClusterCreateParameters")
         return self._long_running(lambda: self._backend.create_cluster(ref, body), "Cluster", raw, polling)
 
-    def update(self, resource_group_name, workspace_name, cluster_name, scale_settings=None, custom_headers=None,
-               raw=False, **operation_config):
+    def update(
+        self,
+        resource_group_name,
+        workspace_name,
+        cluster_name,
+        scale_settings=None,
+        custom_headers=None,
+        raw=False,
+        **operation_config,
+    ):
         """Updates the scale settings of a Cluster (synchronously; nodes follow in the background).
 
         :param resource_group_name: Name of the resource group to which the resource belongs.
@@ -67,8 +84,16 @@ class ClustersOperations(OperationGroup):
         body = self._serialize_body(parameters, "ClusterUpdateParameters")
         return self._call(lambda: self._backend.update_cluster(ref, body), "Cluster", raw)
 
-    def delete(self, resource_group_name, workspace_name, cluster_name, custom_headers=None, raw=False,
-               polling=True, **operation_config):
+    def delete(
+        self,
+        resource_group_name,
+        workspace_name,
+        cluster_name,
+        custom_headers=None,
+        raw=False,
+        polling=True,
+        **operation_config,
+    ):
         """Deletes a Cluster; jobs running on it are killed.
 
         :param resource_group_name: Name of the resource group to which the resource belongs.
@@ -87,8 +112,9 @@ class ClustersOperations(OperationGroup):
         ref = self._ref(resource_group_name, workspace_name, cluster_name)
         return self._long_running(lambda: self._backend.delete_cluster(ref), None, raw, polling)
 
-    def get(self, resource_group_name, workspace_name, cluster_name, custom_headers=None, raw=False,
-            **operation_config):
+    def get(
+        self, resource_group_name, workspace_name, cluster_name, custom_headers=None, raw=False, **operation_config
+    ):
         """Gets information about a Cluster.
 
         :param resource_group_name: Name of the resource group to which the resource belongs.
@@ -106,8 +132,9 @@ class ClustersOperations(OperationGroup):
         ref = self._ref(resource_group_name, workspace_name, cluster_name)
         return self._call(lambda: self._backend.get_cluster(ref), "Cluster", raw)
 
-    def list_remote_login_information(self, resource_group_name, workspace_name, cluster_name, custom_headers=None,
-                                      raw=False, **operation_config):
+    def list_remote_login_information(
+        self, resource_group_name, workspace_name, cluster_name, custom_headers=None, raw=False, **operation_config
+    ):
         """Get the IP address, port of all the compute nodes in the Cluster.
 
         :param resource_group_name: Name of the resource group to which the resource belongs.
@@ -132,8 +159,15 @@ class ClustersOperations(OperationGroup):
 
         return self._paged(models.RemoteLoginInformationPaged, validate, fetch, raw)
 
-    def list_by_workspace(self, resource_group_name, workspace_name, clusters_list_by_workspace_options=None,
-                          custom_headers=None, raw=False, **operation_config):
+    def list_by_workspace(
+        self,
+        resource_group_name,
+        workspace_name,
+        clusters_list_by_workspace_options=None,
+        custom_headers=None,
+        raw=False,
+        **operation_config,
+    ):
         """Gets information about Clusters associated with the given Workspace.
 
         :param resource_group_name: Name of the resource group to which the resource belongs.

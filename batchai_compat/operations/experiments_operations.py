@@ -10,8 +10,13 @@ class ExperimentsOperations(OperationGroup):
     """ExperimentsOperations operations. Do not instantiate directly; use ``client.experiments``."""
 
     def list_by_workspace(
-        self, resource_group_name, workspace_name, experiments_list_by_workspace_options=None, custom_headers=None,
-        raw=False, **operation_config
+        self,
+        resource_group_name,
+        workspace_name,
+        experiments_list_by_workspace_options=None,
+        custom_headers=None,
+        raw=False,
+        **operation_config,
     ):
         """Gets a list of Experiments within the specified Workspace.
 
@@ -36,8 +41,16 @@ class ExperimentsOperations(OperationGroup):
             raw,
         )
 
-    def create(self, resource_group_name, workspace_name, experiment_name, custom_headers=None, raw=False,
-               polling=True, **operation_config):
+    def create(
+        self,
+        resource_group_name,
+        workspace_name,
+        experiment_name,
+        custom_headers=None,
+        raw=False,
+        polling=True,
+        **operation_config,
+    ):
         """Creates an Experiment.
 
         :param resource_group_name: Name of the resource group to which the resource belongs.
@@ -57,8 +70,16 @@ class ExperimentsOperations(OperationGroup):
         ref = self._experiment_ref(resource_group_name, workspace_name, experiment_name)
         return self._long_running(lambda: self._backend.create_experiment(ref), "Experiment", raw, polling)
 
-    def delete(self, resource_group_name, workspace_name, experiment_name, custom_headers=None, raw=False,
-               polling=True, **operation_config):
+    def delete(
+        self,
+        resource_group_name,
+        workspace_name,
+        experiment_name,
+        custom_headers=None,
+        raw=False,
+        polling=True,
+        **operation_config,
+    ):
         """Deletes an Experiment and all its jobs (running jobs are killed).
 
         :param resource_group_name: Name of the resource group to which the resource belongs.
@@ -77,8 +98,9 @@ class ExperimentsOperations(OperationGroup):
         ref = self._experiment_ref(resource_group_name, workspace_name, experiment_name)
         return self._long_running(lambda: self._backend.delete_experiment(ref), None, raw, polling)
 
-    def get(self, resource_group_name, workspace_name, experiment_name, custom_headers=None, raw=False,
-            **operation_config):
+    def get(
+        self, resource_group_name, workspace_name, experiment_name, custom_headers=None, raw=False, **operation_config
+    ):
         """Gets information about an Experiment.
 
         :param resource_group_name: Name of the resource group to which the resource belongs.

@@ -18,8 +18,17 @@ class FileServersOperations(OperationGroup):
         )
         return FileServerRef(self.config.subscription_id, resource_group_name, workspace_name, file_server_name)
 
-    def create(self, resource_group_name, workspace_name, file_server_name, parameters, custom_headers=None,
-               raw=False, polling=True, **operation_config):
+    def create(
+        self,
+        resource_group_name,
+        workspace_name,
+        file_server_name,
+        parameters,
+        custom_headers=None,
+        raw=False,
+        polling=True,
+        **operation_config,
+    ):
         """Creates a File Server in the given workspace.
 
         :param resource_group_name: Name of the resource group to which the resource belongs.
@@ -42,8 +51,16 @@ class FileServersOperations(OperationGroup):
         body = self._serialize_body(parameters, "FileServerCreateParameters")
         return self._long_running(lambda: self._backend.create_file_server(ref, body), "FileServer", raw, polling)
 
-    def delete(self, resource_group_name, workspace_name, file_server_name, custom_headers=None, raw=False,
-               polling=True, **operation_config):
+    def delete(
+        self,
+        resource_group_name,
+        workspace_name,
+        file_server_name,
+        custom_headers=None,
+        raw=False,
+        polling=True,
+        **operation_config,
+    ):
         """Deletes a File Server.
 
         :param resource_group_name: Name of the resource group to which the resource belongs.
@@ -62,8 +79,9 @@ class FileServersOperations(OperationGroup):
         ref = self._ref(resource_group_name, workspace_name, file_server_name)
         return self._long_running(lambda: self._backend.delete_file_server(ref), None, raw, polling)
 
-    def get(self, resource_group_name, workspace_name, file_server_name, custom_headers=None, raw=False,
-            **operation_config):
+    def get(
+        self, resource_group_name, workspace_name, file_server_name, custom_headers=None, raw=False, **operation_config
+    ):
         """Gets information about a File Server.
 
         :param resource_group_name: Name of the resource group to which the resource belongs.
@@ -81,8 +99,15 @@ class FileServersOperations(OperationGroup):
         ref = self._ref(resource_group_name, workspace_name, file_server_name)
         return self._call(lambda: self._backend.get_file_server(ref), "FileServer", raw)
 
-    def list_by_workspace(self, resource_group_name, workspace_name, file_servers_list_by_workspace_options=None,
-                          custom_headers=None, raw=False, **operation_config):
+    def list_by_workspace(
+        self,
+        resource_group_name,
+        workspace_name,
+        file_servers_list_by_workspace_options=None,
+        custom_headers=None,
+        raw=False,
+        **operation_config,
+    ):
         """Gets a list of File Servers associated with the specified workspace.
 
         :param resource_group_name: Name of the resource group to which the resource belongs.

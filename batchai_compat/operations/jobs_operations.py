@@ -19,8 +19,16 @@ class JobsOperations(OperationGroup):
         )
         return JobRef(self.config.subscription_id, resource_group_name, workspace_name, experiment_name, job_name)
 
-    def list_by_experiment(self, resource_group_name, workspace_name, experiment_name,
-                           jobs_list_by_experiment_options=None, custom_headers=None, raw=False, **operation_config):
+    def list_by_experiment(
+        self,
+        resource_group_name,
+        workspace_name,
+        experiment_name,
+        jobs_list_by_experiment_options=None,
+        custom_headers=None,
+        raw=False,
+        **operation_config,
+    ):
         """Gets a list of Jobs within the specified Experiment.
 
         :param resource_group_name: Name of the resource group to which the resource belongs.
@@ -46,8 +54,18 @@ class JobsOperations(OperationGroup):
             raw,
         )
 
-    def create(self, resource_group_name, workspace_name, experiment_name, job_name, parameters,
-               custom_headers=None, raw=False, polling=True, **operation_config):
+    def create(
+        self,
+        resource_group_name,
+        workspace_name,
+        experiment_name,
+        job_name,
+        parameters,
+        custom_headers=None,
+        raw=False,
+        polling=True,
+        **operation_config,
+    ):
         """Creates a Job in the given Experiment.
 
         :param resource_group_name: Name of the resource group to which the resource belongs.
@@ -71,8 +89,17 @@ class JobsOperations(OperationGroup):
         body = self._serialize_body(parameters, "JobCreateParameters")
         return self._long_running(lambda: self._backend.create_job(ref, body), "Job", raw, polling)
 
-    def delete(self, resource_group_name, workspace_name, experiment_name, job_name, custom_headers=None,
-               raw=False, polling=True, **operation_config):
+    def delete(
+        self,
+        resource_group_name,
+        workspace_name,
+        experiment_name,
+        job_name,
+        custom_headers=None,
+        raw=False,
+        polling=True,
+        **operation_config,
+    ):
         """Deletes a Job, killing it first if it is running.
 
         :param resource_group_name: Name of the resource group to which the resource belongs.
@@ -93,8 +120,16 @@ class JobsOperations(OperationGroup):
         ref = self._ref(resource_group_name, workspace_name, experiment_name, job_name)
         return self._long_running(lambda: self._backend.delete_job(ref), None, raw, polling)
 
-    def get(self, resource_group_name, workspace_name, experiment_name, job_name, custom_headers=None, raw=False,
-            **operation_config):
+    def get(
+        self,
+        resource_group_name,
+        workspace_name,
+        experiment_name,
+        job_name,
+        custom_headers=None,
+        raw=False,
+        **operation_config,
+    ):
         """Gets information about a Job.
 
         :param resource_group_name: Name of the resource group to which the resource belongs.
@@ -114,8 +149,17 @@ class JobsOperations(OperationGroup):
         ref = self._ref(resource_group_name, workspace_name, experiment_name, job_name)
         return self._call(lambda: self._backend.get_job(ref), "Job", raw)
 
-    def list_output_files(self, resource_group_name, workspace_name, experiment_name, job_name,
-                          jobs_list_output_files_options, custom_headers=None, raw=False, **operation_config):
+    def list_output_files(
+        self,
+        resource_group_name,
+        workspace_name,
+        experiment_name,
+        job_name,
+        jobs_list_output_files_options,
+        custom_headers=None,
+        raw=False,
+        **operation_config,
+    ):
         """List all directories and files inside the given directory of the Job's output directory.
 
         Like the original, the options are only read here; they are validated when iteration starts
@@ -168,8 +212,16 @@ class JobsOperations(OperationGroup):
 
         return self._paged(models.FilePaged, validate, fetch, raw)
 
-    def list_remote_login_information(self, resource_group_name, workspace_name, experiment_name, job_name,
-                                      custom_headers=None, raw=False, **operation_config):
+    def list_remote_login_information(
+        self,
+        resource_group_name,
+        workspace_name,
+        experiment_name,
+        job_name,
+        custom_headers=None,
+        raw=False,
+        **operation_config,
+    ):
         """Gets a list of currently existing nodes which were used for the Job execution.
 
         :param resource_group_name: Name of the resource group to which the resource belongs.
@@ -196,8 +248,17 @@ class JobsOperations(OperationGroup):
 
         return self._paged(models.RemoteLoginInformationPaged, validate, fetch, raw)
 
-    def terminate(self, resource_group_name, workspace_name, experiment_name, job_name, custom_headers=None,
-                  raw=False, polling=True, **operation_config):
+    def terminate(
+        self,
+        resource_group_name,
+        workspace_name,
+        experiment_name,
+        job_name,
+        custom_headers=None,
+        raw=False,
+        polling=True,
+        **operation_config,
+    ):
         """Terminates a job; a no-op for a job that has already finished.
 
         :param resource_group_name: Name of the resource group to which the resource belongs.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from batchai_compat import models
-from batchai_compat.operations._base import MAX_RESULTS, NAME, RESOURCE_GROUP, OperationGroup
+from batchai_compat.operations._base import RESOURCE_GROUP, OperationGroup
 
 
 class WorkspacesOperations(OperationGroup):
@@ -20,22 +20,26 @@ class WorkspacesOperations(OperationGroup):
         :rtype: ~batchai_compat.models.WorkspacePaged[~batchai_compat.models.Workspace]
         :raises: :class:`CloudError<msrestazure.azure_exceptions.CloudError>`
         """
-        options = self._options(workspaces_list_options, models.WorkspacesListOptions)
-        max_results = None if options is None else options.max_results
 
-        def validate() -> None:
-            self._validate_subscription()
-            if max_results is not None:
-                self._validate_query("max_results", max_results, "int", **MAX_RESULTS)
+        def list_fn(_, max_results, token):
+            return self._backend.list_workspaces(self.config.subscription_id, None, max_results, token)
 
-        def fetch(token):
-            return self._backend.list_workspaces(self.config.subscription_id, None, max_results or 1000, token)
-
-        return self._paged(models.WorkspacePaged, validate, fetch, raw)
+        return self._list_children(
+            self._validate_subscription,
+            workspaces_list_options,
+            models.WorkspacesListOptions,
+            models.WorkspacePaged,
+            list_fn,
+            raw,
+        )
 
     def list_by_resource_group(
-        self, resource_group_name, workspaces_list_by_resource_group_options=None, custom_headers=None, raw=False,
-        **operation_config
+        self,
+        resource_group_name,
+        workspaces_list_by_resource_group_options=None,
+        custom_headers=None,
+        raw=False,
+        **operation_config,
     ):
         """Gets a list of Workspaces within the specified resource group.
 
@@ -50,24 +54,33 @@ class WorkspacesOperations(OperationGroup):
         :rtype: ~batchai_compat.models.WorkspacePaged[~batchai_compat.models.Workspace]
         :raises: :class:`CloudError<msrestazure.azure_exceptions.CloudError>`
         """
-        options = self._options(workspaces_list_by_resource_group_options, models.WorkspacesListByResourceGroupOptions)
-        max_results = None if options is None else options.max_results
 
-        def validate() -> None:
+        def make_parent():
             self._validate_path(("resource_group_name", resource_group_name, RESOURCE_GROUP))
-            if max_results is not None:
-                self._validate_query("max_results", max_results, "int", **MAX_RESULTS)
+            return resource_group_name
 
-        def fetch(token):
-            return self._backend.list_workspaces(
-                self.config.subscription_id, resource_group_name, max_results or 1000, token
-            )
+        def list_fn(resource_group, max_results, token):
+            return self._backend.list_workspaces(self.config.subscription_id, resource_group, max_results, token)
 
-        return self._paged(models.WorkspacePaged, validate, fetch, raw)
+        return self._list_children(
+            make_parent,
+            workspaces_list_by_resource_group_options,
+            models.WorkspacesListByResourceGroupOptions,
+            models.WorkspacePaged,
+            list_fn,
+            raw,
+        )
 
     def create(
-        self, resource_group_name, workspace_name, location, tags=None, custom_headers=None, raw=False, polling=True,
-        **operation_config
+        self,
+        resource_group_name,
+        workspace_name,
+        location,
+        tags=None,
+        custom_headers=None,
+        raw=False,
+        polling=True,
+        **operation_config,
     ):
         """Creates a Workspace (or updates the tags of an existing one).
 
@@ -92,8 +105,9 @@ class WorkspacesOperations(OperationGroup):
         body = self._serialize_body(parameters, "WorkspaceCreateParameters")
         return self._long_running(lambda: self._backend.create_workspace(ref, body), "Workspace", raw, polling)
 
-    def delete(self, resource_group_name, workspace_name, custom_headers=None, raw=False, polling=True,
-               **operation_config):
+    def delete(
+        self, resource_group_name, workspace_name, custom_headers=None, raw=False, polling=True, **operation_config
+    ):
         """Deletes a Workspace and everything in it (clusters, file servers, experiments, jobs).
 
         :param resource_group_name: Name of the resource group to which the resource belongs.
@@ -126,8 +140,9 @@ class WorkspacesOperations(OperationGroup):
         ref = self._workspace_ref(resource_group_name, workspace_name)
         return self._call(lambda: self._backend.get_workspace(ref), "Workspace", raw)
 
-    def update(self, resource_group_name, workspace_name, tags=None, custom_headers=None, raw=False,
-               **operation_config):
+    def update(
+        self, resource_group_name, workspace_name, tags=None, custom_headers=None, raw=False, **operation_config
+    ):
         """Updates the tags of a Workspace (synchronously).
 
         :param resource_group_name: Name of the resource group to which the resource belongs.

@@ -25,11 +25,7 @@ def clients(tmp_path):
 
 
 def _public_methods(obj):
-    return {
-        name: member
-        for name, member in inspect.getmembers(obj, inspect.ismethod)
-        if not name.startswith("_")
-    }
+    return {name: member for name, member in inspect.getmembers(obj, inspect.ismethod) if not name.startswith("_")}
 
 
 def test_every_operation_has_the_original_signature(clients):
@@ -50,8 +46,15 @@ def test_operation_group_classes_are_exported_like_the_original():
     import azure.mgmt.batchai.operations as their_operations
 
     assert sorted(our_operations.__all__) == sorted(their_operations.__all__)
-    for module in ["operations", "usages_operations", "workspaces_operations", "experiments_operations",
-                   "jobs_operations", "file_servers_operations", "clusters_operations"]:
+    for module in [
+        "operations",
+        "usages_operations",
+        "workspaces_operations",
+        "experiments_operations",
+        "jobs_operations",
+        "file_servers_operations",
+        "clusters_operations",
+    ]:
         __import__(f"batchai_compat.operations.{module}")
 
 

@@ -28,7 +28,9 @@ def pair(tmp_path):
 
 def _job_parameters(models):
     return models.JobCreateParameters(
-        cluster=models.ResourceId(id="/subscriptions/s/resourceGroups/r/providers/Microsoft.BatchAI/workspaces/w/clusters/c"),
+        cluster=models.ResourceId(
+            id="/subscriptions/s/resourceGroups/r/providers/Microsoft.BatchAI/workspaces/w/clusters/c"
+        ),
         node_count=1,
         std_out_err_path_prefix="$AZ_BATCHAI_MOUNT_ROOT/azfiles",
         custom_toolkit_settings=models.CustomToolkitSettings(command_line="true"),
@@ -43,32 +45,65 @@ EAGER = [
     ("bad resource group", lambda c, m: c.experiments.get("r g", "ws", "exp")),
     ("None experiment", lambda c, m: c.experiments.create("rg", "ws", None)),
     ("workspace create without location", lambda c, m: c.workspaces.create("rg", "ws", None)),
-    ("job without cluster", lambda c, m: c.jobs.create(
-        "rg", "ws", "exp", "job", m.JobCreateParameters(node_count=1, std_out_err_path_prefix="p"))),
+    (
+        "job without cluster",
+        lambda c, m: c.jobs.create(
+            "rg", "ws", "exp", "job", m.JobCreateParameters(node_count=1, std_out_err_path_prefix="p")
+        ),
+    ),
     ("job with bad name and bad body", lambda c, m: c.jobs.create("rg", "ws", "exp", "a/b", m.JobCreateParameters())),
-    ("cluster without vm size", lambda c, m: c.clusters.create(
-        "rg", "ws", "c", m.ClusterCreateParameters(
-            user_account_settings=m.UserAccountSettings(admin_user_name="u")))),
-    ("file server without disks", lambda c, m: c.file_servers.create(
-        "rg", "ws", "fs", m.FileServerCreateParameters(
-            vm_size="STANDARD_D1", ssh_configuration=m.SshConfiguration(
-                user_account_settings=m.UserAccountSettings(admin_user_name="u"))))),
+    (
+        "cluster without vm size",
+        lambda c, m: c.clusters.create(
+            "rg", "ws", "c", m.ClusterCreateParameters(user_account_settings=m.UserAccountSettings(admin_user_name="u"))
+        ),
+    ),
+    (
+        "file server without disks",
+        lambda c, m: c.file_servers.create(
+            "rg",
+            "ws",
+            "fs",
+            m.FileServerCreateParameters(
+                vm_size="STANDARD_D1",
+                ssh_configuration=m.SshConfiguration(user_account_settings=m.UserAccountSettings(admin_user_name="u")),
+            ),
+        ),
+    ),
     ("terminate bad name", lambda c, m: c.jobs.terminate("rg", "ws", "exp", LONG)),
     ("delete bad name", lambda c, m: c.clusters.delete("rg", "ws", "bad name")),
-    ("update manual scale without target", lambda c, m: c.clusters.update(
-        "rg", "ws", "c", m.ScaleSettings(auto_scale=m.AutoScaleSettings(minimum_node_count=0)))),
+    (
+        "update manual scale without target",
+        lambda c, m: c.clusters.update(
+            "rg", "ws", "c", m.ScaleSettings(auto_scale=m.AutoScaleSettings(minimum_node_count=0))
+        ),
+    ),
 ]
 
 # Paged operations validate lazily, on the first next().
 LAZY = [
-    ("output files without id", lambda c, m: c.jobs.list_output_files(
-        "rg", "ws", "exp", "job", m.JobsListOutputFilesOptions(outputdirectoryid=None))),
-    ("link expiry below 5", lambda c, m: c.jobs.list_output_files(
-        "rg", "ws", "exp", "job", m.JobsListOutputFilesOptions(outputdirectoryid="x", linkexpiryinminutes=1))),
-    ("link expiry above 600", lambda c, m: c.jobs.list_output_files(
-        "rg", "ws", "exp", "job", m.JobsListOutputFilesOptions(outputdirectoryid="x", linkexpiryinminutes=601))),
-    ("maxresults 0", lambda c, m: c.jobs.list_by_experiment(
-        "rg", "ws", "exp", m.JobsListByExperimentOptions(max_results=0))),
+    (
+        "output files without id",
+        lambda c, m: c.jobs.list_output_files(
+            "rg", "ws", "exp", "job", m.JobsListOutputFilesOptions(outputdirectoryid=None)
+        ),
+    ),
+    (
+        "link expiry below 5",
+        lambda c, m: c.jobs.list_output_files(
+            "rg", "ws", "exp", "job", m.JobsListOutputFilesOptions(outputdirectoryid="x", linkexpiryinminutes=1)
+        ),
+    ),
+    (
+        "link expiry above 600",
+        lambda c, m: c.jobs.list_output_files(
+            "rg", "ws", "exp", "job", m.JobsListOutputFilesOptions(outputdirectoryid="x", linkexpiryinminutes=601)
+        ),
+    ),
+    (
+        "maxresults 0",
+        lambda c, m: c.jobs.list_by_experiment("rg", "ws", "exp", m.JobsListByExperimentOptions(max_results=0)),
+    ),
     ("maxresults 1001", lambda c, m: c.workspaces.list(m.WorkspacesListOptions(max_results=1001))),
     ("bad location", lambda c, m: c.usages.list("north europe")),
     ("bad rg in list", lambda c, m: c.workspaces.list_by_resource_group("r/g")),
@@ -103,4 +138,3 @@ def test_job_create_parameters_validate_lists_three_missing_fields():
     errors = our_models.JobCreateParameters().validate()
     assert sorted(str(e) for e in errors) == sorted(str(e) for e in their_models.JobCreateParameters().validate())
     assert len(errors) == 3
-

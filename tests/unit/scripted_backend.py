@@ -15,8 +15,10 @@ from batchai_compat.backends.base import Backend, Body, Operation, OperationStat
 
 
 def _arm_id(ref, kind: str) -> str:
-    return (f"/subscriptions/{ref.subscription_id}/resourceGroups/{ref.resource_group}"
-            f"/providers/Microsoft.BatchAI/workspaces/{ref.workspace}/{kind}")
+    return (
+        f"/subscriptions/{ref.subscription_id}/resourceGroups/{ref.resource_group}"
+        f"/providers/Microsoft.BatchAI/workspaces/{ref.workspace}/{kind}"
+    )
 
 
 class ScriptedBackend(Backend):
@@ -49,8 +51,14 @@ class ScriptedBackend(Backend):
 
     # -- what the tests use ----------------------------------------------------------------------
     def create_workspace(self, ref, body):
-        ws = {"id": _arm_id(ref, "")[:-1], "name": ref.workspace, "type": "Microsoft.BatchAI/workspaces",
-              "location": body["location"], "tags": body.get("tags"), "properties": {"provisioningState": "succeeded"}}
+        ws = {
+            "id": _arm_id(ref, "")[:-1],
+            "name": ref.workspace,
+            "type": "Microsoft.BatchAI/workspaces",
+            "location": body["location"],
+            "tags": body.get("tags"),
+            "properties": {"provisioningState": "succeeded"},
+        }
         self.workspaces[f"{ref.resource_group}/{ref.workspace}"] = ws
         return self._operation(ws, initial=None if self.polls else ws)
 
@@ -71,8 +79,11 @@ class ScriptedBackend(Backend):
         return ws
 
     def list_workspaces(self, subscription_id, resource_group, max_results, continuation):
-        items: List[Body] = [w for k, w in sorted(self.workspaces.items())
-                             if resource_group is None or k.startswith(resource_group + "/")]
+        items: List[Body] = [
+            w
+            for k, w in sorted(self.workspaces.items())
+            if resource_group is None or k.startswith(resource_group + "/")
+        ]
         start = int(continuation or 0)
         end = start + max_results
         return Page(items[start:end], str(end) if end < len(items) else None)
@@ -81,7 +92,14 @@ class ScriptedBackend(Backend):
         return completed({"id": "e", "name": ref.experiment, "properties": {"provisioningState": "succeeded"}})
 
     def list_usages(self, subscription_id, location):
-        return [{"unit": "Count", "currentValue": 0, "limit": 10, "name": {"value": "Clusters", "localizedValue": "Clusters"}}]
+        return [
+            {
+                "unit": "Count",
+                "currentValue": 0,
+                "limit": 10,
+                "name": {"value": "Clusters", "localizedValue": "Clusters"},
+            }
+        ]
 
     # -- everything else is outside this double's scope -------------------------------------------
     def _unsupported(self, *args, **kwargs):
