@@ -10,7 +10,9 @@ chosen; see :mod:`batchai_compat.backends.registry`. Importing this package neve
 """
 
 from batchai_compat._client import BatchAIManagementClient, BatchAIManagementClientConfiguration
-from batchai_compat._version import DISTRIBUTION_VERSION, VERSION, __version__
+from batchai_compat._version import DISTRIBUTION_VERSION as DISTRIBUTION_VERSION
+from batchai_compat._version import VERSION as VERSION
+from batchai_compat._version import __version__ as __version__
 
 __all__ = ["BatchAIManagementClient", "BatchAIManagementClientConfiguration", "install"]
 
