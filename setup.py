@@ -28,7 +28,6 @@ setup(
         "storage": ["azure-storage-blob>=12.8", "azure-storage-file-share>=12.4"],
         "identity": ["azure-identity>=1.10"],
     },
-    entry_points={"console_scripts": ["batchai-compat=batchai_compat.cli:main"]},
     classifiers=[
         "License :: OSI Approved :: MIT License",
         "Programming Language :: Python :: 3",

@@ -1,0 +1,76 @@
+"""Import cost rules and backend selection order."""
+
+from __future__ import annotations
+
+import json
+import logging
+import subprocess
+import sys
+
+import pytest
+
+import batchai_compat
+from batchai_compat.backends import registry
+from batchai_compat.exceptions import BackendNotAvailableError
+
+from .scripted_backend import ScriptedBackend
+
+
+def test_import_does_not_load_azureml_or_storage_sdks():
+    code = (
+        "import sys, batchai_compat, batchai_compat.models;"
+        "bad = [m for m in sys.modules if m.split('.')[0] in ('azureml',) or m.startswith('azure.storage')];"
+        "print(bad)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_backend_instance_is_used_as_is():
+    backend = ScriptedBackend()
+    client = batchai_compat.BatchAIManagementClient(object(), "sub", backend=backend)
+    assert client.backend is backend
+
+
+def test_selection_order_argument_env_config_default(monkeypatch, tmp_path):
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"backend": "from-config"}))
+    monkeypatch.setenv("BATCHAI_COMPAT_CONFIG", str(config))
+    monkeypatch.setenv("BATCHAI_COMPAT_BACKEND", "from-env")
+    assert registry.resolve("from-arg") == ("from-arg", "the backend= argument")
+    assert registry.resolve(None)[0] == "from-env"
+    monkeypatch.delenv("BATCHAI_COMPAT_BACKEND")
+    assert registry.resolve(None)[0] == "from-config"
+    config.unlink()
+    assert registry.resolve(None) == ("local", "the default")
+
+
+def test_malformed_config_fails_loudly(monkeypatch, tmp_path):
+    config = tmp_path / "config.json"
+    config.write_text("{not json")
+    monkeypatch.setenv("BATCHAI_COMPAT_CONFIG", str(config))
+    with pytest.raises(ValueError, match="not valid JSON"):
+        registry.resolve(None)
+
+
+def test_unknown_backend_names_the_known_ones():
+    with pytest.raises(ValueError, match="known backends: .*azureml.*local"):
+        registry.get_backend("nonexistent")
+
+
+def test_missing_optional_dependency_gives_install_hint(monkeypatch):
+    monkeypatch.setitem(
+        registry.KNOWN_BACKENDS,
+        "phantom",
+        {"class": "batchai_compat_phantom_pkg:Backend", "err": "pip install phantom"},
+    )
+    with pytest.raises(BackendNotAvailableError, match="pip install phantom"):
+        registry.get_backend("phantom")
+
+
+def test_choice_is_logged_once(caplog):
+    registry._logged.clear()
+    with caplog.at_level(logging.INFO, logger="batchai_compat"):
+        for _ in range(3):
+            batchai_compat.BatchAIManagementClient(object(), "sub", backend=ScriptedBackend())
+    assert sum("backend" in r.getMessage() for r in caplog.records) == 1
