@@ -184,6 +184,10 @@ class Backend(abc.ABC):
     #: Registry name ("local", "azureml", ...), used in logs and error messages.
     name: str = "abstract"
 
+    #: Deviations, keyed by operation (``"jobs.create"``) or toolkit (``"toolkit.tensor_flow"``):
+    #: ``"partial: <why>"`` or ``"unsupported: <why>"``. Feeds docs/coverage.md; keep it true.
+    notes: Dict[str, str] = {}
+
     # -- operations and usages -----------------------------------------------------------------
     def list_operations(self) -> List[Body]:
         """The ``Operation`` bodies of ``GET /providers/Microsoft.BatchAI/operations``."""
