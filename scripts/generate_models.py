@@ -427,10 +427,11 @@ class Writer:
         names = [p.name for p in props]
         if len(set(names)) != len(names):
             raise SpecError(f"{model.name}: duplicate attribute names {names}")
-        base_params = [p for p in self.all_props(self.c.models[model.base])] if model.base else []
+        base_params = self.all_props(self.c.models[model.base]) if model.base else []
         if any(not p.readonly for p in base_params):
             raise SpecError(f"{model.name}: base classes with constructor parameters are not implemented")
-        lines = [f"class {model.name}({model.base or 'Model'}):", '    """' + _doc_escape(model.description or model.name)]
+        lines = [f"class {model.name}({model.base or 'Model'}):",
+                 '    """' + _doc_escape(model.description or model.name)]
         notes = []
         if any(p.readonly for p in props):
             notes.append("Variables are only populated by the server, and will be ignored when\n"
@@ -459,7 +460,8 @@ class Writer:
 
     def init_source(self, model: ModelDef) -> List[str]:
         own = model.props
-        params = [p for p in own if p.required and not p.readonly] + [p for p in own if not p.required and not p.readonly]
+        settable = [p for p in own if not p.readonly]
+        params = [p for p in settable if p.required] + [p for p in settable if not p.required]
         sig = ["self"]
         seen_default = False
         for p in params:
@@ -487,23 +489,24 @@ class Writer:
         models = self.ordered_models()
         out["_models.py"] = "\n".join([
             self.header,
-            '"""msrest models of the Batch AI {v} API (see the package docstring)."""'.format(v=c.version),
+            f'"""msrest models of the Batch AI {c.version} API (see the package docstring)."""',
             "",
             "from msrest.serialization import Model",
             "",
         ] + ["\n" + self.model_source(m) for m in models])
-        paged_parts = [self.header, '"""Paging containers (msrest ``Paged``) of the Batch AI {v} API."""'.format(v=c.version),
+        paged_parts = [self.header, f'"""Paging containers (msrest ``Paged``) of the Batch AI {c.version} API."""',
                        "", "from msrest.paging import Paged", ""]
         for p in sorted(c.paged.values(), key=lambda p: p.name):
             paged_parts += ["", f"class {p.name}(Paged):",
-                            f'    """A paging container for iterating over a list of :class:`{p.item} <{PACKAGE}.{p.item}>` objects."""',
+                            '    """A paging container for iterating over a list of '
+                            f':class:`{p.item} <{PACKAGE}.{p.item}>` objects."""',
                             "",
                             "    _attribute_map = {",
                             f"        'next_link': {{'key': '{p.next_link}', 'type': 'str'}},",
                             f"        'current_page': {{'key': 'value', 'type': '[{p.item}]'}},",
                             "    }", ""]
         out["_paged.py"] = "\n".join(paged_parts)
-        enum_parts = [self.header, '"""Enumerations of the Batch AI {v} API (``str`` subclasses)."""'.format(v=c.version),
+        enum_parts = [self.header, f'"""Enumerations of the Batch AI {c.version} API (``str`` subclasses)."""',
                       "", "from enum import Enum", ""]
         for e in sorted(c.enums.values(), key=lambda e: e.name):
             enum_parts += ["", f"class {e.name}(str, Enum):", ""]
