@@ -24,8 +24,8 @@ Rules for implementations:
 from __future__ import annotations
 
 import abc
-from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, NamedTuple, Optional
+from collections import namedtuple
+from typing import Any, Callable, Dict, List, Optional
 
 Body = Dict[str, Any]
 
@@ -33,76 +33,60 @@ Body = Dict[str, Any]
 # --------------------------------------------------------------------------------------------------
 # Resource references (the path parameters of the REST API)
 # --------------------------------------------------------------------------------------------------
-class WorkspaceRef(NamedTuple):
-    subscription_id: str
-    resource_group: str
-    workspace: str
+# collections.namedtuple rather than typing.NamedTuple: cheaper to build at import time.
+class WorkspaceRef(namedtuple("WorkspaceRef", "subscription_id resource_group workspace")):
+    __slots__ = ()
 
 
-class ExperimentRef(NamedTuple):
-    subscription_id: str
-    resource_group: str
-    workspace: str
-    experiment: str
+class _InWorkspace:
+    __slots__ = ()
 
     @property
     def workspace_ref(self) -> WorkspaceRef:
-        return WorkspaceRef(self.subscription_id, self.resource_group, self.workspace)
+        return WorkspaceRef(self.subscription_id, self.resource_group, self.workspace)  # type: ignore[attr-defined]
 
 
-class JobRef(NamedTuple):
-    subscription_id: str
-    resource_group: str
-    workspace: str
-    experiment: str
-    job: str
+class ExperimentRef(_InWorkspace, namedtuple("ExperimentRef", "subscription_id resource_group workspace experiment")):
+    __slots__ = ()
 
-    @property
-    def workspace_ref(self) -> WorkspaceRef:
-        return WorkspaceRef(self.subscription_id, self.resource_group, self.workspace)
+
+class JobRef(_InWorkspace, namedtuple("JobRef", "subscription_id resource_group workspace experiment job")):
+    __slots__ = ()
 
     @property
     def experiment_ref(self) -> ExperimentRef:
         return ExperimentRef(self.subscription_id, self.resource_group, self.workspace, self.experiment)
 
 
-class ClusterRef(NamedTuple):
-    subscription_id: str
-    resource_group: str
-    workspace: str
-    cluster: str
-
-    @property
-    def workspace_ref(self) -> WorkspaceRef:
-        return WorkspaceRef(self.subscription_id, self.resource_group, self.workspace)
+class ClusterRef(_InWorkspace, namedtuple("ClusterRef", "subscription_id resource_group workspace cluster")):
+    __slots__ = ()
 
 
-class FileServerRef(NamedTuple):
-    subscription_id: str
-    resource_group: str
-    workspace: str
-    file_server: str
-
-    @property
-    def workspace_ref(self) -> WorkspaceRef:
-        return WorkspaceRef(self.subscription_id, self.resource_group, self.workspace)
+class FileServerRef(_InWorkspace, namedtuple("FileServerRef", "subscription_id resource_group workspace file_server")):
+    __slots__ = ()
 
 
 # --------------------------------------------------------------------------------------------------
 # Pages and long-running operations
 # --------------------------------------------------------------------------------------------------
-@dataclass
+# Plain classes rather than dataclasses: this module is imported by ``import batchai_compat``,
+# and building dataclasses at import time costs several milliseconds.
 class Page:
     """One page of a list: the REST ``{"value": [...], "nextLink": ...}`` body."""
 
-    value: List[Body] = field(default_factory=list)
-    next_link: Optional[str] = None
+    __slots__ = ("value", "next_link")
+
+    def __init__(self, value: Optional[List[Body]] = None, next_link: Optional[str] = None) -> None:
+        self.value: List[Body] = [] if value is None else value
+        self.next_link = next_link
 
     def to_body(self) -> Body:
         return {"value": self.value, "nextLink": self.next_link}
 
+    def __repr__(self) -> str:
+        return f"Page({len(self.value)} items, next_link={self.next_link!r})"
 
-@dataclass
+
 class OperationState:
     """The state of a long-running operation, as ARM's ``Azure-AsyncOperation`` resource reports it.
 
@@ -110,9 +94,15 @@ class OperationState:
     (``None`` for delete and terminate); ``error`` is ``{"code", "message"}`` when failed.
     """
 
-    status: str
-    resource: Optional[Body] = None
-    error: Optional[Body] = None
+    __slots__ = ("status", "resource", "error")
+
+    def __init__(self, status: str, resource: Optional[Body] = None, error: Optional[Body] = None) -> None:
+        self.status = status
+        self.resource = resource
+        self.error = error
+
+    def __repr__(self) -> str:
+        return f"OperationState({self.status!r})"
 
     @property
     def done(self) -> bool:

@@ -1,0 +1,58 @@
+#!/usr/bin/env python
+"""Import cost: ``import batchai_compat`` vs ``import azure.mgmt.batchai`` (2.0.0), same interpreter.
+
+Each import runs in a fresh interpreter (bytecode caches warm), repeated; prints the median wall
+time, the number of modules loaded and the resident-memory growth, then the ratio. The original
+package is a test-only dependency (``requirements-test.txt``).
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import subprocess
+import sys
+
+PROBE = r"""
+import json, resource, sys, time
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+modules = len(sys.modules)
+start = time.perf_counter()
+import {module}
+elapsed = time.perf_counter() - start
+after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({{"seconds": elapsed, "modules": len(sys.modules) - modules, "rss_kib": after - before,
+                  "azureml": any(m.split(".")[0] == "azureml" for m in sys.modules)}}))
+"""
+
+RUNS = 7
+
+
+def measure(module: str) -> dict:
+    samples = []
+    for _ in range(RUNS):
+        out = subprocess.run(
+            [sys.executable, "-c", PROBE.format(module=module)], capture_output=True, text=True, check=True
+        ).stdout
+        samples.append(json.loads(out))
+    return {
+        "seconds": statistics.median(s["seconds"] for s in samples),
+        "modules": samples[-1]["modules"],
+        "rss_kib": statistics.median(s["rss_kib"] for s in samples),
+        "azureml": any(s["azureml"] for s in samples),
+    }
+
+
+def main() -> None:
+    ours = measure("batchai_compat")
+    theirs = measure("azure.mgmt.batchai")
+    for name, m in (("batchai_compat", ours), ("azure.mgmt.batchai 2.0.0", theirs)):
+        print(
+            f"{name:26s} median {m['seconds'] * 1000:7.1f} ms  modules {m['modules']:5d}  "
+            f"rss +{m['rss_kib'] / 1024:5.1f} MiB  azureml imported: {m['azureml']}"
+        )
+    print(f"ratio (ours / original): {ours['seconds'] / theirs['seconds']:.2f}  (median of {RUNS} fresh interpreters)")
+
+
+if __name__ == "__main__":
+    main()
