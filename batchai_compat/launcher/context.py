@@ -1,0 +1,128 @@
+"""Everything a job needs before its first process starts: directories, mounts, environments.
+
+``build_context`` performs steps 1 of §c.1 (mount job-level volumes) and the directory layout of
+§d.3, and computes the identical-for-prep-and-job environment of every node (§d.1).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from typing import Any, Dict, List
+
+from . import env as envmod
+from . import layout, mpi, ssh
+from .execlog import ExecutionLog
+from .spec import LaunchSpec
+
+
+class SetupError(Exception):
+    """The job could not be laid out (bad prefix, unwritable storage...)."""
+
+
+@dataclass
+class JobContext:
+    spec: LaunchSpec
+    props: Dict[str, Any]
+    paths: List[layout.NodePaths]
+    envs: List[Dict[str, str]]  # full environment of job processes, per node
+    stdouterr: str  # real path of <prefix>/<segment>/stdouterr
+    private_dir: str  # launcher-private scratch (ssh shims); outside every job directory
+    rsh_agent: str
+    logs: List[ExecutionLog] = field(default_factory=list)
+    notes: List[List[str]] = field(default_factory=list)  # per-node setup notes for the log
+
+    @property
+    def node_count(self) -> int:
+        return len(self.paths)
+
+    @property
+    def multi_node(self) -> bool:
+        return self.node_count > 1
+
+    def file(self, name: str) -> str:
+        return os.path.join(self.stdouterr, name)
+
+    def close(self) -> None:
+        for log in self.logs:
+            log.close()
+        shutil.rmtree(self.private_dir, ignore_errors=True)
+
+
+def _output_dirs(spec: LaunchSpec, props: Dict[str, Any], expansion_env: Dict[str, str]) -> Dict[str, str]:
+    segment = layout.output_segment(spec)
+    result = {}
+    for directory in props.get("outputDirectories") or []:
+        prefix = envmod.expand(str(directory.get("pathPrefix") or ""), expansion_env)
+        path = layout.join_prefix(prefix, segment, layout.OUTPUTS, directory.get("pathSuffix"))
+        result[f"AZ_BATCHAI_OUTPUT_{directory['id']}"] = path
+    return result
+
+
+def build_context(spec: LaunchSpec) -> JobContext:
+    props = layout.job_properties(spec)
+    if not spec.nodes:
+        raise SetupError("the launch spec lists no nodes")
+    base = envmod.base_environment(spec)
+    user = {**envmod.user_variables(spec), **envmod.secret_variables(spec)}
+    paths = [layout.node_paths(spec, i) for i in range(len(spec.nodes))]
+    node_vars = []
+    for p in paths:
+        path_vars = envmod.node_path_variables(spec, p)
+        expansion_env = {**base, **user, **path_vars}
+        node_vars.append({**path_vars, **envmod.input_variables(spec, expansion_env)})
+
+    # Prefixes are expanded with node 0's values: its mount links reach the shared storage.
+    expansion0 = {**base, **user, **node_vars[0]}
+    prefix = envmod.expand(str(props.get("stdOutErrPathPrefix") or ""), expansion0)
+    if not prefix:
+        raise SetupError("stdOutErrPathPrefix is empty")
+    stdouterr = layout.join_prefix(prefix, layout.output_segment(spec), layout.STDOUTERR)
+    outputs = _output_dirs(spec, props, expansion0)
+    for v in node_vars:
+        v["AZ_BATCHAI_STDOUTERR_DIR"] = stdouterr
+        v.update(outputs)
+
+    notes: List[List[str]] = []
+    try:
+        os.makedirs(spec.shared_job_temp, exist_ok=True)
+        for p in paths:
+            notes.append(layout.prepare_node(p, spec))
+        os.makedirs(stdouterr, exist_ok=True)
+        for path in outputs.values():
+            os.makedirs(path, exist_ok=True)
+    except OSError as exc:
+        raise SetupError(f"cannot create the job's directories: {exc}") from exc
+
+    private_dir = tempfile.mkdtemp(prefix="batchai-launcher-")
+    ssh_context = {
+        "known_hosts": os.path.join(private_dir, "known_hosts"),
+        "nodes": [
+            {"id": p.node.id, "address": p.node.address, "cwd": p.job_temp, "env": v}
+            for p, v in zip(paths, node_vars)
+        ],
+    }
+    bin_dir, rsh_agent = ssh.install(private_dir, ssh_context)
+    defaults = mpi.runtime_defaults(os.path.join(bin_dir, "ssh"))
+    ssh_context["runtime_defaults"] = defaults
+    ssh.install(private_dir, ssh_context)  # rewrite with the defaults (same paths)
+    envs = [envmod.node_environment(base, spec, v, defaults, [bin_dir]) for v in node_vars]
+    return JobContext(
+        spec=spec,
+        props=props,
+        paths=paths,
+        envs=envs,
+        stdouterr=os.path.realpath(stdouterr),
+        private_dir=private_dir,
+        rsh_agent=rsh_agent,
+        notes=notes,
+    )
+
+
+def open_logs(ctx: JobContext) -> None:
+    secrets = envmod.secret_variables(ctx.spec).values()
+    for p in ctx.paths:
+        name = layout.execution_log_name(p.node, ctx.multi_node)
+        ctx.logs.append(ExecutionLog(ctx.file(name), secrets))

@@ -1,0 +1,99 @@
+"""The job environment (``batchai-semantics.md`` §c.1, §d.1).
+
+Job preparation and every job process on a node see the same variables: the ``AZ_BATCHAI_*``
+table of §d.1, the user's ``environmentVariables`` and ``secrets`` (values from the spec), plus
+per-role variables added by the toolkit (task index, TensorFlow/PyTorch settings).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Dict, List, Mapping
+
+from .layout import NodePaths
+from .spec import LaunchSpec
+
+PREFIX = "AZ_BATCHAI_"
+# Variables a role sets for itself; never inherited from the launcher's own environment.
+ROLE_VARIABLES = (
+    "AZ_BATCHAI_TASK_INDEX",
+    "AZ_BATCHAI_PS_HOSTS",
+    "AZ_BATCHAI_WORKER_HOSTS",
+    "TF_CONFIG",
+    "AZ_BATCHAI_PYTORCH_INIT_METHOD",
+    "AZ_BATCHAI_PYTORCH_BACKEND",
+)
+
+_VAR_RE = re.compile(r"\$(?:\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)\}|(?P<plain>[A-Za-z_][A-Za-z0-9_]*))")
+
+
+def expand(text: str, env: Mapping[str, str]) -> str:
+    """Expand ``$NAME`` and ``${NAME}`` from ``env``; unknown names are left untouched."""
+
+    def substitute(match: "re.Match[str]") -> str:
+        name = match.group("braced") or match.group("plain")
+        return env.get(name, match.group(0))
+
+    return _VAR_RE.sub(substitute, text or "")
+
+
+def user_variables(spec: LaunchSpec) -> Dict[str, str]:
+    props = spec.job.get("properties") or {}
+    return {str(v["name"]): str(v.get("value") or "") for v in props.get("environmentVariables") or []}
+
+
+def secret_variables(spec: LaunchSpec) -> Dict[str, str]:
+    props = spec.job.get("properties") or {}
+    return {str(v["name"]): str(v.get("value") or "") for v in props.get("secrets") or []}
+
+
+def base_environment(spec: LaunchSpec) -> Dict[str, str]:
+    """The launcher's environment without stale Batch AI variables, plus the engine's extras."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(PREFIX) and k != "TF_CONFIG"}
+    env.update(spec.extra_env or {})
+    return env
+
+
+def node_path_variables(spec: LaunchSpec, paths: NodePaths) -> Dict[str, str]:
+    """The §d.1 variables that only depend on the node (usable in path prefixes)."""
+    return {
+        "AZ_BATCHAI_MOUNT_ROOT": paths.mount_root,
+        "AZ_BATCHAI_JOB_MOUNT_ROOT": paths.job_mount_root,
+        "AZ_BATCHAI_JOB_TEMP_DIR": paths.job_temp_dir,
+        "AZ_BATCHAI_JOB_TEMP": paths.job_temp,
+        "AZ_BATCHAI_SHARED_JOB_TEMP": os.path.abspath(spec.shared_job_temp),
+        "AZ_BATCHAI_MPI_HOST_FILE": paths.hostfile,
+        "AZ_BATCHAI_NUM_GPUS": str(int(spec.gpus_per_node or 0)),
+    }
+
+
+def input_variables(spec: LaunchSpec, expansion_env: Mapping[str, str]) -> Dict[str, str]:
+    props = spec.job.get("properties") or {}
+    return {
+        f"AZ_BATCHAI_INPUT_{d['id']}": expand(str(d.get("path") or ""), expansion_env)
+        for d in props.get("inputDirectories") or []
+    }
+
+
+def node_environment(
+    base: Mapping[str, str],
+    spec: LaunchSpec,
+    batchai_vars: Mapping[str, str],
+    runtime_defaults: Mapping[str, str],
+    path_prepend: List[str],
+) -> Dict[str, str]:
+    """The full environment of job preparation and job processes on one node.
+
+    Precedence: launcher environment < engine extras < user variables < secrets < Batch AI's own
+    variables. ``runtime_defaults`` (MPI configuration of the virtual cluster) only fill gaps.
+    """
+    env = dict(base)
+    env.update(user_variables(spec))
+    env.update(secret_variables(spec))
+    for key, value in runtime_defaults.items():
+        env.setdefault(key, value)
+    env.update(batchai_vars)
+    if path_prepend:
+        env["PATH"] = os.pathsep.join([*path_prepend, env.get("PATH") or os.defpath])
+    return env
