@@ -1,0 +1,110 @@
+"""``list_output_files``: the job's ``stdouterr`` or output directories, read from host storage.
+
+Paths (``batchai-semantics.md`` §d.3): ``stdouterr`` is ``<stdOutErrPathPrefix>/<segment>/stdouterr``
+and output directory ``<ID>`` is ``<pathPrefix>/<segment>/outputs[/<pathSuffix>]``. Prefixes are node
+paths under ``$AZ_BATCHAI_MOUNT_ROOT`` or ``$AZ_BATCHAI_JOB_MOUNT_ROOT``; they are mapped to the
+host directory of the mount (see ``mounts.host_path``). As on the service, a directory that is not
+on a mount cannot be listed ("... is not present on a mount root"); the error code was never
+recorded, ``OutputDirectoryNotOnMount`` is ours.
+
+Listing is one level deep, sorted by the UTF-8 bytes of the names; directories carry no
+``downloadUrl`` and no ``properties``. ``directory`` is relative to the output directory; absolute
+paths and ``..`` are refused, and symlinks that lead outside it are not followed. Download URLs come
+from ``batchai_compat._fileserver.signed_url`` (HMAC-signed, expiring, loopback only).
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import stat
+from datetime import datetime, timezone
+from pathlib import Path, PurePosixPath
+from typing import Any, Dict, List, Optional
+
+from batchai_compat.backends.base import Body
+from batchai_compat.backends.errors import BackendError, InvalidInput, NotFound
+
+from . import mounts
+from .store import loads
+
+STDOUTERR = "stdouterr"
+
+
+def current_mounts(conn: sqlite3.Connection, home: Path, job: sqlite3.Row, cluster: Optional[sqlite3.Row]) -> Dict[str, Any]:
+    """Mounts for a job that never started: resolved from the cluster's and job's current settings."""
+    body = loads(job["body"])
+    cluster_volumes = ((loads(cluster["body"])["properties"].get("nodeSetup") or {}).get("mountVolumes")
+                       if cluster is not None else None)
+    try:
+        return {"cluster": mounts.resolve(conn, home, cluster_volumes),
+                "job": mounts.resolve(conn, home, body["properties"].get("mountVolumes"))}
+    except BackendError:
+        return {"cluster": [], "job": []}
+
+
+def output_root(job_body: Body, resolved: Dict[str, Any], output_directory_id: str) -> Path:
+    """The host directory of ``stdouterr`` or of output directory ``output_directory_id``."""
+    props = job_body["properties"]
+    segment = props["jobOutputDirectoryPathSegment"]
+    if output_directory_id.lower() == STDOUTERR:
+        node_path = f"{props['stdOutErrPathPrefix'].rstrip('/')}/{segment}/{STDOUTERR}"
+    else:
+        match = [d for d in props.get("outputDirectories") or () if d["id"].lower() == output_directory_id.lower()]
+        if not match:
+            raise NotFound("OutputDirectoryNotFound",
+                           f"The specified outputDirectoryId {output_directory_id} is not found")
+        out = match[0]
+        node_path = f"{out['pathPrefix'].rstrip('/')}/{segment}/outputs"
+        if out.get("pathSuffix"):
+            node_path += "/" + out["pathSuffix"].strip("/")
+    host = mounts.host_path(node_path, resolved.get("cluster") or [], resolved.get("job") or [])
+    if host is None:
+        raise InvalidInput("OutputDirectoryNotOnMount",
+                           f"The specified outputDirectoryId {output_directory_id} is not present on a mount root")
+    return host
+
+
+def _subdirectory(root: Path, directory: str) -> Path:
+    rel = PurePosixPath(directory or ".")
+    if rel.is_absolute() or any(part == ".." for part in rel.parts):
+        raise InvalidInput("InvalidDirectory", f"The directory {directory!r} must be a relative path inside the "
+                           "output directory (no '..')")
+    target = root.joinpath(*[p for p in rel.parts if p != "."])
+    if target.exists() and not mounts.is_within(target, root):
+        raise InvalidInput("InvalidDirectory", f"The directory {directory!r} leads outside the output directory")
+    return target
+
+
+def list_files(home: Path, job_body: Body, resolved: Dict[str, Any], output_directory_id: str, directory: str,
+               link_expiry_minutes: int) -> List[Body]:
+    root = output_root(job_body, resolved, output_directory_id)
+    target = _subdirectory(root, directory)
+    if not target.is_dir():
+        return []
+    from batchai_compat._fileserver import signed_url  # started lazily: only listings need the server
+
+    items = []
+    for entry in sorted(os.scandir(target), key=lambda e: os.fsencode(e.name)):
+        item = _file_item(entry, root, home, link_expiry_minutes, signed_url)
+        if item is not None:
+            items.append(item)
+    return items
+
+
+def _file_item(entry: "os.DirEntry[str]", root: Path, home: Path, expiry: int, signed_url: Any) -> Optional[Body]:
+    try:
+        info = entry.stat()  # follows symlinks, as a mounted share would
+    except OSError:
+        return None
+    if stat.S_ISDIR(info.st_mode):
+        return {"name": entry.name, "fileType": "directory"}
+    if not stat.S_ISREG(info.st_mode) or not mounts.is_within(Path(entry.path), root):
+        return None
+    modified = datetime.fromtimestamp(info.st_mtime, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return {
+        "name": entry.name,
+        "fileType": "file",
+        "downloadUrl": signed_url(os.path.realpath(entry.path), expiry_minutes=int(expiry), home=home),
+        "properties": {"lastModified": modified, "contentLength": info.st_size},
+    }

@@ -1,0 +1,129 @@
+"""The virtual nodes of local clusters: ids, loopback addresses, directories, states, counts.
+
+A node is a row in ``nodes`` plus a directory ``<home>/nodes/<cluster-uid>/<node-id>`` (its private
+disk). Node ids look like the service's (``tvm-<pool digits>_<n>-<yyyymmdd>t<hhmmss>z``); each node
+gets its own loopback address 127.0.0.x (x >= 2, unique among live nodes and file servers; after
+127.0.0.254 the allocator continues with 127.0.1.2 and so on) and a remote-login port
+``50000 + n - 1`` (the service used 50000, 50001, ... behind one public IP).
+
+States: ``preparing`` (setup task running), ``idle``, ``running``, ``leaving`` (being removed by a
+scale-down), ``unusable`` (setup task failed). Every function here runs inside the caller's write
+transaction, so counts are true at every read.
+
+Allocation state (deviation, documented timing): ``resizing`` while any node is ``preparing`` or
+``leaving``, ``steady`` otherwise. Nodes without a setup task join ``idle`` immediately (the service
+took minutes); removed nodes stay ``leaving`` for ``leave_seconds`` (default 0.5 s) so that the
+``resizing``/``leavingNodeCount`` phase the service showed stays observable.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import time
+from pathlib import Path
+from typing import Dict, List, Optional
+
+from . import _util
+
+STATES = ("idle", "running", "preparing", "unusable", "leaving")
+FIRST_PORT = 50000
+
+
+def allocate_address(conn: sqlite3.Connection) -> str:
+    used = {row[0] for row in conn.execute("SELECT address FROM nodes UNION SELECT address FROM file_servers")}
+    for high in range(0, 256):
+        for low in range(2, 255):
+            candidate = f"127.0.{high}.{low}"
+            if candidate not in used:
+                return candidate
+    raise RuntimeError("no free loopback address left in 127.0.0.0/16")
+
+
+def node_root(home: Path, cluster_uid: str, node_id: str) -> Path:
+    return home / "nodes" / cluster_uid / node_id
+
+
+def add_nodes(conn: sqlite3.Connection, home: Path, cluster: sqlite3.Row, count: int,
+              prepare: bool, now: Optional[float] = None) -> List[str]:
+    """Add ``count`` nodes (``preparing`` when a setup task must run, else ``idle``); return their ids."""
+    now = time.time() if now is None else now
+    stamp = time.strftime("%Y%m%dt%H%M%Sz", time.gmtime(now))
+    first = int(conn.execute("SELECT next_node FROM clusters WHERE key=?", (cluster["key"],)).fetchone()[0])
+    ids = []
+    for idx in range(first, first + count):
+        node_id = f"tvm-{cluster['pool']}_{idx}-{stamp}"
+        root = node_root(home, cluster["uid"], node_id)
+        root.mkdir(mode=0o700, parents=True, exist_ok=True)
+        conn.execute(
+            "INSERT INTO nodes(node_id, cluster_key, idx, address, port, root, state, state_time) "
+            "VALUES (?,?,?,?,?,?,?,?)",
+            (node_id, cluster["key"], idx, allocate_address(conn), FIRST_PORT + idx - 1, str(root),
+             "preparing" if prepare else "idle", now),
+        )
+        ids.append(node_id)
+    conn.execute("UPDATE clusters SET next_node=? WHERE key=?", (first + count, cluster["key"]))
+    return ids
+
+
+def set_state(conn: sqlite3.Connection, node_ids: List[str], state: str, job_key: Optional[str] = None,
+              now: Optional[float] = None) -> None:
+    now = time.time() if now is None else now
+    conn.executemany("UPDATE nodes SET state=?, job_key=?, state_time=? WHERE node_id=?",
+                     [(state, job_key, now, node_id) for node_id in node_ids])
+
+
+def mark_leaving(conn: sqlite3.Connection, node_id: str, keep_job: bool, leave_seconds: float,
+                 now: Optional[float] = None) -> None:
+    """Start removing a node; a node that keeps its job leaves when the job ends."""
+    now = time.time() if now is None else now
+    if keep_job:
+        conn.execute("UPDATE nodes SET state='leaving', state_time=?, leave_after=NULL WHERE node_id=?",
+                     (now, node_id))
+    else:
+        conn.execute("UPDATE nodes SET state='leaving', state_time=?, job_key=NULL, leave_after=? "
+                     "WHERE node_id=?", (now, now + leave_seconds, node_id))
+
+
+def release(conn: sqlite3.Connection, job_key: str, leave_seconds: float, now: Optional[float] = None) -> None:
+    """The job left its nodes: running nodes become idle, leaving ones finish leaving soon."""
+    now = time.time() if now is None else now
+    conn.execute("UPDATE nodes SET state='idle', job_key=NULL, state_time=? WHERE job_key=? AND state='running'",
+                 (now, job_key))
+    conn.execute("UPDATE nodes SET job_key=NULL, leave_after=? WHERE job_key=? AND state='leaving'",
+                 (now + leave_seconds, job_key))
+
+
+def remove_departed(conn: sqlite3.Connection, now: Optional[float] = None) -> List[str]:
+    """Delete leaving nodes whose time is up; return their cluster keys."""
+    now = time.time() if now is None else now
+    rows = conn.execute("SELECT node_id, cluster_key, root FROM nodes WHERE state='leaving' AND job_key IS NULL "
+                        "AND leave_after IS NOT NULL AND leave_after <= ?", (now,)).fetchall()
+    for row in rows:
+        remove(conn, row["node_id"], row["root"])
+    return sorted({row["cluster_key"] for row in rows})
+
+
+def remove(conn: sqlite3.Connection, node_id: str, root: str) -> None:
+    conn.execute("DELETE FROM nodes WHERE node_id=?", (node_id,))
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def counts(conn: sqlite3.Connection, cluster_key: str) -> Dict[str, int]:
+    result = dict.fromkeys(STATES, 0)
+    for row in conn.execute("SELECT state, COUNT(*) FROM nodes WHERE cluster_key=? GROUP BY state", (cluster_key,)):
+        result[row[0]] = row[1]
+    return result
+
+
+def refresh_allocation(conn: sqlite3.Connection, cluster_key: str, now: Optional[float] = None) -> None:
+    """Recompute ``allocationState`` from the nodes; move its transition time only when it changes."""
+    busy = conn.execute("SELECT 1 FROM nodes WHERE cluster_key=? AND state IN ('preparing','leaving') LIMIT 1",
+                        (cluster_key,)).fetchone()
+    state = "resizing" if busy else "steady"
+    conn.execute("UPDATE clusters SET alloc_state=?, alloc_time=? WHERE key=? AND alloc_state<>?",
+                 (state, _util.iso(now), cluster_key, state))
+
+
+def list_nodes(conn: sqlite3.Connection, cluster_key: str) -> List[sqlite3.Row]:
+    return conn.execute("SELECT * FROM nodes WHERE cluster_key=? ORDER BY idx", (cluster_key,)).fetchall()

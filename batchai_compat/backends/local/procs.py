@@ -1,0 +1,186 @@
+"""Process handling: detached spawning, liveness by pid *and* start time, process-group kills.
+
+A pid alone is not an identity (pids are recycled, and a machine restart reuses them all), so every
+process the backend records is stored as ``(pid, start)`` where ``start`` is the kernel's start
+time of the process (``/proc/<pid>/stat`` field 22, clock ticks since boot). A process counts as
+alive only while both match and it is not a zombie.
+
+Deviation: without ``/proc`` (macOS) the start time is unavailable and liveness falls back to
+``kill(pid, 0)``, which can mistake a recycled pid for the original process.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence, Tuple
+
+_children: List[subprocess.Popen] = []
+_children_lock = threading.Lock()
+
+
+def start_time(pid: Optional[int]) -> Optional[int]:
+    """The start time of live process ``pid`` (``0`` without /proc), ``None`` if gone or a zombie."""
+    if not pid or pid <= 0:
+        return None
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            stat = fh.read().decode("ascii", "replace")
+    except FileNotFoundError:
+        return None
+    except OSError:
+        return _kill0(pid)
+    fields = stat[stat.rindex(")") + 2:].split()
+    if fields[0] in ("Z", "X"):
+        return None
+    return int(fields[19])
+
+
+def _kill0(pid: int) -> Optional[int]:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None
+    except PermissionError:
+        return 0
+    return 0
+
+
+def alive(pid: Optional[int], start: Optional[int]) -> bool:
+    current = start_time(pid)
+    if current is None:
+        return False
+    return start is None or current == start or current == 0
+
+
+def package_root() -> str:
+    """The directory that contains the ``batchai_compat`` package (for children's PYTHONPATH)."""
+    import batchai_compat
+
+    return str(Path(batchai_compat.__file__).resolve().parent.parent)
+
+
+def child_env(extra: Optional[Dict[str, str]] = None) -> Dict[str, str]:
+    env = dict(os.environ)
+    root = package_root()
+    parts = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
+    if root not in parts:
+        env["PYTHONPATH"] = os.pathsep.join([root] + parts)
+    env.update(extra or {})
+    return env
+
+
+def spawn_detached(argv: Sequence[str], log_path: Optional[Path] = None,
+                   env: Optional[Dict[str, str]] = None) -> Tuple[int, Optional[int]]:
+    """Start ``argv`` in its own session (it survives this process and its terminal).
+
+    Returns ``(pid, start)``. Output goes to ``log_path`` (created 0600) or ``/dev/null``.
+    """
+    _reap()
+    log = None
+    if log_path is not None:
+        fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        log = os.fdopen(fd, "ab")
+    try:
+        proc = subprocess.Popen(
+            list(argv), stdin=subprocess.DEVNULL, stdout=log or subprocess.DEVNULL,
+            stderr=subprocess.STDOUT if log else subprocess.DEVNULL, close_fds=True,
+            start_new_session=True, env=env if env is not None else child_env(), cwd="/",
+        )
+    finally:
+        if log is not None:
+            log.close()
+    with _children_lock:
+        _children.append(proc)
+    return proc.pid, start_time(proc.pid)
+
+
+def python_argv(module: str, *args: str) -> List[str]:
+    return [sys.executable, "-m", module, *args]
+
+
+def _reap() -> None:
+    """Collect exit statuses of children this process started, so they do not linger as zombies."""
+    with _children_lock:
+        _children[:] = [p for p in _children if p.poll() is None]
+
+
+def signal_group(pid: Optional[int], start: Optional[int], sig: int) -> bool:
+    """Send ``sig`` to the process group led by ``pid`` if that process is still the one recorded."""
+    if not alive(pid, start):
+        return False
+    try:
+        os.killpg(pid, sig)  # type: ignore[arg-type]
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return False
+    return True
+
+
+def signal_process(pid: Optional[int], start: Optional[int], sig: int) -> bool:
+    if not alive(pid, start):
+        return False
+    try:
+        os.kill(pid, sig)  # type: ignore[arg-type]
+    except (ProcessLookupError, PermissionError):
+        return False
+    return True
+
+
+def group_alive(pid: Optional[int]) -> bool:
+    """Whether any process is left in process group ``pid`` (the leader may be gone already)."""
+    if not pid:
+        return False
+    try:
+        os.killpg(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return _group_has_live_member(pid)
+
+
+def _group_has_live_member(pgid: int) -> bool:
+    """``killpg(0)`` succeeds for a group of zombies; look for a member that is not one."""
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return True
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()
+        if int(fields[2]) == pgid and fields[0] not in ("Z", "X"):
+            return True
+    return False
+
+
+def kill_group_hard(pid: Optional[int], start: Optional[int], grace: float = 3.0) -> None:
+    """SIGTERM the group, wait up to ``grace`` seconds, then SIGKILL whatever is left."""
+    if not pid:
+        return
+    if alive(pid, start):
+        try:
+            os.killpg(pid, signal.SIGTERM)
+        except (ProcessLookupError, PermissionError):
+            pass
+    deadline = time.monotonic() + grace
+    delay = 0.005
+    while time.monotonic() < deadline:
+        if not group_alive(pid):
+            return
+        time.sleep(delay)
+        delay = min(delay * 2, 0.1)
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
