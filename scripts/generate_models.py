@@ -155,12 +155,14 @@ class Catalog:
 
 
 def _join_doc(title: Optional[str], description: Optional[str], sep: str = " ") -> str:
+    """``title. description`` with whitespace normalised (a title equal to the description once)."""
     title = " ".join((title or "").split())
     description = " ".join((description or "").split())
     if title and not title.endswith((".", "?", "!")):
         title += "."
-    return sep.join(part for part in (title, description) if part and not (part == description and
-                                                                           description == title))
+    if title == description:
+        return title
+    return sep.join(part for part in (title, description) if part)
 
 
 class Reader:
@@ -197,7 +199,7 @@ class Reader:
         self._read_parameter_groups()
         return self.catalog
 
-    def _iter_refs(self, schema: Any, flatten: bool = False):
+    def _iter_refs(self, schema: Any):
         """Yield (definition name, flattened?) for every $ref reachable in ``schema`` (not following refs)."""
         if isinstance(schema, dict):
             if "$ref" in schema and isinstance(schema["$ref"], str) and schema["$ref"].startswith("#/definitions/"):
@@ -281,6 +283,8 @@ class Reader:
     def _make_prop(self, owner: str, wire: str, prop: Dict[str, Any], prefix: str, required: bool) -> Prop:
         py_name = snake_case(prop.get("x-ms-client-name", wire))
         msrest_type, doc_type, enum, default = self._type_of(owner, wire, prop)
+        if required and enum and len(self.catalog.enums[enum].values) == 1:
+            raise SpecError(f"{owner}.{wire}: constants (required one-value enums) are not implemented")
         description = _join_doc(prop.get("title"), prop.get("description"))
         return Prop(name=py_name, key=prefix + wire.replace(".", "\\\\."), type=msrest_type, doc_type=doc_type,
                     description=description, required=required, readonly=bool(prop.get("readOnly")),
@@ -320,10 +324,11 @@ class Reader:
 
     @staticmethod
     def _primitive(kind: Optional[str], fmt: Optional[str]) -> str:
-        if kind == "string":
-            return {None: "str", "date-time": "iso-8601", "date-time-rfc1123": "rfc-1123", "date": "date",
-                    "duration": "duration", "byte": "bytearray", "base64url": "base64", "unixtime": "unix-time",
-                    "password": "str", "uri": "str", "uuid": "str"}[fmt]
+        strings = {None: "str", "date-time": "iso-8601", "date-time-rfc1123": "rfc-1123", "date": "date",
+                   "duration": "duration", "byte": "bytearray", "base64url": "base64", "unixtime": "unix-time",
+                   "password": "str", "uri": "str", "uuid": "str"}
+        if kind == "string" and fmt in strings:
+            return strings[fmt]
         if kind == "integer":
             return "long" if fmt == "int64" else "int"
         if kind == "number":
@@ -609,7 +614,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     existing = {p.name for p in out.glob("*.py")} if out.is_dir() else set()
     stale = sorted(n for n in existing - set(files) if n not in HAND_WRITTEN and _is_generated(out / n))
     changed = sorted(n for n, text in files.items()
-                     if not (out / n).is_file() or (out / n).read_text(encoding="utf-8") != text)
+                     if not (out / n).is_file() or (out / n).read_bytes() != text.encode("utf-8"))
     if args.check:
         for name in changed:
             print(f"out of date: {out / name}", file=sys.stderr)
@@ -622,7 +627,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         return 0
     out.mkdir(parents=True, exist_ok=True)
     for name in changed:
-        (out / name).write_text(files[name], encoding="utf-8", newline="\n")
+        (out / name).write_bytes(files[name].encode("utf-8"))  # "\n" line ends on every OS
     for name in stale:
         (out / name).unlink()
     print(f"generate_models: {len(files)} files, {len(changed)} written, {len(stale)} removed")

@@ -91,3 +91,35 @@ def test_import_is_light_and_self_contained():
 def test_spec_files_are_not_committed():
     tracked = subprocess.run(["git", "ls-files", "*.json"], cwd=REPO, capture_output=True, text=True).stdout
     assert "BatchAI.json" not in tracked and "examples/" not in tracked
+
+
+def _load_generator():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("generate_models", GENERATOR)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses resolve string annotations through sys.modules
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_naming_rule_examples():
+    gen = _load_generator()
+    cases = {"diskSizeInGB": "disk_size_in_gb", "publicIPsToAllow": "public_ips_to_allow",
+             "CNTKsettings": "cnt_ksettings", "BatchAIError": "batch_ai_error", "caffe2Settings": "caffe2_settings",
+             "fileServerPublicIP": "file_server_public_ip", "maxResults": "max_results",
+             "RemoteLoginInformationPaged": "remote_login_information_paged"}
+    assert {k: gen.snake_case(k) for k in cases} == cases
+
+
+@pytest.mark.parametrize("definition", [
+    {"discriminator": "kind", "properties": {"kind": {"type": "string"}}, "required": ["kind"]},
+    {"properties": {"kind": {"type": "string", "enum": ["only"], "x-ms-enum": {"name": "K"}}}, "required": ["kind"]},
+    {"properties": {"when": {"type": "string", "format": "no-such-format"}}},
+    {"properties": {"kind": {"type": "string", "enum": ["a", "b"]}}},
+], ids=["polymorphism", "constant", "unknown-format", "anonymous-enum"])
+def test_unsupported_features_fail_loudly(definition):
+    gen = _load_generator()
+    spec = {"info": {"version": "2018-05-01"}, "paths": {}, "definitions": {"Thing": definition}}
+    with pytest.raises(gen.SpecError):
+        gen.Writer(gen.Reader(spec).read()).files()
