@@ -135,6 +135,7 @@ def test_paged_validation_is_lazy_and_matches_original(pair, description, call):
 
 
 def test_job_create_parameters_validate_lists_three_missing_fields():
-    errors = our_models.JobCreateParameters().validate()
-    assert sorted(str(e) for e in errors) == sorted(str(e) for e in their_models.JobCreateParameters().validate())
+    nothing = {"cluster": None, "node_count": None, "std_out_err_path_prefix": None}
+    errors = our_models.JobCreateParameters(**nothing).validate()
+    assert sorted(map(str, errors)) == sorted(map(str, their_models.JobCreateParameters(**nothing).validate()))
     assert len(errors) == 3
