@@ -1,0 +1,284 @@
+"""The :class:`AzureMLEmulator` facade: state, routes, servers, environment and the request log."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import sys
+import tempfile
+import threading
+import time
+from typing import Any, Dict, Iterator, List, Optional, Tuple
+
+from .arm import ArmRoutes
+from .artifacts import ArtifactRoutes
+from .auth import make_auth
+from .compute import ComputeRoutes
+from .content import ContentRoutes
+from .datastores import DatastoreRoutes, builtin_datastores
+from .execution import ExecutionRoutes, Executor
+from .history import HistoryRoutes
+from .hygiene import fast_polling, isolated_azureml_home, no_compute_sleep
+from .server import LoopbackServer, RequestRecord, Router
+from .state import EmulatorState, Experiment, Run, Workspace
+
+VCPUS = {"STANDARD_D1_V2": 1, "STANDARD_D2_V2": 2, "STANDARD_D3_V2": 4, "STANDARD_D4_V2": 8,
+         "STANDARD_DS2_V2": 2, "STANDARD_DS3_V2": 4, "STANDARD_NC6": 6, "STANDARD_NC12": 12,
+         "STANDARD_NC24": 24, "STANDARD_NC6S_V3": 6, "STANDARD_F2S_V2": 2}
+
+
+class AzureMLEmulator:
+    """An Azure Machine Learning (SDK v1 wire protocol) emulator on 127.0.0.1 that executes runs locally.
+
+    Typical use::
+
+        with AzureMLEmulator(workspaces=[("sub", "rg", "ws")]) as emu:
+            ws = Workspace("sub", "rg", "ws", auth=emu.auth())
+            ...
+        assert not emu.unrouted
+
+    :param workspaces: ``(subscription, resource group, name[, location])`` tuples to create up front
+        (more with :meth:`add_workspace`).
+    :param https: serve HTTPS with a generated self-signed certificate (needed by ``Workspace.create``);
+        the certificate is at :attr:`cert_path` and is exported as ``REQUESTS_CA_BUNDLE`` when
+        ``patch_environ`` is true.
+    :param root: directory for run working directories, the isolated HOME and the certificate (default:
+        a temporary directory removed by :meth:`stop`).
+    :param patch_environ: while running, set ``HOME`` (isolated azureml caches), ``AML_FORCE_EXECUTE_WITH_ZIP=1``
+        (so submitted source arrives with ``startrun``), ``NO_PROXY`` += 127.0.0.1,localhost, and
+        ``REQUESTS_CA_BUNDLE`` for HTTPS; restored by :meth:`stop`.
+    :param fast: apply :func:`fast_polling` and :func:`no_compute_sleep` while running.
+    :param resize_seconds: how long new cluster nodes stay ``preparing`` (allocation ``Resizing``).
+    :param scale_down_after: idle nodes above ``min_nodes`` leave after ``min(idle_seconds_before_scaledown,
+        scale_down_after)`` seconds.
+    :param prepare_seconds: time a run spends in ``Preparing``.
+    :param use_mpirun: run MPI jobs under ``mpirun`` (if installed) instead of one process per rank.
+    :param tf_chief: label TensorFlow worker 0 ``chief`` in ``TF_CONFIG``.
+    :param allow_delete_nonempty_experiments: let ``Experiment.delete`` remove experiments that have runs
+        (by default the emulator answers 409, like the service's "delete empty experiment" contract).
+    :param compute_operation_polls: answer compute async operations ``InProgress`` this many times first.
+    """
+
+    def __init__(self, workspaces: Any = (), https: bool = False, root: Optional[str] = None,
+                 patch_environ: bool = True, fast: bool = True, resize_seconds: float = 0.2,
+                 scale_down_after: float = 2.0, prepare_seconds: float = 0.05, use_mpirun: bool = False,
+                 tf_chief: bool = True, allow_delete_nonempty_experiments: bool = False,
+                 compute_operation_polls: int = 0, kill_grace_seconds: float = 2.0, core_quota: int = 100):
+        self.state = EmulatorState()
+        self.router = Router()
+        self.https = https
+        self._own_root = root is None
+        self.root = os.path.abspath(root or tempfile.mkdtemp(prefix="amlemu-"))
+        self.home = os.path.join(self.root, "home")
+        self.bin_dir = os.path.join(self.root, "bin")
+        self.patch_environ = patch_environ
+        self.fast = fast
+        self.resize_seconds = resize_seconds
+        self.scale_down_after = scale_down_after
+        self.prepare_seconds = prepare_seconds
+        self.use_mpirun = use_mpirun
+        self.tf_chief = tf_chief
+        self.allow_delete_nonempty_experiments = allow_delete_nonempty_experiments
+        self.compute_operation_polls = compute_operation_polls
+        self.kill_grace_seconds = kill_grace_seconds
+        self.core_quota = core_quota
+        self.family_quotas: Dict[str, int] = {"standardDv2Family": 24, "standardNCFamily": 24}
+        self.vm_sizes = dict(VCPUS)
+        self.tick = 0.02
+        self.requests: List[RequestRecord] = []
+        self.unrouted: List[RequestRecord] = []
+        self.errors: List[Tuple[Any, str]] = []
+        self.submissions: List[Dict[str, Any]] = []
+        self.provisioning_requests: List[Dict[str, Any]] = []
+        self.snapshot_file_requests: List[List[str]] = []
+        self.registered_datastores: List[Dict[str, Any]] = []
+        self.deployment_requests: List[Dict[str, Any]] = []
+        self.metrics: Dict[str, List[Any]] = {}
+        self._log_lock = threading.Lock()
+        self._server: Optional[LoopbackServer] = None
+        self._stack: Optional[contextlib.ExitStack] = None
+        self.cert_path: Optional[str] = None
+        self.executor = Executor(self)
+        for routes in (ArmRoutes(self), ComputeRoutes(self), HistoryRoutes(self), ContentRoutes(self),
+                       ExecutionRoutes(self), ArtifactRoutes(self), DatastoreRoutes(self)):
+            routes.register(self.router)
+        for spec in workspaces or ():
+            self.add_workspace(*spec)
+
+    # -- lifecycle -----------------------------------------------------------------------------------------
+    def start(self) -> "AzureMLEmulator":
+        if self._server is not None:
+            return self
+        os.makedirs(self.home, exist_ok=True)
+        os.makedirs(self.bin_dir, exist_ok=True)
+        for name in ("python", "python3"):
+            link = os.path.join(self.bin_dir, name)
+            if not os.path.lexists(link):
+                os.symlink(sys.executable, link)
+        ssl_ctx = None
+        if self.https:
+            from .tls import make_self_signed, server_context
+            self.cert_path, key_path = make_self_signed(os.path.join(self.root, "tls"))
+            ssl_ctx = server_context(self.cert_path, key_path)
+        self._server = LoopbackServer(self, ssl_ctx)
+        self._server.start()
+        stack = contextlib.ExitStack()
+        try:
+            if self.patch_environ:
+                stack.enter_context(self.environ())
+            if self.fast:
+                stack.enter_context(fast_polling())
+                stack.enter_context(no_compute_sleep())
+        except Exception:
+            stack.close()
+            self.stop()
+            raise
+        self._stack = stack
+        return self
+
+    def stop(self) -> None:
+        self.executor.shutdown()
+        if self._stack is not None:
+            self._stack.close()
+            self._stack = None
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+        if self._own_root:
+            shutil.rmtree(self.root, ignore_errors=True)
+
+    def __enter__(self) -> "AzureMLEmulator":
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    @contextlib.contextmanager
+    def environ(self) -> Iterator[None]:
+        """Environment for azureml-core clients of this emulator (see ``patch_environ``)."""
+        saved = {k: os.environ.get(k) for k in ("AML_FORCE_EXECUTE_WITH_ZIP", "NO_PROXY", "no_proxy",
+                                                 "REQUESTS_CA_BUNDLE")}
+        os.environ["AML_FORCE_EXECUTE_WITH_ZIP"] = "1"
+        for key in ("NO_PROXY", "no_proxy"):
+            parts = [p for p in (os.environ.get(key) or "").split(",") if p]
+            for host in ("127.0.0.1", "localhost"):
+                if host not in parts:
+                    parts.append(host)
+            os.environ[key] = ",".join(parts)
+        if self.cert_path:
+            os.environ["REQUESTS_CA_BUNDLE"] = self.cert_path
+        try:
+            with isolated_azureml_home(self.home):
+                yield
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+
+    # -- facade ----------------------------------------------------------------------------------------------
+    @property
+    def url(self) -> str:
+        if self._server is None:
+            raise RuntimeError("the emulator is not started")
+        return self._server.url
+
+    def auth(self) -> Any:
+        """A fake ``AbstractAuthentication`` whose ARM endpoint is this emulator (imports azureml)."""
+        return make_auth(self.url + "/", self.subscriptions)
+
+    def subscriptions(self) -> List[str]:
+        with self.state.lock:
+            return sorted({ws.subscription_id for ws in self.state.workspaces.values()}) or ["00000000"]
+
+    def add_workspace(self, subscription_id: str, resource_group: str, name: str,
+                      location: str = "eastus") -> Workspace:
+        with self.state.lock:
+            ws = self.state.find_workspace(subscription_id, resource_group, name)
+            if ws is None:
+                ws = Workspace(subscription_id, resource_group, name, location=location)
+                ws.datastores.update(builtin_datastores(ws))
+                self.state.workspaces[self.state.key(subscription_id, resource_group, name)] = ws
+            return ws
+
+    def workspace(self, subscription_id: str, resource_group: str, name: str) -> Workspace:
+        ws = self.state.find_workspace(subscription_id, resource_group, name)
+        if ws is None:
+            raise KeyError((subscription_id, resource_group, name))
+        return ws
+
+    def run(self, run_id: str) -> Run:
+        with self.state.lock:
+            ws = self.state.workspace_by_run(run_id)
+            if ws is None:
+                raise KeyError(run_id)
+            return ws.runs[run_id]
+
+    def wait_for_run(self, run_id: str, timeout: float = 30.0) -> Run:
+        self.executor.wait(run_id, timeout)
+        return self.run(run_id)
+
+    def new_run(self, ws: Workspace, exp: Experiment, run_id: str, target: str = "local",
+                run_type: Optional[str] = None) -> Run:
+        ws.run_counter += 1
+        run = Run(run_id=run_id, run_number=ws.run_counter, experiment=exp, target=target, run_type=run_type)
+        ws.runs[run_id] = run
+        return run
+
+    def data_reference_path(self, ws: Workspace, run: Run, name: str, dref: Any) -> str:
+        """Local directory standing in for a mounted/downloaded data reference of a run."""
+        dref = dref or {}
+        store = str(dref.get("dataStoreName") or "store")
+        path = str(dref.get("pathOnDataStore") or "").strip("/")
+        local = os.path.join(self.root, "datastores", ws.workspace_id, store, path)
+        os.makedirs(local, exist_ok=True)
+        return local
+
+    @staticmethod
+    def monotonic() -> float:
+        return time.monotonic()
+
+    def vcpus(self, vm_size: str) -> int:
+        return self.vm_sizes.get((vm_size or "").upper(), 2)
+
+    @staticmethod
+    def vm_family(vm_size: str) -> str:
+        m = re.match(r"STANDARD_([A-Z]+)\d+[A-Z]*(?:_V(\d))?", (vm_size or "").upper())
+        if not m:
+            return "standardDv2Family"
+        letters, ver = m.group(1), m.group(2)
+        return "standard{}{}Family".format(letters.rstrip("S") if letters != "DS" else "DS",
+                                            "v" + ver if ver else "")
+
+    # -- request log -------------------------------------------------------------------------------------------
+    def _record(self, rec: RequestRecord) -> None:
+        with self._log_lock:
+            self.requests.append(rec)
+            if rec.route is None:
+                self.unrouted.append(rec)
+
+    def _record_error(self, req: Any, exc: BaseException, tb: str) -> None:
+        with self._log_lock:
+            self.errors.append((req.path if req is not None else None, tb))
+
+    def mark(self) -> int:
+        """Position in :attr:`requests`; pass it to :meth:`requests_since` to count one step's traffic."""
+        with self._log_lock:
+            return len(self.requests)
+
+    def requests_since(self, mark: int) -> List[RequestRecord]:
+        with self._log_lock:
+            return list(self.requests[mark:])
+
+    def route_counts(self, records: Optional[List[RequestRecord]] = None) -> Dict[str, int]:
+        counts: Dict[str, int] = {}
+        for rec in self.requests if records is None else records:
+            key = rec.route or "UNROUTED {} {}".format(rec.method, rec.path)
+            counts[key] = counts.get(key, 0) + 1
+        return counts
+
+    def routes(self) -> List[str]:
+        return [name for _m, _p, _h, name in self.router.routes]

@@ -1,0 +1,559 @@
+"""Execution service routes (``startrun`` multipart with the project zip, ``snapshotrun``, cancel) and the
+executor that really runs submitted runs as local processes.
+
+A run moves ``Queued`` (waiting for cluster nodes; the cluster resizes if needed) → ``Preparing`` (nodes
+allocated, project unpacked) → ``Running`` (processes started) → ``Finalizing`` → ``Completed`` / ``Failed``, or
+``CancelRequested`` → ``Canceled`` (every process group is killed).  Distributed configurations start one
+local process per rank:
+
+* MPI (``mpi.nodeCount × mpi.processCountPerNode``): ``OMPI_COMM_WORLD_*`` and ``PMI_*`` variables per rank, or
+  one ``mpirun`` (``AzureMLEmulator(use_mpirun=True)``) when it is installed;
+* TensorFlow parameter server: one process per worker and per ps with ``TF_CONFIG`` (worker 0 is ``chief``);
+  the run ends when the workers have ended, then the ps processes are stopped, as on AML;
+* PyTorch: ``processCount`` processes with ``RANK``/``WORLD_SIZE``/``LOCAL_RANK``/``MASTER_ADDR``/``MASTER_PORT``.
+"""
+
+from __future__ import annotations
+
+import email.parser
+import email.policy
+import io
+import json
+import os
+import shlex
+import shutil
+import signal
+import socket
+import subprocess
+import threading
+import time
+import zipfile
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional
+
+from .auth import fake_jwt
+from .history import run_error
+from .server import Request, Response
+from .state import Run, Workspace
+from .util import HttpError, ci_get, iso, utcnow
+
+X = "/execution/v1.0{WS}/experiments/(?P<exp>[^/]+)"
+
+
+@dataclass
+class ProcSpec:
+    name: str                        # e.g. "rank_0", "worker_1", "ps_0"
+    log_name: str                    # file name under user_logs/
+    env: Dict[str, str]
+    argv: List[str]
+    primary: bool = True             # the run ends when all primary processes have ended
+    node_index: int = 0
+
+
+@dataclass
+class Launched:
+    spec: ProcSpec
+    popen: subprocess.Popen
+    log: Any
+    exit_code: Optional[int] = None
+    killed: bool = False
+
+
+@dataclass
+class RunHandle:
+    run: Run
+    thread: Optional[threading.Thread] = None
+    procs: List[Launched] = field(default_factory=list)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def parse_multipart(content_type: str, body: bytes) -> Dict[str, bytes]:
+    raw = b"Content-Type: " + content_type.encode("latin-1") + b"\r\nMIME-Version: 1.0\r\n\r\n" + body
+    msg = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(raw)
+    parts: Dict[str, bytes] = {}
+    if not msg.is_multipart():
+        raise HttpError(400, "BadRequest", "Expected a multipart/form-data body.")
+    for part in msg.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        if name:
+            parts[str(name)] = part.get_payload(decode=True) or b""
+    return parts
+
+
+class ExecutionRoutes:
+    def __init__(self, emu: Any):
+        self.emu = emu
+        self.state = emu.state
+
+    def register(self, r: Any) -> None:
+        r.add("POST", X + "/startrun", self.startrun, "EXEC POST startrun")
+        r.add("POST", X + "/snapshotrun", self.snapshotrun, "EXEC POST snapshotrun")
+        r.add("POST", X + "/runId/(?P<run>[^/]+)/cancel", self.cancel, "EXEC POST cancel")
+        r.add("POST", X + "/runs/(?P<run>[^/]+)/cancel", self.cancel, "EXEC POST runs cancel")
+        r.add("POST", "/jasmine/v1.0{WS}/experimentids/(?P<eid>[^/]+)/cancelrun/(?P<run>[^/]+)", self.cancel,
+              "JASMINE POST cancelrun")
+
+    def _ws(self, req: Request) -> Workspace:
+        ws = self.state.find_workspace(req.params["sub"], req.params["rg"], req.params["ws"])
+        if ws is None:
+            raise HttpError(404, "WorkspaceNotFound", "Workspace '{}' not found.".format(req.params["ws"]))
+        return ws
+
+    def startrun(self, req: Request) -> Any:
+        ctype = req.headers.get("Content-Type") or ""
+        parts = parse_multipart(ctype, req.body)
+        definition_raw = parts.get("runDefinitionFile")
+        if definition_raw is None:
+            raise HttpError(400, "BadRequest", "startrun needs a runDefinitionFile part.")
+        definition = json.loads(definition_raw.decode("utf-8"))
+        return self._start(req, definition, parts.get("projectZipFile"))
+
+    def snapshotrun(self, req: Request) -> Any:
+        return self._start(req, req.json, None)
+
+    def _start(self, req: Request, definition: Dict[str, Any], zip_bytes: Optional[bytes]) -> Any:
+        run_id = req.arg("runId")
+        config = ci_get(definition, "Configuration") or {}
+        target = str(config.get("target") or "local")
+        with self.state.lock:
+            ws = self._ws(req)
+            exp = ws.experiments.get(req.params["exp"].lower())
+            if exp is None:
+                raise HttpError(404, "ExperimentNotFound", "Experiment '{}' not found.".format(req.params["exp"]))
+            if target.lower() != "local" and target.lower() not in ws.computes:
+                raise HttpError(400, "ComputeTargetNotFound",
+                                "Compute target '{}' was not found in workspace '{}'.".format(target, ws.name))
+            if not run_id:
+                run_id = "{}_{}_{}".format(exp.name, int(time.time()), os.urandom(4).hex())
+            if run_id in ws.runs:
+                raise HttpError(409, "RunIdAlreadyExists", "A run with id '{}' already exists.".format(run_id))
+            run = self.emu.new_run(ws, exp, run_id, target=target, run_type="azureml.scriptrun")
+            run.configuration = config
+            run.definition = definition
+            run.snapshot_id = ci_get(definition, "SnapshotId")
+            run.source_zip = zip_bytes if zip_bytes is not None else b""
+            run.parent_run_id = ci_get(definition, "ParentRunId")
+            run.properties.update({
+                "_azureml.ComputeTargetType": "local" if target.lower() == "local" else "amlcompute",
+                "azureml.runsource": "experiment",
+                "ProcessInfoFile": "azureml-logs/process_info.json",
+                "ProcessStatusFile": "azureml-logs/process_status.json",
+            })
+            if run.snapshot_id:
+                run.properties["ContentSnapshotId"] = run.snapshot_id
+            run.set_status("Queued")
+            self.emu.submissions.append({"run_id": run_id, "definition": definition,
+                                         "zip_names": _zip_names(zip_bytes)})
+            self.emu.executor.submit(ws, run)
+        return {"runId": run_id}
+
+    def cancel(self, req: Request) -> Any:
+        with self.state.lock:
+            ws = self._ws(req)
+            run = ws.runs.get(req.params["run"])
+            if run is None:
+                raise HttpError(404, "RunNotFound", "Run '{}' was not found.".format(req.params["run"]))
+            self.emu.executor.cancel(run, reason="canceled by user")
+        return Response(200, None)
+
+
+def _zip_names(data: Optional[bytes]) -> List[str]:
+    if not data:
+        return []
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            return sorted(zf.namelist())
+    except zipfile.BadZipFile:
+        return []
+
+
+class Executor:
+    """Runs each submitted run in its own thread; processes are started in new sessions (process groups)."""
+
+    def __init__(self, emu: Any):
+        self.emu = emu
+        self.state = emu.state
+        self.handles: Dict[str, RunHandle] = {}
+        self._stopping = False
+
+    # -- public API ------------------------------------------------------------------------------------
+    def submit(self, ws: Workspace, run: Run) -> None:
+        handle = RunHandle(run)
+        self.handles[run.run_id] = handle
+        handle.thread = threading.Thread(target=self._main, args=(ws, handle), name="aml-run-" + run.run_id,
+                                         daemon=True)
+        handle.thread.start()
+
+    def cancel(self, run: Run, reason: str = "canceled") -> None:
+        with self.state.lock:
+            if run.terminal:
+                return
+            run.cancel_requested = True
+            handle = self.handles.get(run.run_id)
+            if handle is None or handle.thread is None:
+                run.set_status("Canceled")
+                run.end = utcnow()
+                return
+            run.set_status("CancelRequested")
+        self._kill_all(handle)
+
+    def wait(self, run_id: str, timeout: float = 30.0) -> bool:
+        handle = self.handles.get(run_id)
+        if handle is None or handle.thread is None:
+            return True
+        handle.thread.join(timeout)
+        return not handle.thread.is_alive()
+
+    def shutdown(self, timeout: float = 10.0) -> None:
+        self._stopping = True
+        for handle in list(self.handles.values()):
+            self.cancel(handle.run, reason="emulator stopped")
+        deadline = time.monotonic() + timeout
+        for handle in list(self.handles.values()):
+            if handle.thread is not None:
+                handle.thread.join(max(0.1, deadline - time.monotonic()))
+
+    # -- the run thread ----------------------------------------------------------------------------------
+    def _main(self, ws: Workspace, handle: RunHandle) -> None:
+        run = handle.run
+        try:
+            if not self._allocate(ws, run):
+                return
+            self._prepare(ws, run)
+            if run.cancel_requested:
+                return
+            specs = self._plan(ws, run)
+            self._launch(ws, handle, specs)
+            self._supervise(run, handle)
+        except Exception as exc:  # pragma: no cover - reported as a failed run
+            with self.state.lock:
+                if not run.terminal:
+                    run.error = run_error("The Azure ML emulator failed to execute the run: {!r}".format(exc),
+                                          "ServiceError")
+                    run.set_status("Failed")
+            self.emu._record_error(None, exc, repr(exc))
+        finally:
+            self._finish(ws, handle)
+
+    def _allocate(self, ws: Workspace, run: Run) -> bool:
+        compute = ws.computes.get(run.target.lower())
+        config = run.configuration
+        run.node_count = max(1, int(config.get("nodeCount") or 1))
+        if compute is None:
+            return not run.cancel_requested
+        with self.state.lock:
+            if run.node_count > compute.max_nodes:
+                run.error = run_error(
+                    "Requested {} nodes but compute target '{}' allows at most {} (max_nodes).".format(
+                        run.node_count, compute.name, compute.max_nodes), "UserError")
+                run.set_status("Failed")
+                return False
+        while True:
+            with self.state.lock:
+                if run.cancel_requested:
+                    return False
+                if ws.computes.get(run.target.lower()) is not compute:
+                    run.error = run_error("Compute target '{}' was deleted.".format(run.target), "SystemError")
+                    run.set_status("Failed")
+                    return False
+                now = self.emu.monotonic()
+                compute.refresh(now, self.emu.scale_down_after)
+                if compute.try_allocate(run.run_id, run.node_count, now, self.emu.resize_seconds):
+                    return True
+            time.sleep(self.emu.tick)
+
+    def _prepare(self, ws: Workspace, run: Run) -> None:
+        with self.state.lock:
+            if run.cancel_requested:
+                return
+            run.set_status("Preparing")
+        run_dir = os.path.join(self.emu.root, "runs", run.run_id)
+        work_dir = os.path.join(run_dir, "wd")
+        for sub in ("wd", "user_logs", "system_logs/emulator"):
+            os.makedirs(os.path.join(run_dir, sub), exist_ok=True)
+        if run.source_zip:
+            with zipfile.ZipFile(io.BytesIO(run.source_zip)) as zf:
+                for member in zf.infolist():
+                    target = os.path.realpath(os.path.join(work_dir, member.filename))
+                    if not target.startswith(os.path.realpath(work_dir) + os.sep):
+                        continue   # refuse path traversal
+                    zf.extract(member, work_dir)
+                    mode = (member.external_attr >> 16) & 0o777
+                    if mode and not member.is_dir():
+                        os.chmod(target, mode | 0o600)
+        for sub in ("outputs", "logs"):
+            os.makedirs(os.path.join(work_dir, sub), exist_ok=True)
+        with self.state.lock:
+            run.run_dir, run.work_dir = run_dir, work_dir
+        if self.emu.prepare_seconds:
+            time.sleep(self.emu.prepare_seconds)
+
+    # -- planning processes ------------------------------------------------------------------------------
+    def _command(self, run: Run) -> str:
+        config = run.configuration
+        command = config.get("command")
+        if isinstance(command, list):
+            command = " ".join(str(c) for c in command)     # what AML does: no quoting
+        if command:
+            return str(command)
+        script = config.get("script")
+        if script:
+            args = config.get("arguments") or []
+            return " ".join(["python", shlex.quote(str(script))] + [shlex.quote(str(a)) for a in args])
+        return "true"
+
+    def _base_env(self, ws: Workspace, run: Run) -> Dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AZUREML_")}
+        env.pop("AML_FORCE_EXECUTE_WITH_ZIP", None)
+        config = run.configuration
+        environment = config.get("environment") or {}
+        for source in (environment.get("environmentVariables") or {}, config.get("environmentVariables") or {}):
+            env.update({str(k): "" if v is None else str(v) for k, v in source.items()})
+        base = self.emu.url
+        env.update({
+            "AZUREML_RUN_ID": run.run_id,
+            "AZUREML_ARM_SUBSCRIPTION": ws.subscription_id,
+            "AZUREML_ARM_RESOURCEGROUP": ws.resource_group,
+            "AZUREML_ARM_WORKSPACE_NAME": ws.name,
+            "AZUREML_ARM_PROJECT_NAME": run.experiment.name,
+            "AZUREML_EXPERIMENT_ID": run.experiment.experiment_id,
+            "AZUREML_WORKSPACE_ID": ws.workspace_id,
+            "AZUREML_RUN_TOKEN": fake_jwt(),
+            "AZUREML_RUN_TOKEN_EXPIRY": str(int(time.time()) + 24 * 3600),
+            "AZUREML_SERVICE_ENDPOINT": base,
+            "AZUREML_DISCOVERY_SERVICE_ENDPOINT": "{}/discovery/workspaces/{}".format(base, ws.workspace_id),
+            "AZUREML_COMPUTE_NAME": run.target,
+            "AZUREML_NODE_COUNT": str(run.node_count),
+            "AZUREML_CR_EXECUTION_WORKING_DIR_PATH": run.work_dir or "",
+            "AZ_BATCH_NODE_ROOT_DIR": run.run_dir or "",
+            "PYTHONUNBUFFERED": "1",
+        })
+        for name, dref in (config.get("dataReferences") or {}).items():
+            path = self.emu.data_reference_path(ws, run, name, dref)
+            env["AZUREML_DATAREFERENCE_" + name] = path
+        env["PATH"] = os.pathsep.join([self.emu.bin_dir, env.get("PATH", os.defpath)])
+        return env
+
+    def _plan(self, ws: Workspace, run: Run) -> List[ProcSpec]:
+        config = run.configuration
+        command = self._command(run)
+        base = self._base_env(ws, run)
+        framework = str(config.get("framework") or "Python").lower()
+        communicator = str(config.get("communicator") or "None").lower()
+        argv = ["/bin/sh", "-c", command]
+        nodes = run.node_count
+        compute = ws.computes.get(run.target.lower())
+        node_ids = [n.node_id for n in sorted(compute.nodes, key=lambda n: n.index) if n.run_id == run.run_id] \
+            if compute else []
+        node_ids = node_ids or ["local_node_{}".format(i) for i in range(nodes)]
+        hosts = ["127.0.0.1"] * nodes
+
+        if framework == "tensorflow" or communicator == "parameterserver":
+            tf = config.get("tensorflow") or {}
+            workers = max(1, int(tf.get("workerCount") or nodes or 1))
+            ps = max(0, int(tf.get("parameterServerCount") or 0))
+            wports = ["127.0.0.1:{}".format(free_port()) for _ in range(workers)]
+            pports = ["127.0.0.1:{}".format(free_port()) for _ in range(ps)]
+            cluster: Dict[str, List[str]] = {}
+            if self.emu.tf_chief:
+                cluster["chief"] = wports[:1]
+                if workers > 1:
+                    cluster["worker"] = wports[1:]
+            else:
+                cluster["worker"] = wports
+            if ps:
+                cluster["ps"] = pports
+            specs = []
+            for i in range(workers):
+                if self.emu.tf_chief:
+                    task = {"type": "chief", "index": 0} if i == 0 else {"type": "worker", "index": i - 1}
+                else:
+                    task = {"type": "worker", "index": i}
+                env = dict(base, TF_CONFIG=json.dumps({"cluster": cluster, "task": task, "environment": "cloud"}))
+                env["AZUREML_NODE_RANK"] = str(i % nodes)
+                specs.append(ProcSpec("worker_{}".format(i), "std_log_process_{}.txt".format(i), env, argv,
+                                      True, i % nodes))
+            for i in range(ps):
+                env = dict(base, TF_CONFIG=json.dumps({"cluster": cluster, "task": {"type": "ps", "index": i},
+                                                       "environment": "cloud"}))
+                specs.append(ProcSpec("ps_{}".format(i), "std_log_ps_{}.txt".format(i), env, argv, False,
+                                      i % nodes))
+            return specs
+
+        if framework == "pytorch":
+            pt = config.get("pytorch") or {}
+            total = int(pt.get("processCount") or 0) or nodes
+            per_node = max(1, -(-total // nodes))
+            port = str(free_port())
+            specs = []
+            for rank in range(total):
+                node = rank // per_node
+                env = dict(base, RANK=str(rank), WORLD_SIZE=str(total), LOCAL_RANK=str(rank % per_node),
+                           LOCAL_WORLD_SIZE=str(per_node), NODE_RANK=str(node), GROUP_RANK=str(node),
+                           MASTER_ADDR="127.0.0.1", MASTER_PORT=port,
+                           AZUREML_NODE_RANK=str(node))
+                specs.append(ProcSpec("rank_{}".format(rank), "std_log_process_{}.txt".format(rank), env, argv,
+                                      True, node))
+            return specs
+
+        mpi = config.get("mpi") or {}
+        if communicator in ("intelmpi", "openmpi", "mpi") or (mpi and nodes * int(mpi.get("processCountPerNode")
+                                                                                  or 1) > 1
+                                                             and communicator != "none"):
+            per_node = max(1, int(mpi.get("processCountPerNode") or 1))
+            total = nodes * per_node
+            master = "127.0.0.1"
+            common = dict(base, AZ_BATCH_MASTER_NODE="{}:6105".format(master), AZ_BATCHAI_MPI_MASTER_NODE=master,
+                          AZ_BATCH_HOST_LIST=",".join(hosts), AZ_BATCH_NODE_LIST=";".join(node_ids),
+                          AZUREML_PROCESS_COUNT_PER_NODE=str(per_node))
+            if self.emu.use_mpirun and shutil.which("mpirun"):
+                mpirun = [shutil.which("mpirun") or "mpirun", "-np", str(total), "--oversubscribe"]
+                if hasattr(os, "geteuid") and os.geteuid() == 0:
+                    mpirun.append("--allow-run-as-root")
+                passthrough = [k for k in common if k not in os.environ or common[k] != os.environ.get(k)]
+                for key in sorted(set(passthrough) | {"PATH"}):
+                    mpirun += ["-x", key]
+                return [ProcSpec("mpirun", "std_log.txt", common, mpirun + argv, True, 0)]
+            specs = []
+            for rank in range(total):
+                node = rank // per_node
+                env = dict(common, OMPI_COMM_WORLD_RANK=str(rank), OMPI_COMM_WORLD_SIZE=str(total),
+                           OMPI_COMM_WORLD_LOCAL_RANK=str(rank % per_node),
+                           OMPI_COMM_WORLD_LOCAL_SIZE=str(per_node), OMPI_COMM_WORLD_NODE_RANK=str(node),
+                           PMI_RANK=str(rank), PMI_SIZE=str(total), AZUREML_NODE_RANK=str(node))
+                specs.append(ProcSpec("rank_{}".format(rank), "std_log_process_{}.txt".format(rank), env, argv,
+                                      True, node))
+            if len(specs) == 1:
+                specs[0].log_name = "std_log.txt"
+            return specs
+
+        return [ProcSpec("main", "std_log.txt", dict(base, AZUREML_NODE_RANK="0"), argv, True, 0)]
+
+    # -- running -------------------------------------------------------------------------------------------
+    def _launch(self, ws: Workspace, handle: RunHandle, specs: List[ProcSpec]) -> None:
+        run = handle.run
+        with self.state.lock:
+            if run.cancel_requested:
+                return
+            run.set_status("Running")
+            run.start = utcnow()
+            run.env = dict(specs[0].env) if specs else {}
+        lines = ["{} run {} on {} ({} node(s))".format(iso(utcnow()), run.run_id, run.target, run.node_count)]
+        for spec in specs:
+            log = open(os.path.join(run.run_dir or "", "user_logs", spec.log_name), "ab")
+            try:
+                popen = subprocess.Popen(spec.argv, cwd=run.work_dir, env=spec.env, stdin=subprocess.DEVNULL,
+                                         stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            except OSError as exc:
+                log.write("failed to start: {}\n".format(exc).encode())
+                log.close()
+                with self.state.lock:
+                    run.error = run_error("Could not start the user process: {}".format(exc), "UserError")
+                self._kill_all(handle)
+                return
+            with self.state.lock:
+                handle.procs.append(Launched(spec, popen, log))
+                if run.cancel_requested:
+                    break
+            lines.append("started {} pid={} node={} log=user_logs/{} argv={}".format(
+                spec.name, popen.pid, spec.node_index, spec.log_name, spec.argv))
+        with open(os.path.join(run.run_dir or "", "system_logs", "emulator", "execution.txt"), "a") as fh:
+            fh.write("\n".join(lines) + "\n")
+        if run.cancel_requested:
+            self._kill_all(handle)
+
+    def _supervise(self, run: Run, handle: RunHandle) -> None:
+        max_seconds = run.configuration.get("maxRunDurationSeconds")
+        started = time.monotonic()
+        timed_out = False
+        while True:
+            primaries_done = True
+            for proc in handle.procs:
+                if proc.exit_code is None:
+                    proc.exit_code = proc.popen.poll()
+                if proc.spec.primary and proc.exit_code is None:
+                    primaries_done = False
+            if primaries_done or run.cancel_requested:
+                break
+            if max_seconds and time.monotonic() - started > float(max_seconds):
+                timed_out = True
+                break
+            time.sleep(self.emu.tick)
+        # Secondary processes (TensorFlow parameter servers) and anything left: stop them.
+        self._kill_all(handle)
+        for proc in handle.procs:
+            try:
+                proc.exit_code = proc.popen.wait(timeout=self.emu.kill_grace_seconds + 5)
+            except subprocess.TimeoutExpired:  # pragma: no cover
+                proc.exit_code = -9
+            proc.log.close()
+        with self.state.lock:
+            run.exit_codes = [p.exit_code for p in handle.procs]
+            run.process_ended = True
+            if run.cancel_requested:
+                return
+            if timed_out:
+                run.error = run_error("Run exceeded its maximum duration of {} seconds (maxRunDurationSeconds) "
+                                      "and was stopped.".format(max_seconds), "UserError")
+                return
+            failed = [p for p in handle.procs if p.spec.primary and p.exit_code not in (0, None)]
+            if failed:
+                first = failed[0]
+                command = self._command(run)
+                run.error = run_error(
+                    "Execution failed. User process '{}' ({}) exited with status code {}. Please check log file "
+                    "'user_logs/{}' for error details.".format(command, first.spec.name, first.exit_code,
+                                                               first.spec.log_name), "UserError")
+            elif run.error is None and not handle.procs:
+                run.error = run_error("No process was started for the run.", "ServiceError")
+
+    def _kill_all(self, handle: RunHandle) -> None:
+        procs = list(handle.procs)
+        live = [p for p in procs if p.popen.poll() is None]
+        for proc in live:
+            proc.killed = True
+            _signal_group(proc.popen, signal.SIGTERM)
+        deadline = time.monotonic() + self.emu.kill_grace_seconds
+        while live and time.monotonic() < deadline:
+            live = [p for p in live if p.popen.poll() is None]
+            if live:
+                time.sleep(0.02)
+        for proc in live:
+            _signal_group(proc.popen, signal.SIGKILL)
+        # Children that left the group die with it; also reap strays still in the group.
+        for proc in procs:
+            _signal_group(proc.popen, signal.SIGKILL)
+
+    def _finish(self, ws: Workspace, handle: RunHandle) -> None:
+        run = handle.run
+        with self.state.lock:
+            compute = ws.computes.get(run.target.lower())
+            if compute is not None:
+                compute.release(run.run_id, self.emu.monotonic())
+            if run.terminal:
+                pass
+            elif run.cancel_requested:
+                run.set_status("Canceled")
+            elif run.error is not None:
+                run.set_status("Failed")
+            else:
+                run.set_status("Finalizing")
+                run.set_status("Completed")
+            if run.end is None:
+                run.end = utcnow()
+            run.process_ended = True
+
+
+def _signal_group(popen: subprocess.Popen, sig: int) -> None:
+    try:
+        os.killpg(popen.pid, sig)
+    except (ProcessLookupError, PermissionError, OSError):
+        pass
+
+
+__all__ = ["ExecutionRoutes", "Executor", "free_port"]

@@ -1,0 +1,187 @@
+"""The OData ``$filter`` subset azureml-core sends for runs and experiments.
+
+Grammar (case-insensitive keywords)::
+
+    expr    := term ("or" term)*
+    term    := factor ("and" factor)*
+    factor  := "not" factor | "(" expr ")" | compare
+    compare := FIELD ("eq"|"ne"|"gt"|"ge"|"lt"|"le") VALUE
+    VALUE   := "quoted" | 'quoted' | null | true | false | bare-token
+
+Fields are paths such as ``Tags/batchai.job_name``, ``Properties/x``, ``Status``, ``ParentRunId``, ``RunId``,
+``RunType``, ``Target``, ``CreatedUtc``, ``name``.  The getter returns :data:`MISSING` for an absent tag or property
+(every comparison is then false, so ``(Tags/x ne null or Tags/x eq null)`` means "tag x present", as
+azureml intends) and ``None`` for a null column such as ``ParentRunId``.  :func:`compile_filter` returns a predicate over a ``getter(field_path) -> value-or-MISSING``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Callable, List, Optional, Tuple
+
+MISSING = object()
+_TOKEN_RE = re.compile(r'\s*(?:(\()|(\))|("(?:[^"\\]|\\.)*")|(\'(?:[^\']|\'\')*\')|([^\s()]+))')
+_OPS = {"eq", "ne", "gt", "ge", "lt", "le"}
+
+
+class ODataError(ValueError):
+    pass
+
+
+def _tokenize(text: str) -> List[Tuple[str, str]]:
+    tokens: List[Tuple[str, str]] = []
+    pos = 0
+    text = text or ""
+    while pos < len(text):
+        m = _TOKEN_RE.match(text, pos)
+        if not m or m.end() == pos:
+            if text[pos:].strip() == "":
+                break
+            raise ODataError("cannot parse filter near {!r}".format(text[pos:]))
+        pos = m.end()
+        if m.group(1):
+            tokens.append(("(", "("))
+        elif m.group(2):
+            tokens.append((")", ")"))
+        elif m.group(3):
+            tokens.append(("str", bytes(m.group(3)[1:-1], "utf-8").decode("unicode_escape")))
+        elif m.group(4):
+            tokens.append(("str", m.group(4)[1:-1].replace("''", "'")))
+        elif m.group(5):
+            tokens.append(("word", m.group(5)))
+    return tokens
+
+
+Getter = Callable[[str], Any]
+Predicate = Callable[[Getter], bool]
+
+
+class _Parser:
+    def __init__(self, tokens: List[Tuple[str, str]]):
+        self.tokens = tokens
+        self.i = 0
+
+    def peek(self) -> Optional[Tuple[str, str]]:
+        return self.tokens[self.i] if self.i < len(self.tokens) else None
+
+    def take(self) -> Tuple[str, str]:
+        tok = self.peek()
+        if tok is None:
+            raise ODataError("unexpected end of filter")
+        self.i += 1
+        return tok
+
+    def is_word(self, word: str) -> bool:
+        tok = self.peek()
+        return tok is not None and tok[0] == "word" and tok[1].lower() == word
+
+    def expr(self) -> Predicate:
+        parts = [self.term()]
+        while self.is_word("or"):
+            self.take()
+            parts.append(self.term())
+        return parts[0] if len(parts) == 1 else (lambda g, ps=tuple(parts): any(p(g) for p in ps))
+
+    def term(self) -> Predicate:
+        parts = [self.factor()]
+        while self.is_word("and"):
+            self.take()
+            parts.append(self.factor())
+        return parts[0] if len(parts) == 1 else (lambda g, ps=tuple(parts): all(p(g) for p in ps))
+
+    def factor(self) -> Predicate:
+        if self.is_word("not"):
+            self.take()
+            inner = self.factor()
+            return lambda g: not inner(g)
+        tok = self.peek()
+        if tok is not None and tok[0] == "(":
+            self.take()
+            inner = self.expr()
+            if self.take()[0] != ")":
+                raise ODataError("missing ')'")
+            return inner
+        return self.compare()
+
+    def compare(self) -> Predicate:
+        kind, field = self.take()
+        if kind != "word":
+            raise ODataError("expected a field name, got {!r}".format(field))
+        kind, op = self.take()
+        op = op.lower()
+        if kind != "word" or op not in _OPS:
+            raise ODataError("expected a comparison operator after {!r}".format(field))
+        value: Any
+        kind, raw = self.take()
+        if kind == "str":
+            value = raw
+        elif kind == "word":
+            low = raw.lower()
+            if low == "null":
+                value = None
+            elif low in ("true", "false"):
+                value = low == "true"
+            else:
+                # A bare datetime may contain a space ("2024-01-01 10:00:00"): glue words up to ")".
+                parts = [raw]
+                while self.peek() is not None and self.peek()[0] == "word" and \
+                        self.peek()[1].lower() not in ("and", "or") and re.match(r"^[\d:.+Z-]+$", self.peek()[1]):
+                    parts.append(self.take()[1])
+                value = " ".join(parts)
+        else:
+            raise ODataError("expected a value after {} {}".format(field, op))
+        return _comparison(field, op, value)
+
+
+def _coerce(actual: Any, value: Any) -> Tuple[Any, Any]:
+    from .util import parse_iso
+    import datetime as _dt
+    if isinstance(actual, _dt.datetime):
+        other = parse_iso(value) if isinstance(value, str) else value
+        return actual, other
+    if isinstance(actual, bool) or isinstance(value, bool):
+        return str(actual).lower(), str(value).lower()
+    if isinstance(actual, (int, float)) and isinstance(value, str):
+        try:
+            return actual, float(value)
+        except ValueError:
+            return str(actual), value
+    return actual, value
+
+
+def _comparison(field: str, op: str, value: Any) -> Predicate:
+    def pred(getter: Getter) -> bool:
+        actual = getter(field)
+        if actual is MISSING:
+            # An absent tag/property matches nothing, not even "eq null": that is what makes azureml's
+            # "(Tags/x ne null or Tags/x eq null)" mean "tag x is present".
+            return False
+        if value is None:
+            return (actual is None) if op == "eq" else (actual is not None) if op == "ne" else False
+        if actual is None:
+            return op == "ne"
+        a, v = _coerce(actual, value)
+        if op in ("eq", "ne") and isinstance(a, str) and isinstance(v, str) and field.lower() in (
+                "status", "name", "runtype", "target"):
+            a, v = a.lower(), v.lower()
+        try:
+            if op == "eq":
+                return a == v
+            if op == "ne":
+                return a != v
+            if v is None:
+                return False
+            return {"gt": a > v, "ge": a >= v, "lt": a < v, "le": a <= v}[op]
+        except TypeError:
+            return False
+    return pred
+
+
+def compile_filter(text: Optional[str]) -> Predicate:
+    if not text or not text.strip():
+        return lambda getter: True
+    parser = _Parser(_tokenize(text))
+    pred = parser.expr()
+    if parser.peek() is not None:
+        raise ODataError("unexpected {!r} in filter".format(parser.peek()[1]))
+    return pred
