@@ -100,8 +100,12 @@ def spawn_detached(argv: Sequence[str], log_path: Optional[Path] = None,
     return proc.pid, start_time(proc.pid)
 
 
-def python_argv(module: str, *args: str) -> List[str]:
-    return [sys.executable, "-m", module, *args]
+BOOT = str(Path(__file__).with_name("_boot.py"))
+
+
+def module_argv(python: str, module: str, *args: str) -> List[str]:
+    """``python -m module args...``, started through ``_boot.py`` (skips the heavy package import)."""
+    return [python, BOOT, module, *args]
 
 
 def _reap() -> None:

@@ -24,15 +24,17 @@ Timing choices (deviations; the service took minutes for each):
 
 from __future__ import annotations
 
+import json
 import signal
 import sqlite3
 import sys
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
+from batchai_compat import _home
 from batchai_compat.backends.errors import BackendError
 
 from . import joblife, mounts, nodes, procs
@@ -52,7 +54,7 @@ NODE_REMOVED_TERMINATE = ("JobTerminated",
 class Options:
     leave_seconds: float = 0.5
     autoscale_idle_seconds: float = 1.0
-    kill_grace_seconds: float = 3.0
+    kill_grace_seconds: float = 6.0  # the launcher kills its own tree within 2 s of SIGTERM; asks for >= 5 s
     python: str = field(default_factory=lambda: sys.executable)
 
 
@@ -150,10 +152,11 @@ class Scheduler:
                 self._spawn_preparer(conn, node_id)
 
     def _spawn_preparer(self, conn: sqlite3.Connection, node_id: str) -> None:
-        argv = [self.options.python, "-m", "batchai_compat.backends.local.nodeprep", "--home", str(self.home),
-                "--node", node_id]
+        log = self._log_dir() / f"nodeprep-{node_id}.log"
+        argv = procs.module_argv(self.options.python, "batchai_compat.backends.local.nodeprep", "--home",
+                                 str(self.home), "--node", node_id, "--options", self.options_json(), "--log", str(log))
         try:
-            pid, start = procs.spawn_detached(argv, log_path=self._log_dir() / f"nodeprep-{node_id}.log")
+            pid, start = procs.spawn_detached(argv, log_path=log)
         except OSError as exc:
             conn.execute("UPDATE nodes SET state='unusable' WHERE node_id=?", (node_id,))
             add_cluster_error_for_node(conn, node_id, "NodeSetupFailed", f"cannot start the setup task: {exc}")
@@ -232,10 +235,12 @@ class Scheduler:
                            now=now)
             return
         attempt = joblife.start(conn, job, taken, resolved, now)
-        argv = [self.options.python, "-m", "batchai_compat.backends.local.supervisor", "--home", str(self.home),
-                "--job", job["key"], "--attempt", str(attempt)]
+        log = self._log_dir() / f"supervisor-{job_uid(job)}-{attempt}.log"
+        argv = procs.module_argv(self.options.python, "batchai_compat.backends.local.supervisor", "--home",
+                                 str(self.home), "--job", job["key"], "--attempt", str(attempt),
+                                 "--options", self.options_json(), "--log", str(log))
         try:
-            pid, start = procs.spawn_detached(argv, log_path=self._log_dir() / f"supervisor-{job_uid(job)}.log")
+            pid, start = procs.spawn_detached(argv, log_path=log)
         except OSError as exc:
             job = joblife.get(conn, job["key"])
             joblife.finish(conn, job, "failed", errors=[joblife.error("JobStartFailed", f"cannot start: {exc}")],
@@ -244,9 +249,12 @@ class Scheduler:
         conn.execute("UPDATE jobs SET sup_pid=?, sup_start=? WHERE key=?", (pid, start, job["key"]))
 
     def _log_dir(self) -> Path:
-        path = self.home / "run" / "logs"
-        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        path = _home.run_dir(self.home) / "logs"
+        path.mkdir(mode=0o700, exist_ok=True)
         return path
+
+    def options_json(self) -> str:
+        return json.dumps(asdict(self.options), sort_keys=True)
 
 
 def job_uid(job: sqlite3.Row) -> str:

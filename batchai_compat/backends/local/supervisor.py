@@ -1,0 +1,219 @@
+"""The job supervisor: one detached process per started job (``python -m ...local.supervisor``).
+
+The scheduler starts it in its own session inside the transaction that marks the job ``running``;
+it therefore outlives the client process (a notebook kernel restart does not stop jobs). It
+
+1. waits for that transaction to commit and checks it still owns the job (``attempt``);
+2. writes the ``LaunchSpec`` (mode 0600, under ``<home>/run/jobs/``, never in ``stdouterr``) and
+   starts the node launcher as the leader of a new process group;
+3. enforces ``constraints.maxWallClockTime`` and turns SIGTERM (terminate, delete, scale-down,
+   cluster deletion) into a SIGTERM of the launcher's group, SIGKILL after the grace period;
+4. records the result (``executionInfo`` per §b.5/§f.2), frees the nodes and runs a scheduling
+   pass in the same transaction, so the next queued job starts at once.
+
+Deviation: the wall-clock error code was never recorded; a job stopped for exceeding
+``maxWallClockTime`` fails with ``MaxWallClockTimeExceeded`` and no exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+from batchai_compat import _home
+from batchai_compat.launcher.spec import LaunchResult, LaunchSpec, MountSpec, NodeSpec
+
+from . import _util, joblife, procs, resources
+from .scheduler import Kill, Options, Scheduler, job_uid
+from .store import Store, loads
+
+WALL_CLOCK = ("MaxWallClockTimeExceeded", "The job ran longer than its maxWallClockTime ({limit}) and was stopped")
+NO_RESULT = ("LauncherFailed", "The node launcher exited with status {status} without reporting a result")
+
+
+class Supervisor:
+    def __init__(self, home: Path, job_key: str, attempt: int, options: Options,
+                 log_path: Optional[str] = None) -> None:
+        self.home = home
+        self.job_key = job_key
+        self.attempt = attempt
+        self.options = options
+        self.store = Store(home / "state.db")
+        self.scheduler = Scheduler(self.store, home, options)
+        self.stop_requested = False
+        self.timed_out = False
+        self.run_dir: Optional[Path] = None
+        self.log_path: Optional[Path] = Path(log_path) if log_path else None
+        self.clean = False
+
+    # -- main ----------------------------------------------------------------------------------
+    def run(self) -> int:
+        signal.signal(signal.SIGTERM, self._on_signal)
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
+        prepared = self._prepare()
+        if prepared is None:
+            return 0
+        spec, deadline, limit = prepared
+        try:
+            status = self._launch_and_wait(spec, deadline)
+            self._finalize(spec, status, limit)
+        finally:
+            self._cleanup(spec)
+        return 0
+
+    def _on_signal(self, _signum: int, _frame: Any) -> None:
+        self.stop_requested = True
+
+    def _owned(self, job: Any) -> bool:
+        return (job is not None and int(job["attempt"]) == self.attempt
+                and job["state"] in ("running", "terminating"))
+
+    # -- preparation ---------------------------------------------------------------------------
+    def _prepare(self) -> Optional[tuple]:
+        with self.store.write() as conn:  # blocks until the scheduler's transaction committed
+            job = joblife.get(conn, self.job_key)
+            if not self._owned(job):
+                return None
+            spec = self._build_spec(conn, job)
+            props = loads(job["body"])["properties"]
+            started = _util.parse_iso(loads(job["exec_info"])["startTime"])
+        limit = props["constraints"]["maxWallClockTime"]
+        return spec, started + resources.wall_clock_seconds(props), limit
+
+    def _build_spec(self, conn: Any, job: Any) -> LaunchSpec:
+        node_specs = []
+        for node_id in loads(job["nodes"]):
+            node = conn.execute("SELECT * FROM nodes WHERE node_id=?", (node_id,)).fetchone()
+            node_specs.append(NodeSpec(id=node_id, address=node["address"], root=node["root"]))
+        cluster = conn.execute("SELECT uid FROM clusters WHERE key=?", (job["cluster_key"],)).fetchone()
+        uid = job_uid(job)
+        self.run_dir = _home.run_dir(self.home) / "jobs" / f"{uid}-{self.attempt}"
+        self.run_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        cluster_uid = cluster["uid"] if cluster is not None else "orphans"
+        shared = self.home / "nodes" / cluster_uid / "shared" / f"{uid}-{self.attempt}"
+        shared.mkdir(mode=0o700, parents=True, exist_ok=True)
+        resolved = loads(job["mounts"]) or {}
+        return LaunchSpec(
+            job=loads(job["body"]),
+            nodes=node_specs,
+            shared_job_temp=str(shared),
+            job_uid=uid,
+            cluster_mounts=[MountSpec(**m) for m in resolved.get("cluster") or []],
+            job_mounts=[MountSpec(**m) for m in resolved.get("job") or []],
+            result_path=str(self.run_dir / "result.json"),
+            python=self.options.python,
+        )
+
+    # -- running -------------------------------------------------------------------------------
+    def _launch_and_wait(self, spec: LaunchSpec, deadline: float) -> Optional[int]:
+        assert self.run_dir is not None
+        spec_path = spec.write(self.run_dir / "spec.json")
+        if self.stop_requested:
+            return None
+        # The launcher's stdout (its result JSON) and stderr go to this supervisor's log.
+        argv = procs.module_argv(self.options.python, "batchai_compat.launcher", "--spec", str(spec_path))
+        proc = subprocess.Popen(argv,
+                                stdin=subprocess.DEVNULL, close_fds=True, start_new_session=True,
+                                env=procs.child_env(), cwd=str(self.run_dir))
+        start = procs.start_time(proc.pid)
+        with self.store.write() as conn:
+            conn.execute("UPDATE jobs SET run_pid=?, run_start=? WHERE key=? AND attempt=?",
+                         (proc.pid, start, self.job_key, self.attempt))
+        return self._wait(proc, start, deadline)
+
+    def _wait(self, proc: subprocess.Popen, start: Optional[int], deadline: float) -> int:
+        delay, signalled_at = 0.002, None
+        while True:
+            status = proc.poll()
+            if status is not None:
+                break
+            now = time.time()
+            if signalled_at is None and (self.stop_requested or now >= deadline):
+                self.timed_out = not self.stop_requested
+                procs.signal_group(proc.pid, start, signal.SIGTERM)
+                signalled_at = now
+            elif signalled_at is not None and now - signalled_at > self.options.kill_grace_seconds:
+                procs.signal_group(proc.pid, start, signal.SIGKILL)
+            time.sleep(min(delay, max(0.001, deadline - now)) if signalled_at is None else 0.05)
+            delay = min(delay * 2, 0.05)
+        if procs.group_alive(proc.pid):  # stragglers of a finished job (daemons left behind)
+            procs.kill_group_hard(proc.pid, None, grace=1.0)
+        return status
+
+    # -- result --------------------------------------------------------------------------------
+    def _finalize(self, spec: LaunchSpec, status: Optional[int], limit: str) -> None:
+        result = _read_result(spec.result_path)
+        self.clean = result is not None
+        kills: List[Kill] = []
+        with self.store.write() as conn:
+            job = joblife.get(conn, self.job_key)
+            if self._owned(job):
+                state, fields = self._outcome(job["state"], result, status, limit)
+                joblife.finish(conn, job, state, leave_seconds=self.options.leave_seconds, **fields)
+            self.scheduler.run_pass(conn, kills)
+        self.scheduler.deliver(kills)
+
+    def _outcome(self, state: str, result: Optional[LaunchResult], status: Optional[int],
+                 limit: str) -> tuple:
+        if state == "terminating" or (self.stop_requested and not self.timed_out):
+            return "failed", {"errors": [joblife.JOB_TERMINATED]}
+        if self.timed_out:
+            code, message = WALL_CLOCK
+            return "failed", {"errors": [joblife.error(code, message.format(limit=limit))]}
+        if result is None:
+            code, message = NO_RESULT
+            return "failed", {"errors": [joblife.error(code, message.format(status=status))]}
+        if result.error_code is None and result.exit_code == 0:
+            return "succeeded", {"exit_code": 0}
+        code = result.error_code or "JobFailed"
+        error = joblife.KNOWN_ERRORS.get(code) or joblife.error(code, result.error_message or code)
+        return "failed", {"exit_code": result.exit_code, "errors": [error]}
+
+    def _cleanup(self, spec: LaunchSpec) -> None:
+        """Remove the spec (it holds secrets), the run and shared temp dirs, and the log of a clean run."""
+        shutil.rmtree(spec.shared_job_temp, ignore_errors=True)
+        if self.log_path is not None and self.clean and not os.environ.get("BATCHAI_COMPAT_KEEP_RUN_DIRS"):
+            try:
+                os.unlink(self.log_path)
+            except OSError:
+                pass
+        if self.run_dir is not None:
+            try:
+                os.unlink(self.run_dir / "spec.json")  # it holds secrets
+            except OSError:
+                pass
+            if not os.environ.get("BATCHAI_COMPAT_KEEP_RUN_DIRS"):
+                shutil.rmtree(self.run_dir, ignore_errors=True)
+
+
+def _read_result(path: Optional[str]) -> Optional[LaunchResult]:
+    if not path:
+        return None
+    try:
+        return LaunchResult.from_json(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m batchai_compat.backends.local.supervisor")
+    parser.add_argument("--home", required=True)
+    parser.add_argument("--job", required=True)
+    parser.add_argument("--attempt", required=True, type=int)
+    parser.add_argument("--options", default="{}")
+    parser.add_argument("--log", default=None, help="this process's own log (removed after a clean run)")
+    args = parser.parse_args(argv)
+    options = Options(**json.loads(args.options))
+    return Supervisor(Path(args.home), args.job, args.attempt, options, args.log).run()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
