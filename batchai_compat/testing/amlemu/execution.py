@@ -525,8 +525,13 @@ class Executor:
                 time.sleep(0.02)
         for proc in live:
             _signal_group(proc.popen, signal.SIGKILL)
-        # Children that left the group die with it; also reap strays still in the group.
+        # Grandchildren (``sh -c`` → python) may outlive the shell we waited for: kill what is left of each
+        # process group and wait until nothing but zombies remains, so "Canceled" means "processes gone".
+        deadline = time.monotonic() + self.emu.kill_grace_seconds + 5
         for proc in procs:
+            while _group_alive(proc.popen.pid) and time.monotonic() < deadline:
+                _signal_group(proc.popen, signal.SIGTERM if time.monotonic() < deadline - 5 else signal.SIGKILL)
+                time.sleep(0.02)
             _signal_group(proc.popen, signal.SIGKILL)
 
     def _finish(self, ws: Workspace, handle: RunHandle) -> None:
@@ -547,6 +552,29 @@ class Executor:
             if run.end is None:
                 run.end = utcnow()
             run.process_ended = True
+
+
+def _group_alive(pgid: int) -> bool:
+    """Whether any non-zombie process is still in process group ``pgid``."""
+    if not os.path.isdir("/proc"):
+        try:
+            os.killpg(pgid, 0)
+            return True
+        except OSError:
+            return False
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open("/proc/{}/stat".format(entry), "rb") as fh:
+                stat = fh.read().decode("ascii", "replace")
+        except OSError:
+            continue
+        fields = stat[stat.rfind(")") + 2:].split()
+        # fields[0] = state, fields[2] = pgrp
+        if len(fields) > 2 and fields[2] == str(pgid) and fields[0] not in ("Z", "X"):
+            return True
+    return False
 
 
 def _signal_group(popen: subprocess.Popen, sig: int) -> None:

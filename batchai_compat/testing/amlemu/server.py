@@ -121,9 +121,10 @@ class _Handler(BaseHTTPRequestHandler):
         except Exception as exc:  # pragma: no cover - a bug in the emulator itself
             self.emulator._record_error(req, exc, traceback.format_exc())
             resp = Response(500, {"error": {"code": "EmulatorError", "message": repr(exc)}})
-        self._send(resp)
+        # Log before answering, so a client that saw the response always finds its request in the log.
         self.emulator._record(RequestRecord(req.method, path, resp.status, route_name, split.query,
                                             time.monotonic() - started, self.scheme))
+        self._send(resp)
 
     def _read_chunked(self) -> bytes:
         chunks = []

@@ -1,0 +1,89 @@
+"""Fixtures for driving the real azureml-core against :class:`batchai_compat.testing.AzureMLEmulator`.
+
+* ``leak_proxy`` (session): a recording HTTP proxy.  ``HTTP(S)_PROXY`` point at it and ``NO_PROXY`` lists
+  only 127.0.0.1/localhost, so any request azureml-core tries to send anywhere else lands there; every test
+  asserts it saw nothing.
+* ``emu``: a started emulator with workspace ``("sub-1", "rg-1", "ws-1")``; at teardown the test fails on
+  unrouted requests, emulator errors or leaked requests.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Iterator, List
+
+import pytest
+
+SUB, RG, WS = "sub-1", "rg-1", "ws-1"
+PROXY_VARS = ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "NO_PROXY", "no_proxy", "ALL_PROXY",
+              "all_proxy")
+
+
+class LeakProxy:
+    def __init__(self) -> None:
+        self.seen: List[str] = []
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):  # noqa: D401 - silence
+                pass
+
+            def _record(self):
+                proxy.seen.append("{} {}".format(self.command, self.path))
+                self.send_response(502)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_CONNECT = _record
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = "http://127.0.0.1:{}".format(self.server.server_address[1])
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture(scope="session")
+def leak_proxy() -> Iterator[LeakProxy]:
+    pytest.importorskip("azureml.core", reason="azureml-core is not installed")
+    proxy = LeakProxy()
+    saved = {k: os.environ.get(k) for k in PROXY_VARS}
+    for key in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy"):
+        os.environ[key] = proxy.url
+    os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
+    try:
+        yield proxy
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        proxy.close()
+
+
+def assert_clean(emu, leak_proxy) -> None:
+    assert emu.unrouted == [], "unrouted requests: {}".format(emu.unrouted)
+    assert emu.errors == [], "emulator errors: {}".format(emu.errors)
+    assert leak_proxy.seen == [], "requests left 127.0.0.1: {}".format(leak_proxy.seen)
+
+
+@pytest.fixture
+def emu(leak_proxy, tmp_path):
+    from batchai_compat.testing import AzureMLEmulator
+    emulator = AzureMLEmulator(workspaces=[(SUB, RG, WS)], root=str(tmp_path / "emu"), scale_down_after=0.5)
+    with emulator:
+        yield emulator
+    assert_clean(emulator, leak_proxy)
+
+
+@pytest.fixture
+def ws(emu):
+    from azureml.core import Workspace
+    return Workspace(SUB, RG, WS, auth=emu.auth())

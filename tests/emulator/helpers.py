@@ -1,0 +1,103 @@
+"""Helpers for the emulator tests: per-step request counting and a small source tree with a gate."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import textwrap
+import time
+from typing import Callable, Dict, Iterator, List, Tuple
+
+TRAIN_PY = textwrap.dedent('''
+    import json, os, sys, time
+    gate = os.environ.get("GATE_FILE")
+    deadline = time.time() + 30
+    while gate and not os.path.exists(gate) and time.time() < deadline:
+        time.sleep(0.02)
+    rank = os.environ.get("OMPI_COMM_WORLD_RANK", "0")
+    size = os.environ.get("OMPI_COMM_WORLD_SIZE", "1")
+    os.makedirs("outputs", exist_ok=True)
+    os.makedirs("logs", exist_ok=True)
+    with open(os.path.join("outputs", "result_%s.txt" % rank), "w") as fh:
+        fh.write("rank %s of %s MY_VAR=%s args=%s\\n" % (rank, size, os.environ.get("MY_VAR"), sys.argv[1:]))
+    with open(os.path.join("logs", "train_%s.log" % rank), "w") as fh:
+        fh.write(json.dumps({k: v for k, v in os.environ.items() if k.startswith(("AZUREML_", "OMPI_", "TF_", "RANK", "WORLD"))}))
+    print("training rank", rank, "done")
+''')
+
+WORKER_PY = textwrap.dedent('''
+    import json, os, sys, time
+    os.makedirs("outputs", exist_ok=True)
+    mode = sys.argv[1] if len(sys.argv) > 1 else ""
+    if mode == "sleep":
+        with open(os.path.join("outputs", "pid"), "w") as fh:
+            fh.write(str(os.getpid()))
+        time.sleep(120)
+    if mode == "fail":
+        print("about to fail", file=sys.stderr)
+        sys.exit(3)
+    tf = json.loads(os.environ.get("TF_CONFIG") or "{}")
+    task = tf.get("task") or {}
+    name = "%s_%s" % (task["type"], task["index"]) if task else "rank_%s" % os.environ.get("RANK", "x")
+    with open(os.path.join("outputs", name + ".json"), "w") as fh:
+        json.dump({"TF_CONFIG": tf, "RANK": os.environ.get("RANK"), "WORLD_SIZE": os.environ.get("WORLD_SIZE"),
+                   "LOCAL_RANK": os.environ.get("LOCAL_RANK"), "MASTER_ADDR": os.environ.get("MASTER_ADDR"),
+                   "MASTER_PORT": os.environ.get("MASTER_PORT")}, fh)
+    if task.get("type") == "ps":
+        time.sleep(120)          # parameter servers never exit on their own
+''')
+
+
+def make_source(directory: str) -> str:
+    os.makedirs(directory, exist_ok=True)
+    for name, text in (("train.py", TRAIN_PY), ("worker.py", WORKER_PY)):
+        with open(os.path.join(directory, name), "w") as fh:
+            fh.write(text)
+    return directory
+
+
+def wait_until(predicate: Callable[[], object], timeout: float = 20.0, interval: float = 0.02) -> object:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met within {} s".format(timeout))
+        time.sleep(interval)
+
+
+def process_gone(pid: int) -> bool:
+    """True when ``pid`` no longer runs (absent, or a zombie waiting for its reaper)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    try:
+        with open("/proc/{}/stat".format(pid)) as fh:
+            stat = fh.read()
+        return stat[stat.rfind(")") + 2:].split()[0] in ("Z", "X")
+    except OSError:
+        return True
+
+
+class Steps:
+    """Counts the emulator requests made by each named step of a scenario."""
+
+    def __init__(self, emu) -> None:
+        self.emu = emu
+        self.counts: List[Tuple[str, int, Dict[str, int]]] = []
+
+    @contextlib.contextmanager
+    def __call__(self, name: str) -> Iterator[None]:
+        mark = self.emu.mark()
+        yield
+        records = self.emu.requests_since(mark)
+        self.counts.append((name, len(records), self.emu.route_counts(records)))
+
+    def table(self) -> str:
+        lines = ["{:<44} {:>4}  {}".format("step", "reqs", "routes")]
+        for name, total, routes in self.counts:
+            detail = ", ".join("{}×{}".format(k, v) if v > 1 else k for k, v in routes.items())
+            lines.append("{:<44} {:>4}  {}".format(name, total, detail))
+        return "\n".join(lines)
