@@ -38,6 +38,10 @@ WORKER_PY = textwrap.dedent('''
         sys.exit(3)
     tf = json.loads(os.environ.get("TF_CONFIG") or "{}")
     task = tf.get("task") or {}
+    if task.get("type") in ("chief", "worker") and tf["cluster"].get("ps"):
+        deadline = time.time() + 20          # let the parameter servers start before the workers end
+        while not os.path.exists(os.path.join("outputs", "ps_0.json")) and time.time() < deadline:
+            time.sleep(0.02)
     name = "%s_%s" % (task["type"], task["index"]) if task else "rank_%s" % os.environ.get("RANK", "x")
     with open(os.path.join("outputs", name + ".json"), "w") as fh:
         json.dump({"TF_CONFIG": tf, "RANK": os.environ.get("RANK"), "WORLD_SIZE": os.environ.get("WORLD_SIZE"),

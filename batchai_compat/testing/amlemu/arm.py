@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, Dict, List
 
 from .server import Request, Response
@@ -248,7 +249,24 @@ class ArmRoutes:
         return Response(201, payload)
 
     def list_resources(self, req: Request) -> Any:
-        return {"value": []}
+        """Generic ARM resource listing: the emulated workspaces, filtered like ``$filter`` asks."""
+        text = req.arg("$filter") or ""
+        rtype = re.search(r"resourceType eq '([^']+)'", text, re.IGNORECASE)
+        rgf = re.search(r"resourceGroup eq '([^']+)'", text, re.IGNORECASE)
+        name = re.search(r"substringof\('([^']+)',\s*name\)", text, re.IGNORECASE)
+        rg = req.params.get("rg") or (rgf.group(1) if rgf else None)
+        out = []
+        with self.state.lock:
+            for key, ws in sorted(self.state.workspaces.items()):
+                if key[0] != req.params["sub"].lower() or (rg and key[1] != rg.lower()):
+                    continue
+                if rtype and rtype.group(1).lower() != (WS_PROVIDER + "/workspaces").lower():
+                    continue
+                if name and name.group(1).lower() not in ws.name.lower():
+                    continue
+                out.append({"id": ws.arm_id, "name": ws.name, "type": WS_PROVIDER + "/workspaces",
+                            "location": ws.location, "tags": ws.tags})
+        return {"value": out}
 
     def list_deployments(self, req: Request) -> Any:
         with self.state.lock:
