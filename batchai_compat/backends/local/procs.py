@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
-_children: List[subprocess.Popen] = []
+_children: List[int] = []  # detached children not yet reaped
 _children_lock = threading.Lock()
 
 
@@ -77,27 +76,24 @@ def child_env(extra: Optional[Dict[str, str]] = None) -> Dict[str, str]:
 
 def spawn_detached(argv: Sequence[str], log_path: Optional[Path] = None,
                    env: Optional[Dict[str, str]] = None) -> Tuple[int, Optional[int]]:
-    """Start ``argv`` in its own session (it survives this process and its terminal).
+    """Start ``argv`` in a new session (it survives this process, its terminal and its kernel).
 
-    Returns ``(pid, start)``. Output goes to ``log_path`` (created 0600) or ``/dev/null``.
+    ``posix_spawn`` with ``setsid``: no ``Popen`` object is left behind for a process this one never
+    waits for; exit statuses are collected by :func:`reap`. Output goes to ``log_path`` (created
+    0600) or ``/dev/null``. Returns ``(pid, start)``.
     """
-    _reap()
-    log = None
-    if log_path is not None:
-        fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        log = os.fdopen(fd, "ab")
-    try:
-        proc = subprocess.Popen(
-            list(argv), stdin=subprocess.DEVNULL, stdout=log or subprocess.DEVNULL,
-            stderr=subprocess.STDOUT if log else subprocess.DEVNULL, close_fds=True,
-            start_new_session=True, env=env if env is not None else child_env(), cwd="/",
-        )
-    finally:
-        if log is not None:
-            log.close()
+    reap()
+    out = str(log_path) if log_path is not None else os.devnull
+    actions = [
+        (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+        (os.POSIX_SPAWN_OPEN, 1, out, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600),
+        (os.POSIX_SPAWN_DUP2, 1, 2),
+    ]
+    pid = os.posix_spawn(argv[0], list(argv), env if env is not None else child_env(), file_actions=actions,
+                         setsid=True)
     with _children_lock:
-        _children.append(proc)
-    return proc.pid, start_time(proc.pid)
+        _children.append(pid)
+    return pid, start_time(pid)
 
 
 BOOT = str(Path(__file__).with_name("_boot.py"))
@@ -108,10 +104,16 @@ def module_argv(python: str, module: str, *args: str) -> List[str]:
     return [python, BOOT, module, *args]
 
 
-def _reap() -> None:
+def reap() -> None:
     """Collect exit statuses of children this process started, so they do not linger as zombies."""
     with _children_lock:
-        _children[:] = [p for p in _children if p.poll() is None]
+        for pid in list(_children):
+            try:
+                done, _status = os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                done = pid
+            if done:
+                _children.remove(pid)
 
 
 def signal_group(pid: Optional[int], start: Optional[int], sig: int) -> bool:

@@ -66,6 +66,7 @@ class Scheduler:
 
     # -- entry points --------------------------------------------------------------------------
     def tick(self) -> None:
+        procs.reap()
         kills: List[Kill] = []
         with self.store.write() as conn:
             self.run_pass(conn, kills)
