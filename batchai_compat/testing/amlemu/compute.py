@@ -49,8 +49,9 @@ class ComputeRoutes:
         compute.refresh(self.emu.monotonic(), self.emu.scale_down_after)
         return compute
 
-    def _operation(self, req: Request, ws: Workspace, status: str = "Succeeded") -> Dict[str, str]:
-        op = Operation(new_id(), status)
+    def _operation(self, req: Request, ws: Workspace) -> Dict[str, str]:
+        # Answered "Succeeded" at once by default, so azureml's 5 s polling sleep never runs.
+        op = Operation(new_id(), "InProgress" if self.emu.compute_operation_polls else "Succeeded")
         self.state.operations[op.op_id] = op
         url = "{}/subscriptions/{}/providers/{}/locations/{}/computeOperationsStatus/{}?api-version=2021-01-01".format(
             req.base_url, ws.subscription_id, WS_PROVIDER, ws.location, op.op_id)
@@ -207,9 +208,9 @@ class ComputeRoutes:
             if op is None:
                 raise HttpError(404, "ResourceNotFound", "Operation not found.")
             op.polls += 1
+            if op.status == "InProgress" and op.polls > self.emu.compute_operation_polls:
+                op.status = "Succeeded"
             status = op.status
-            if status == "InProgress" and op.polls > self.emu.compute_operation_polls:
-                op.status = status = "Succeeded"
         body: Dict[str, Any] = {"id": op.op_id, "name": op.op_id, "status": status}
         if op.error:
             body["error"] = op.error

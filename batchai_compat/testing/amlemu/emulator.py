@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import shlex
 import shutil
 import sys
 import tempfile
@@ -17,6 +18,7 @@ from .artifacts import ArtifactRoutes
 from .auth import make_auth
 from .compute import ComputeRoutes
 from .content import ContentRoutes
+from .credentials import CredentialRoutes
 from .datastores import DatastoreRoutes, builtin_datastores
 from .execution import ExecutionRoutes, Executor
 from .history import HistoryRoutes
@@ -59,13 +61,19 @@ class AzureMLEmulator:
     :param allow_delete_nonempty_experiments: let ``Experiment.delete`` remove experiments that have runs
         (by default the emulator answers 409, like the service's "delete empty experiment" contract).
     :param compute_operation_polls: answer compute async operations ``InProgress`` this many times first.
+    :param kill_grace_seconds: time between SIGTERM and SIGKILL when a run is canceled.
+    :param python: the interpreter ``python``/``python3`` resolve to inside runs (default: this one).
+    :param datastore_dirs: where data references of runs point: ``{datastore name: local dir}`` or a callable
+        ``(workspace, datastore payload) -> dir or None`` (e.g. to map a blob container onto a local storage
+        emulation); default ``<root>/datastores/<workspace id>/<name>``.
     """
 
     def __init__(self, workspaces: Any = (), https: bool = False, root: Optional[str] = None,
                  patch_environ: bool = True, fast: bool = True, resize_seconds: float = 0.2,
                  scale_down_after: float = 2.0, prepare_seconds: float = 0.05, use_mpirun: bool = False,
                  tf_chief: bool = True, allow_delete_nonempty_experiments: bool = False,
-                 compute_operation_polls: int = 0, kill_grace_seconds: float = 2.0, core_quota: int = 100):
+                 compute_operation_polls: int = 0, kill_grace_seconds: float = 2.0, core_quota: int = 100,
+                 python: Optional[str] = None, datastore_dirs: Any = None):
         self.state = EmulatorState()
         self.router = Router()
         self.https = https
@@ -84,6 +92,8 @@ class AzureMLEmulator:
         self.compute_operation_polls = compute_operation_polls
         self.kill_grace_seconds = kill_grace_seconds
         self.core_quota = core_quota
+        self.python = python or sys.executable
+        self.datastore_dirs = datastore_dirs
         self.family_quotas: Dict[str, int] = {"standardDv2Family": 24, "standardNCFamily": 24}
         self.vm_sizes = dict(VCPUS)
         self.tick = 0.02
@@ -95,14 +105,15 @@ class AzureMLEmulator:
         self.snapshot_file_requests: List[List[str]] = []
         self.registered_datastores: List[Dict[str, Any]] = []
         self.deployment_requests: List[Dict[str, Any]] = []
-        self.metrics: Dict[str, List[Any]] = {}
+        self.metrics: Dict[str, Dict[str, Any]] = {}
         self._log_lock = threading.Lock()
         self._server: Optional[LoopbackServer] = None
         self._stack: Optional[contextlib.ExitStack] = None
         self.cert_path: Optional[str] = None
         self.executor = Executor(self)
         for routes in (ArmRoutes(self), ComputeRoutes(self), HistoryRoutes(self), ContentRoutes(self),
-                       ExecutionRoutes(self), ArtifactRoutes(self), DatastoreRoutes(self)):
+                       ExecutionRoutes(self), ArtifactRoutes(self), DatastoreRoutes(self),
+                       CredentialRoutes(self)):
             routes.register(self.router)
         for spec in workspaces or ():
             self.add_workspace(*spec)
@@ -113,10 +124,13 @@ class AzureMLEmulator:
             return self
         os.makedirs(self.home, exist_ok=True)
         os.makedirs(self.bin_dir, exist_ok=True)
+        # "python" in a run's command is the interpreter running the emulator (a wrapper, not a symlink:
+        # a symlinked venv interpreter outside its venv directory loses the venv's site-packages).
         for name in ("python", "python3"):
-            link = os.path.join(self.bin_dir, name)
-            if not os.path.lexists(link):
-                os.symlink(sys.executable, link)
+            wrapper = os.path.join(self.bin_dir, name)
+            with open(wrapper, "w") as fh:
+                fh.write("#!/bin/sh\nexec {} \"$@\"\n".format(shlex.quote(self.python)))
+            os.chmod(wrapper, 0o755)
         ssl_ctx = None
         if self.https:
             from .tls import make_self_signed, server_context
@@ -228,12 +242,27 @@ class AzureMLEmulator:
         ws.runs[run_id] = run
         return run
 
+    def datastore_dir(self, ws: Workspace, store: str) -> str:
+        """Local directory holding the contents of datastore ``store`` (see ``datastore_dirs``)."""
+        mapping = self.datastore_dirs
+        if callable(mapping):
+            with self.state.lock:
+                ds = ws.datastores.get(store.lower())
+                payload = dict(ds.payload) if ds else {"name": store}
+            found = mapping(ws, payload)
+            if found:
+                return str(found)
+        elif mapping and store in mapping:
+            return str(mapping[store])
+        return os.path.join(self.root, "datastores", ws.workspace_id, store)
+
     def data_reference_path(self, ws: Workspace, run: Run, name: str, dref: Any) -> str:
-        """Local directory standing in for a mounted/downloaded data reference of a run."""
+        """Local directory standing in for a mounted/downloaded data reference of a run
+        (``$AZUREML_DATAREFERENCE_<name>``): ``<datastore dir>/<pathOnDataStore>``, created if missing."""
         dref = dref or {}
-        store = str(dref.get("dataStoreName") or "store")
+        store = str(dref.get("dataStoreName") or "workspaceblobstore")
         path = str(dref.get("pathOnDataStore") or "").strip("/")
-        local = os.path.join(self.root, "datastores", ws.workspace_id, store, path)
+        local = os.path.join(self.datastore_dir(ws, store), *[p for p in path.split("/") if p not in ("", ".", "..")])
         os.makedirs(local, exist_ok=True)
         return local
 

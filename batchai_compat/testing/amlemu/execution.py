@@ -25,11 +25,12 @@ import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 import zipfile
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from .auth import fake_jwt
 from .history import run_error
@@ -72,17 +73,46 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def parse_multipart(content_type: str, body: bytes) -> Dict[str, bytes]:
+def parse_multipart_parts(content_type: str, body: bytes) -> List[Tuple[str, str, bytes]]:
+    """``[(field name, file name, data)]`` of a multipart/form-data body."""
     raw = b"Content-Type: " + content_type.encode("latin-1") + b"\r\nMIME-Version: 1.0\r\n\r\n" + body
     msg = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(raw)
-    parts: Dict[str, bytes] = {}
     if not msg.is_multipart():
         raise HttpError(400, "BadRequest", "Expected a multipart/form-data body.")
+    parts = []
     for part in msg.iter_parts():
         name = part.get_param("name", header="content-disposition")
-        if name:
-            parts[str(name)] = part.get_payload(decode=True) or b""
+        filename = part.get_param("filename", header="content-disposition")
+        parts.append((str(name or ""), str(filename or ""), part.get_payload(decode=True) or b""))
     return parts
+
+
+def parse_multipart(content_type: str, body: bytes) -> Dict[str, bytes]:
+    return {name: data for name, _filename, data in parse_multipart_parts(content_type, body) if name}
+
+
+def _invocation_zip() -> bytes:
+    """What ``localrun`` answers: azureml-core extracts it and starts ``azureml-setup/Invocation.sh`` in the
+    background.  The emulator executes the run itself, so the scripts only exit."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for name, text in (("azureml-setup/Invocation.sh", "#!/bin/sh\n# executed by the Azure ML emulator\nexit 0\n"),
+                           ("azureml-setup/Invocation.bat", "@echo off\r\nexit /b 0\r\n")):
+            info = zipfile.ZipInfo(name)
+            info.external_attr = 0o755 << 16
+            zf.writestr(info, text)
+    return buf.getvalue()
+
+
+def _zip_directory(path: str) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for dirpath, dirs, names in os.walk(path):
+            dirs[:] = [d for d in dirs if d != "azureml-setup"]
+            for name in names:
+                full = os.path.join(dirpath, name)
+                zf.write(full, os.path.relpath(full, path))
+    return buf.getvalue()
 
 
 class ExecutionRoutes:
@@ -93,6 +123,7 @@ class ExecutionRoutes:
     def register(self, r: Any) -> None:
         r.add("POST", X + "/startrun", self.startrun, "EXEC POST startrun")
         r.add("POST", X + "/snapshotrun", self.snapshotrun, "EXEC POST snapshotrun")
+        r.add("POST", X + "/localrun", self.localrun, "EXEC POST localrun")
         r.add("POST", X + "/runId/(?P<run>[^/]+)/cancel", self.cancel, "EXEC POST cancel")
         r.add("POST", X + "/runs/(?P<run>[^/]+)/cancel", self.cancel, "EXEC POST runs cancel")
         r.add("POST", "/jasmine/v1.0{WS}/experimentids/(?P<eid>[^/]+)/cancelrun/(?P<run>[^/]+)", self.cancel,
@@ -114,7 +145,25 @@ class ExecutionRoutes:
         return self._start(req, definition, parts.get("projectZipFile"))
 
     def snapshotrun(self, req: Request) -> Any:
+        """Without ``AML_FORCE_EXECUTE_WITH_ZIP`` the files would be in blob storage, out of reach; the run
+        is accepted and fails with an explanation (``AzureMLEmulator`` sets the variable while running)."""
         return self._start(req, req.json, None)
+
+    def localrun(self, req: Request) -> Any:
+        """``compute_target="local"``: azureml-core copies the project to ``$TMPDIR/azureml_runs/<run id>``
+        before calling; the emulator (on the same machine) runs that copy and answers a no-op invocation."""
+        parts = parse_multipart_parts(req.headers.get("Content-Type") or "", req.body)
+        definition = None
+        for _name, filename, data in parts:
+            if filename == "definition.json":
+                definition = json.loads(data.decode("utf-8"))
+        if definition is None:
+            raise HttpError(400, "BadRequest", "localrun needs a definition.json part.")
+        run_id = req.arg("runId") or ""
+        project = os.path.join(tempfile.gettempdir(), "azureml_runs", run_id)
+        zip_bytes = _zip_directory(project) if run_id and os.path.isdir(project) else None
+        self._start(req, definition, zip_bytes)
+        return Response(200, _invocation_zip(), content_type="application/zip")
 
     def _start(self, req: Request, definition: Dict[str, Any], zip_bytes: Optional[bytes]) -> Any:
         run_id = req.arg("runId")
@@ -136,7 +185,8 @@ class ExecutionRoutes:
             run.configuration = config
             run.definition = definition
             run.snapshot_id = ci_get(definition, "SnapshotId")
-            run.source_zip = zip_bytes if zip_bytes is not None else b""
+            run.source_zip = zip_bytes
+            run.executed = True
             run.parent_run_id = ci_get(definition, "ParentRunId")
             run.properties.update({
                 "_azureml.ComputeTargetType": "local" if target.lower() == "local" else "amlcompute",
@@ -224,8 +274,7 @@ class Executor:
         try:
             if not self._allocate(ws, run):
                 return
-            self._prepare(ws, run)
-            if run.cancel_requested:
+            if not self._prepare(ws, run) or run.cancel_requested:
                 return
             specs = self._plan(ws, run)
             self._launch(ws, handle, specs)
@@ -267,11 +316,17 @@ class Executor:
                     return True
             time.sleep(self.emu.tick)
 
-    def _prepare(self, ws: Workspace, run: Run) -> None:
+    def _prepare(self, ws: Workspace, run: Run) -> bool:
         with self.state.lock:
             if run.cancel_requested:
-                return
+                return False
             run.set_status("Preparing")
+            if run.source_zip is None:
+                run.error = run_error(
+                    "The Azure ML emulator did not receive the run's source files: snapshot uploads go to blob "
+                    "storage, which the emulator cannot receive. Submit with AML_FORCE_EXECUTE_WITH_ZIP=1 "
+                    "(AzureMLEmulator sets it while started unless patch_environ=False).", "UserError")
+                return False
         run_dir = os.path.join(self.emu.root, "runs", run.run_id)
         work_dir = os.path.join(run_dir, "wd")
         for sub in ("wd", "user_logs", "system_logs/emulator"):
@@ -292,6 +347,7 @@ class Executor:
             run.run_dir, run.work_dir = run_dir, work_dir
         if self.emu.prepare_seconds:
             time.sleep(self.emu.prepare_seconds)
+        return True
 
     # -- planning processes ------------------------------------------------------------------------------
     def _command(self, run: Run) -> str:

@@ -51,6 +51,7 @@ class HistoryRoutes:
         r.add("POST", run + "/batch/metrics", self.post_metrics, "HIST POST batch metrics")
         r.add("POST", "/metric/v2.0{WS}/runs/(?P<run>[^/]+)/batch", self.post_metrics, "METRIC POST batch")
         r.add("POST", "/metric/v2.0{WS}/runs/(?P<run>[^/]+)/list", self.list_metrics, "METRIC POST list")
+        r.add("POST", "/metric/v2.0{WS}/runs/(?P<run>[^/]+)/full", self.full_metric, "METRIC POST full")
         r.add("POST", H + "/experiments/(?P<exp>[^/]+)/metrics:query", self.list_metrics, "HIST metrics:query")
 
     # -- lookup helpers --------------------------------------------------------------------------------
@@ -282,13 +283,13 @@ class HistoryRoutes:
         # Status changes through PATCH are only honoured for runs the emulator does not execute
         # (runs created by start_logging report their own status).
         status = ci_get(body, "status")
-        if status and run.source_zip is None and run.snapshot_id is None and not run.terminal:
+        if status and not run.executed and not run.terminal:
             run.set_status(status)
             if status == "Running" and run.start is None:
                 run.start = utcnow()
         for key, attr in (("startTimeUtc", "start"), ("endTimeUtc", "end")):
             value = ci_get(body, key)
-            if value and run.source_zip is None and run.snapshot_id is None:
+            if value and not run.executed:
                 from .util import parse_iso
                 setattr(run, attr, parse_iso(value))
 
@@ -378,13 +379,13 @@ class HistoryRoutes:
             run = self.run(ws, req)
             if name.endswith("Run.Canceled") or name.endswith("Canceled"):
                 self.emu.executor.cancel(run, reason="canceled by event")
-            elif name.endswith("Run.Completed") and run.source_zip is None and not run.terminal:
+            elif name.endswith("Run.Completed") and not run.executed and not run.terminal:
                 run.set_status("Completed")
                 run.end = utcnow()
-            elif name.endswith("Run.Failed") and run.source_zip is None and not run.terminal:
+            elif name.endswith("Run.Failed") and not run.executed and not run.terminal:
                 run.set_status("Failed")
                 run.end = utcnow()
-            elif name.endswith("Run.Running") and run.source_zip is None and not run.terminal:
+            elif name.endswith("Run.Running") and not run.executed and not run.terminal:
                 run.set_status("Running")
                 run.start = run.start or utcnow()
         return Response(200, None)
@@ -396,15 +397,38 @@ class HistoryRoutes:
         return Response(200, None)
 
     def post_metrics(self, req: Request) -> Any:
+        """Metric ingestion (v2 batch): ``{"values": [MetricV2Dto]}``; kept per run and metric name."""
+        body = req.json
         with self.state.lock:
             ws = self.ws(req)
-            run = ws.runs.get(req.params["run"])
-            if run is not None:
-                self.emu.metrics.setdefault(run.run_id, []).append(req.json)
+            run = self.run(ws, req)
+            store = self.emu.metrics.setdefault(run.run_id, {})
+            for dto in ci_get(body, "values") or []:
+                name = ci_get(dto, "name")
+                if not name:
+                    continue
+                entry = store.setdefault(name, {"columns": ci_get(dto, "columns") or {},
+                                                "properties": ci_get(dto, "properties"), "value": []})
+                entry["value"].extend(ci_get(dto, "value") or [])
         return {"errors": {}}
 
     def list_metrics(self, req: Request) -> Any:
-        return {"value": [], "continuationToken": None}
+        with self.state.lock:
+            store = self.emu.metrics.get(req.params.get("run", ""), {})
+            value = [{"metricKey": {"namespace": None, "name": name}, "columns": entry["columns"]}
+                     for name, entry in sorted(store.items())]
+        return {"value": value, "continuationToken": None}
+
+    def full_metric(self, req: Request) -> Any:
+        name = ci_get(req.json, "metricName")
+        with self.state.lock:
+            ws = self.ws(req)
+            run = self.run(ws, req)
+            entry = self.emu.metrics.get(run.run_id, {}).get(name)
+            if entry is None:
+                raise HttpError(404, "MetricNotFound", "Metric '{}' not found.".format(name))
+            return {"dataContainerId": run.container, "name": name, "columns": entry["columns"],
+                    "value": list(entry["value"]), "properties": entry["properties"], "continuationToken": None}
 
 
 def run_error(message: str, code: str = "UserError") -> Dict[str, Any]:

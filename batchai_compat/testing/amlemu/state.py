@@ -174,6 +174,7 @@ class Run:
     hidden: bool = False
     snapshot_id: Optional[str] = None
     source_zip: Optional[bytes] = None
+    executed: bool = False             # True for runs the emulator executes (startrun/snapshotrun/localrun)
     run_dir: Optional[str] = None
     work_dir: Optional[str] = None
     cancel_requested: bool = False
