@@ -48,14 +48,22 @@ EAGER = [
     (
         "job without cluster",
         lambda c, m: c.jobs.create(
-            "rg", "ws", "exp", "job", m.JobCreateParameters(node_count=1, std_out_err_path_prefix="p")
+            "rg", "ws", "exp", "job", m.JobCreateParameters(cluster=None, node_count=1, std_out_err_path_prefix="p")
         ),
     ),
-    ("job with bad name and bad body", lambda c, m: c.jobs.create("rg", "ws", "exp", "a/b", m.JobCreateParameters())),
+    (
+        "job with bad name and bad body",
+        lambda c, m: c.jobs.create(
+            "rg", "ws", "exp", "a/b", m.JobCreateParameters(cluster=None, node_count=None, std_out_err_path_prefix=None)
+        ),
+    ),
     (
         "cluster without vm size",
         lambda c, m: c.clusters.create(
-            "rg", "ws", "c", m.ClusterCreateParameters(user_account_settings=m.UserAccountSettings(admin_user_name="u"))
+            "rg",
+            "ws",
+            "c",
+            m.ClusterCreateParameters(vm_size=None, user_account_settings=m.UserAccountSettings(admin_user_name="u")),
         ),
     ),
     (
@@ -67,6 +75,7 @@ EAGER = [
             m.FileServerCreateParameters(
                 vm_size="STANDARD_D1",
                 ssh_configuration=m.SshConfiguration(user_account_settings=m.UserAccountSettings(admin_user_name="u")),
+                data_disks=None,
             ),
         ),
     ),
@@ -75,7 +84,10 @@ EAGER = [
     (
         "update manual scale without target",
         lambda c, m: c.clusters.update(
-            "rg", "ws", "c", m.ScaleSettings(auto_scale=m.AutoScaleSettings(minimum_node_count=0))
+            "rg",
+            "ws",
+            "c",
+            m.ScaleSettings(auto_scale=m.AutoScaleSettings(minimum_node_count=0, maximum_node_count=None)),
         ),
     ),
 ]
