@@ -42,9 +42,16 @@ test: install system-deps azurite
 demo: install
 	$(PY) samples/seed_tensorflow_distributed/seed.py
 
-lint: install
-	$(PY) -m ruff check batchai_compat tests scripts
-	$(PY) -m mypy batchai_compat
+# Linters live in their own virtualenv: mypy's dependencies conflict with azureml-core's.
+LINT_VENV := .venv-lint
+$(LINT_VENV)/.installed:
+	$(PYTHON) -m venv $(LINT_VENV)
+	$(LINT_VENV)/bin/pip install --quiet ruff mypy
+	touch $@
+
+lint: $(LINT_VENV)/.installed
+	$(LINT_VENV)/bin/ruff check batchai_compat tests scripts bench samples
+	$(LINT_VENV)/bin/mypy batchai_compat
 
 generate: install
 	$(PY) scripts/generate_models.py
