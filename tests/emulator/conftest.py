@@ -31,7 +31,7 @@ class LeakProxy:
                 pass
 
             def _record(self):
-                proxy.seen.append("{} {}".format(self.command, self.path))
+                proxy.seen.append(f"{self.command} {self.path}")
                 self.send_response(502)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
@@ -40,7 +40,7 @@ class LeakProxy:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
-        self.url = "http://127.0.0.1:{}".format(self.server.server_address[1])
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
@@ -69,9 +69,9 @@ def leak_proxy() -> Iterator[LeakProxy]:
 
 
 def assert_clean(emu, leak_proxy) -> None:
-    assert emu.unrouted == [], "unrouted requests: {}".format(emu.unrouted)
-    assert emu.errors == [], "emulator errors: {}".format(emu.errors)
-    assert leak_proxy.seen == [], "requests left 127.0.0.1: {}".format(leak_proxy.seen)
+    assert emu.unrouted == [], f"unrouted requests: {emu.unrouted}"
+    assert emu.errors == [], f"emulator errors: {emu.errors}"
+    assert leak_proxy.seen == [], f"requests left 127.0.0.1: {leak_proxy.seen}"
 
 
 @pytest.fixture

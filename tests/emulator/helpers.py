@@ -21,7 +21,8 @@ TRAIN_PY = textwrap.dedent('''
     with open(os.path.join("outputs", "result_%s.txt" % rank), "w") as fh:
         fh.write("rank %s of %s MY_VAR=%s args=%s\\n" % (rank, size, os.environ.get("MY_VAR"), sys.argv[1:]))
     with open(os.path.join("logs", "train_%s.log" % rank), "w") as fh:
-        fh.write(json.dumps({k: v for k, v in os.environ.items() if k.startswith(("AZUREML_", "OMPI_", "TF_", "RANK", "WORLD"))}))
+        prefixes = ("AZUREML_", "OMPI_", "TF_", "RANK", "WORLD")
+        fh.write(json.dumps({k: v for k, v in os.environ.items() if k.startswith(prefixes)}))
     print("training rank", rank, "done")
 ''')
 
@@ -60,6 +61,11 @@ def make_source(directory: str) -> str:
     return directory
 
 
+def read(path: str) -> str:
+    with open(path) as fh:
+        return fh.read()
+
+
 def wait_until(predicate: Callable[[], object], timeout: float = 20.0, interval: float = 0.02) -> object:
     deadline = time.monotonic() + timeout
     while True:
@@ -67,7 +73,7 @@ def wait_until(predicate: Callable[[], object], timeout: float = 20.0, interval:
         if value:
             return value
         if time.monotonic() > deadline:
-            raise AssertionError("condition not met within {} s".format(timeout))
+            raise AssertionError(f"condition not met within {timeout} s")
         time.sleep(interval)
 
 
@@ -78,7 +84,7 @@ def process_gone(pid: int) -> bool:
     except ProcessLookupError:
         return True
     try:
-        with open("/proc/{}/stat".format(pid)) as fh:
+        with open(f"/proc/{pid}/stat") as fh:
             stat = fh.read()
         return stat[stat.rfind(")") + 2:].split()[0] in ("Z", "X")
     except OSError:
@@ -102,6 +108,6 @@ class Steps:
     def table(self) -> str:
         lines = ["{:<44} {:>4}  {}".format("step", "reqs", "routes")]
         for name, total, routes in self.counts:
-            detail = ", ".join("{}×{}".format(k, v) if v > 1 else k for k, v in routes.items())
-            lines.append("{:<44} {:>4}  {}".format(name, total, detail))
+            detail = ", ".join(f"{k}×{v}" if v > 1 else k for k, v in routes.items())
+            lines.append(f"{name:<44} {total:>4}  {detail}")
         return "\n".join(lines)

@@ -9,7 +9,7 @@ import os
 import pytest
 
 from .conftest import RG, SUB, WS, assert_clean
-from .helpers import make_source, wait_until
+from .helpers import make_source, read, wait_until
 
 pytestmark = [pytest.mark.azureml]
 
@@ -31,6 +31,7 @@ def _cluster(ws, name="cpu", min_nodes=0, max_nodes=4):
 
 def test_workspace_create_over_https(leak_proxy, tmp_path):
     from azureml.core import Workspace
+
     from batchai_compat.testing import AzureMLEmulator
 
     with AzureMLEmulator(https=True, root=str(tmp_path / "emu")) as emu:
@@ -90,7 +91,7 @@ def test_tensorflow_parameter_server_layout(emu, ws, tmp_path):
             "user_logs/std_log_ps_0.txt"} <= set(names)
     target = str(tmp_path / "chief.json")
     run.download_file("outputs/chief_0.json", target)
-    tf_config = json.load(open(target))["TF_CONFIG"]
+    tf_config = json.loads(read(target))["TF_CONFIG"]
     assert tf_config["task"] == {"type": "chief", "index": 0}
     assert len(tf_config["cluster"]["chief"]) == 1 and len(tf_config["cluster"]["worker"]) == 1
     assert len(tf_config["cluster"]["ps"]) == 1
@@ -109,9 +110,9 @@ def test_pytorch_ranks(emu, ws, tmp_path):
     run.wait_for_completion(show_output=False)
     seen = []
     for rank in range(4):
-        target = str(tmp_path / "r{}.json".format(rank))
-        run.download_file("outputs/rank_{}.json".format(rank), target)
-        data = json.load(open(target))
+        target = str(tmp_path / f"r{rank}.json")
+        run.download_file(f"outputs/rank_{rank}.json", target)
+        data = json.loads(read(target))
         seen.append((data["RANK"], data["WORLD_SIZE"], data["LOCAL_RANK"], data["MASTER_ADDR"]))
         assert data["MASTER_PORT"].isdigit()
     assert seen == [("0", "4", "0", "127.0.0.1"), ("1", "4", "1", "127.0.0.1"),
@@ -157,7 +158,7 @@ def test_run_queries(emu, ws, tmp_path):
     runs = []
     for i, command in enumerate(["python train.py", "python worker.py fail", "python train.py"]):
         run = exp.submit(ScriptRunConfig(source_directory=src, command=command, compute_target="cpu",
-                                         environment=_env()), tags={"batchai.job_name": "job-{}".format(i % 2)})
+                                         environment=_env()), tags={"batchai.job_name": f"job-{i % 2}"})
         run.wait_for_completion(show_output=False, raise_on_error=False)
         runs.append(run)
     ids = [r.id for r in runs]

@@ -8,7 +8,7 @@ import textwrap
 
 import pytest
 
-from .helpers import make_source, process_gone, wait_until
+from .helpers import make_source, process_gone, read, wait_until
 from .test_features import _cluster, _env
 
 pytestmark = [pytest.mark.azureml, pytest.mark.spawns_processes]
@@ -44,7 +44,7 @@ def test_run_context_secrets_tags_and_metrics(emu, ws, tmp_path, capsys):
     assert "context done" in capsys.readouterr().out
     target = str(tmp_path / "context.txt")
     run.download_file("outputs/context.txt", target)
-    assert open(target).read() == "_SubmittedRun {} s3cret value".format(run.id)
+    assert read(target) == f"_SubmittedRun {run.id} s3cret value"
     assert run.get_tags()["inside"] == "yes"
     assert run.get_metrics() == {"loss": [0.25, 0.125]}
     # the process' own requests reached the emulator, nothing else (checked by the fixture too)
@@ -64,7 +64,7 @@ def test_local_target_runs_and_cancels(emu, ws, tmp_path):
                                          compute_target="local"))
     wait_until(lambda: sleeper.get_status() == "Running")
     pid_file = os.path.join(emu.run(sleeper.id).work_dir, "outputs", "pid")
-    pid = int(wait_until(lambda: os.path.exists(pid_file) and open(pid_file).read().strip()))
+    pid = int(wait_until(lambda: os.path.exists(pid_file) and read(pid_file).strip()))
     Run.get(ws, sleeper.id).cancel()                 # local target: killfile + Canceled event
     wait_until(lambda: sleeper.get_status() == "Canceled")
     assert process_gone(pid)
@@ -73,6 +73,7 @@ def test_local_target_runs_and_cancels(emu, ws, tmp_path):
 def test_data_reference_points_at_a_local_datastore_dir(leak_proxy, tmp_path):
     from azureml.core import Datastore, Experiment, ScriptRunConfig, Workspace
     from azureml.data.data_reference import DataReference
+
     from batchai_compat.testing import AzureMLEmulator
 
     from .conftest import RG, SUB, WS, assert_clean
@@ -89,7 +90,8 @@ def test_data_reference_points_at_a_local_datastore_dir(leak_proxy, tmp_path):
         src = tmp_path / "src"
         src.mkdir()
         (src / "d.py").write_text("import os\nd = os.environ['AZUREML_DATAREFERENCE_input1']\n"
-                                  "os.makedirs('outputs', exist_ok=True)\nopen('outputs/ls.txt', 'w').write(repr(os.listdir(d)))\n")
+                                  "os.makedirs('outputs', exist_ok=True)\n"
+                                  "open('outputs/ls.txt', 'w').write(repr(os.listdir(d)))\n")
         config = ScriptRunConfig(source_directory=str(src), command="python d.py", compute_target="cpu",
                                  environment=_env())
         ref = DataReference(ds, data_reference_name="input1", path_on_datastore="data/in", mode="mount")
@@ -122,6 +124,7 @@ def test_amlcompute_wait_for_completion_waits_for_min_nodes_quickly(leak_proxy, 
 
     from azureml.core import Workspace
     from azureml.core.compute import AmlCompute, ComputeTarget
+
     from batchai_compat.testing import AzureMLEmulator
 
     from .conftest import RG, SUB, WS, assert_clean

@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from .conftest import RG, SUB, WS
-from .helpers import Steps, make_source, process_gone, wait_until
+from .helpers import Steps, make_source, process_gone, read, wait_until
 
 pytestmark = [pytest.mark.azureml, pytest.mark.spawns_processes]
 
@@ -112,7 +112,7 @@ def test_full_scenario(emu, tmp_path, capsys):
 
     with steps("Run.get_file_names"):
         names = run.get_file_names()
-    assert {"outputs/result_{}.txt".format(i) for i in range(4)} <= set(names)
+    assert {f"outputs/result_{i}.txt" for i in range(4)} <= set(names)
     assert "user_logs/std_log_process_0.txt" in names and "logs/train_3.log" in names
 
     with steps("Run.download_file"):
@@ -123,9 +123,9 @@ def test_full_scenario(emu, tmp_path, capsys):
 
     with steps("artifacts prefix contentinfo (SAS URLs)"):
         pairs = run._client.artifacts.get_files_by_artifact_prefix_id(
-            "ExperimentRun/{}/outputs/".format(run._container))
+            f"ExperimentRun/{run._container}/outputs/")
     urls = dict(pairs)
-    assert sorted(urls) == ["outputs/result_{}.txt".format(i) for i in range(4)]
+    assert sorted(urls) == [f"outputs/result_{i}.txt" for i in range(4)]
     import requests
     with steps("plain GET of a SAS URL"):
         body = requests.get(urls["outputs/result_0.txt"], timeout=10)
@@ -158,7 +158,7 @@ def test_full_scenario(emu, tmp_path, capsys):
         long_run = exp.submit(sleeper)
     wait_until(lambda: long_run.get_status() == "Running")
     pid_file = os.path.join(emu.run(long_run.id).work_dir, "outputs", "pid")
-    pid = int(wait_until(lambda: os.path.exists(pid_file) and open(pid_file).read().strip()))
+    pid = int(wait_until(lambda: os.path.exists(pid_file) and read(pid_file).strip()))
     with steps("Run.get + cancel"):
         Run.get(ws, long_run.id).cancel()
     wait_until(lambda: long_run.get_status() == "Canceled")
@@ -175,7 +175,7 @@ def test_full_scenario(emu, tmp_path, capsys):
     assert "exited with status code 3" in message
     log = str(tmp_path / "bad.txt")
     bad.download_file("user_logs/std_log.txt", log)
-    assert "about to fail" in open(log).read()
+    assert "about to fail" in read(log)
 
     # Experiments: delete refuses non-empty ones, archive hides them, an empty one is deleted.
     empty = Experiment(ws, "empty-exp")

@@ -101,7 +101,7 @@ class ArmRoutes:
                 "containerRegistry": None,
                 "hbiWorkspace": False,
                 "provisioningState": "Succeeded",
-                "discoveryUrl": "{}/discovery/workspaces/{}".format(base_url, ws.workspace_id),
+                "discoveryUrl": f"{base_url}/discovery/workspaces/{ws.workspace_id}",
                 "allowPublicAccessWhenBehindVnet": False,
                 "v1LegacyMode": False,
                 "systemDatastoresAuthMode": "accessKey",
@@ -152,7 +152,7 @@ class ArmRoutes:
         return {"value": value}
 
     def discovery(self, req: Request) -> Any:
-        return {key: req.base_url for key in SERVICE_KEYS}
+        return dict.fromkeys(SERVICE_KEYS, req.base_url)
 
     # -- subscription-level ------------------------------------------------------------------------
     def usages(self, req: Request) -> Any:
@@ -218,7 +218,7 @@ class ArmRoutes:
                                    "apiVersions": ["2022-05-01", "2020-01-01"]} for t in types]}
 
     def _rg_payload(self, sub: str, rg: str, location: str) -> Dict[str, Any]:
-        return {"id": "/subscriptions/{}/resourceGroups/{}".format(sub, rg), "name": rg, "location": location,
+        return {"id": f"/subscriptions/{sub}/resourceGroups/{rg}", "name": rg, "location": location,
                 "type": "Microsoft.Resources/resourceGroups", "properties": {"provisioningState": "Succeeded"}}
 
     def _find_rg(self, req: Request) -> Any:
@@ -307,7 +307,7 @@ class ArmRoutes:
                     ws.tags = {str(k): str(v) for k, v in tags.items()}
                 created.append(ws.name)
             scope = "/subscriptions/{}".format(req.params["sub"]) + (
-                "/resourceGroups/{}".format(rg_name) if rg_name else "")
+                f"/resourceGroups/{rg_name}" if rg_name else "")
             dep_id = scope + "/providers/Microsoft.Resources/deployments/" + req.params["dep"]
             payload = {"id": dep_id, "name": req.params["dep"], "type": "Microsoft.Resources/deployments",
                        "properties": {"provisioningState": "Succeeded", "mode": props.get("mode", "Incremental"),

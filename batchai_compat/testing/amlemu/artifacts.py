@@ -79,7 +79,7 @@ class ArtifactRoutes:
         run_id = container[5:] if container.startswith("dcid.") else container
         run = ws.runs.get(run_id)
         if run is None:
-            raise HttpError(404, "ArtifactContainerNotFound", "Container '{}' not found.".format(container))
+            raise HttpError(404, "ArtifactContainerNotFound", f"Container '{container}' not found.")
         return run
 
     def _ws(self, req: Request) -> Workspace:
@@ -89,19 +89,19 @@ class ArtifactRoutes:
         return ws
 
     def _dto(self, run: Run, path: str, mtime: float) -> Dict[str, Any]:
-        return {"artifactId": "{}/{}/{}".format(ORIGIN, run.container, path), "origin": ORIGIN,
-                "container": run.container, "path": path, "etag": "\"{:x}\"".format(int(mtime * 1e6)),
+        return {"artifactId": f"{ORIGIN}/{run.container}/{path}", "origin": ORIGIN,
+                "container": run.container, "path": path, "etag": f"\"{int(mtime * 1e6):x}\"",
                 "createdTime": iso(_dt.datetime.fromtimestamp(mtime, _dt.timezone.utc)), "dataPath": None}
 
     def sign(self, wsid: str, container: str, path: str, expiry: int) -> str:
-        msg = "{}\n{}\n{}\n{}".format(wsid, container, path, expiry).encode()
+        msg = f"{wsid}\n{container}\n{path}\n{expiry}".encode()
         return hmac.new(self._key, msg, hashlib.sha256).hexdigest()[:32]
 
     def sas_url(self, base_url: str, ws: Workspace, run: Run, path: str) -> str:
         expiry = int(time.time()) + 3600
-        return "{}/emu-blob/{}/{}/{}?sv=2019-07-07&sr=b&sp=r&se={}&sig={}".format(
-            base_url, ws.workspace_id, run.container, quote(path), expiry,
-            self.sign(ws.workspace_id, run.container, path, expiry))
+        sig = self.sign(ws.workspace_id, run.container, path, expiry)
+        return (f"{base_url}/emu-blob/{ws.workspace_id}/{run.container}/{quote(path)}"
+                f"?sv=2019-07-07&sr=b&sp=r&se={expiry}&sig={sig}")
 
     def _info(self, req: Request, ws: Workspace, run: Run, path: str) -> Dict[str, Any]:
         return {"contentUri": self.sas_url(req.base_url, ws, run, path), "origin": ORIGIN,

@@ -44,8 +44,7 @@ class ComputeRoutes:
         compute = ws.computes.get(name.lower())
         if compute is None:
             raise HttpError(404, "ResourceNotFound",
-                            "ComputeTargetNotFound: compute '{}' was not found in workspace '{}'.".format(
-                                name, ws.name))
+                            f"ComputeTargetNotFound: compute '{name}' was not found in workspace '{ws.name}'.")
         compute.refresh(self.emu.monotonic(), self.emu.scale_down_after)
         return compute
 
@@ -53,8 +52,8 @@ class ComputeRoutes:
         # Answered "Succeeded" at once by default, so azureml's 5 s polling sleep never runs.
         op = Operation(new_id(), "InProgress" if self.emu.compute_operation_polls else "Succeeded")
         self.state.operations[op.op_id] = op
-        url = "{}/subscriptions/{}/providers/{}/locations/{}/computeOperationsStatus/{}?api-version=2021-01-01".format(
-            req.base_url, ws.subscription_id, WS_PROVIDER, ws.location, op.op_id)
+        url = (f"{req.base_url}/subscriptions/{ws.subscription_id}/providers/{WS_PROVIDER}/locations/"
+               f"{ws.location}/computeOperationsStatus/{op.op_id}?api-version=2021-01-01")
         return {"Azure-AsyncOperation": url, "Location": url}
 
     def payload(self, ws: Workspace, c: Compute) -> Dict[str, Any]:
@@ -125,14 +124,15 @@ class ComputeRoutes:
         inner = props.get("properties") or {}
         ctype = props.get("computeType") or "AmlCompute"
         if name.lower() in RESERVED:
-            raise HttpError(400, "BadArgument", "Compute name '{}' is reserved.".format(name))
+            raise HttpError(400, "BadArgument", f"Compute name '{name}' is reserved.")
         if not NAME_RE.match(name):
             raise HttpError(400, "BadArgument",
-                            "Compute name '{}' is invalid: 2-16 characters, letters, digits and '-', starting "
-                            "with a letter.".format(name))
+                            f"Compute name '{name}' is invalid: 2-16 characters, letters, digits and '-', starting "
+                            "with a letter.")
         scale = inner.get("scaleSettings") or {}
         min_nodes = int(scale.get("minNodeCount") or 0)
-        max_nodes = int(scale.get("maxNodeCount") if scale.get("maxNodeCount") is not None else 1)
+        max_raw = scale.get("maxNodeCount")
+        max_nodes = int(max_raw) if max_raw is not None else 1
         if max_nodes < min_nodes or max_nodes < 0:
             raise HttpError(400, "BadArgument", "maxNodeCount must be >= minNodeCount.")
         with self.state.lock:
@@ -140,9 +140,9 @@ class ComputeRoutes:
             existing = ws.computes.get(name.lower())
             if existing is not None:
                 if existing.compute_type != ctype:
-                    raise HttpError(409, "Conflict", "Compute '{}' exists with another type.".format(name))
+                    raise HttpError(409, "Conflict", f"Compute '{name}' exists with another type.")
                 raise HttpError(409, "Conflict",
-                                "Compute '{}' already exists; update it with PATCH.".format(name))
+                                f"Compute '{name}' already exists; update it with PATCH.")
             creds = inner.get("userAccountCredentials") or {}
             c = Compute(name=name, location=body.get("location") or ws.location, compute_type=ctype,
                         vm_size=inner.get("vmSize") or "STANDARD_D2_V2",

@@ -53,7 +53,7 @@ class DatastoreRoutes:
     def _get(self, ws: Workspace, name: str) -> Dict[str, Any]:
         ds = ws.datastores.get(name.lower())
         if ds is None:
-            raise HttpError(404, "DatastoreNotFound", "Datastore '{}' was not found.".format(name))
+            raise HttpError(404, "DatastoreNotFound", f"Datastore '{name}' was not found.")
         return copy.deepcopy(ds.payload)
 
     def get_default(self, req: Request) -> Any:

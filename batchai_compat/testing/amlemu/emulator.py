@@ -129,7 +129,7 @@ class AzureMLEmulator:
         for name in ("python", "python3"):
             wrapper = os.path.join(self.bin_dir, name)
             with open(wrapper, "w") as fh:
-                fh.write("#!/bin/sh\nexec {} \"$@\"\n".format(shlex.quote(self.python)))
+                fh.write(f"#!/bin/sh\nexec {shlex.quote(self.python)} \"$@\"\n")
             os.chmod(wrapper, 0o755)
         ssl_ctx = None
         if self.https:
@@ -305,7 +305,7 @@ class AzureMLEmulator:
     def route_counts(self, records: Optional[List[RequestRecord]] = None) -> Dict[str, int]:
         counts: Dict[str, int] = {}
         for rec in self.requests if records is None else records:
-            key = rec.route or "UNROUTED {} {}".format(rec.method, rec.path)
+            key = rec.route or f"UNROUTED {rec.method} {rec.path}"
             counts[key] = counts.get(key, 0) + 1
         return counts
 

@@ -83,7 +83,8 @@ def parse_multipart_parts(content_type: str, body: bytes) -> List[Tuple[str, str
     for part in msg.iter_parts():
         name = part.get_param("name", header="content-disposition")
         filename = part.get_param("filename", header="content-disposition")
-        parts.append((str(name or ""), str(filename or ""), part.get_payload(decode=True) or b""))
+        payload = part.get_payload(decode=True)
+        parts.append((str(name or ""), str(filename or ""), payload if isinstance(payload, bytes) else b""))
     return parts
 
 
@@ -176,11 +177,11 @@ class ExecutionRoutes:
                 raise HttpError(404, "ExperimentNotFound", "Experiment '{}' not found.".format(req.params["exp"]))
             if target.lower() != "local" and target.lower() not in ws.computes:
                 raise HttpError(400, "ComputeTargetNotFound",
-                                "Compute target '{}' was not found in workspace '{}'.".format(target, ws.name))
+                                f"Compute target '{target}' was not found in workspace '{ws.name}'.")
             if not run_id:
-                run_id = "{}_{}_{}".format(exp.name, int(time.time()), os.urandom(4).hex())
+                run_id = f"{exp.name}_{int(time.time())}_{os.urandom(4).hex()}"
             if run_id in ws.runs:
-                raise HttpError(409, "RunIdAlreadyExists", "A run with id '{}' already exists.".format(run_id))
+                raise HttpError(409, "RunIdAlreadyExists", f"A run with id '{run_id}' already exists.")
             run = self.emu.new_run(ws, exp, run_id, target=target, run_type="azureml.scriptrun")
             run.configuration = config
             run.definition = definition
@@ -282,7 +283,7 @@ class Executor:
         except Exception as exc:  # pragma: no cover - reported as a failed run
             with self.state.lock:
                 if not run.terminal:
-                    run.error = run_error("The Azure ML emulator failed to execute the run: {!r}".format(exc),
+                    run.error = run_error(f"The Azure ML emulator failed to execute the run: {exc!r}",
                                           "ServiceError")
                     run.set_status("Failed")
             self.emu._record_error(None, exc, repr(exc))
@@ -298,8 +299,8 @@ class Executor:
         with self.state.lock:
             if run.node_count > compute.max_nodes:
                 run.error = run_error(
-                    "Requested {} nodes but compute target '{}' allows at most {} (max_nodes).".format(
-                        run.node_count, compute.name, compute.max_nodes), "UserError")
+                    f"Requested {run.node_count} nodes but compute target '{compute.name}' allows at most "
+                    f"{compute.max_nodes} (max_nodes).", "UserError")
                 run.set_status("Failed")
                 return False
         while True:
@@ -307,7 +308,7 @@ class Executor:
                 if run.cancel_requested:
                     return False
                 if ws.computes.get(run.target.lower()) is not compute:
-                    run.error = run_error("Compute target '{}' was deleted.".format(run.target), "SystemError")
+                    run.error = run_error(f"Compute target '{run.target}' was deleted.", "SystemError")
                     run.set_status("Failed")
                     return False
                 now = self.emu.monotonic()
@@ -382,7 +383,7 @@ class Executor:
             "AZUREML_RUN_TOKEN": fake_jwt(),
             "AZUREML_RUN_TOKEN_EXPIRY": str(int(time.time()) + 24 * 3600),
             "AZUREML_SERVICE_ENDPOINT": base,
-            "AZUREML_DISCOVERY_SERVICE_ENDPOINT": "{}/discovery/workspaces/{}".format(base, ws.workspace_id),
+            "AZUREML_DISCOVERY_SERVICE_ENDPOINT": f"{base}/discovery/workspaces/{ws.workspace_id}",
             "AZUREML_COMPUTE_NAME": run.target,
             "AZUREML_NODE_COUNT": str(run.node_count),
             "AZUREML_CR_EXECUTION_WORKING_DIR_PATH": run.work_dir or "",
@@ -406,15 +407,15 @@ class Executor:
         compute = ws.computes.get(run.target.lower())
         node_ids = [n.node_id for n in sorted(compute.nodes, key=lambda n: n.index) if n.run_id == run.run_id] \
             if compute else []
-        node_ids = node_ids or ["local_node_{}".format(i) for i in range(nodes)]
+        node_ids = node_ids or [f"local_node_{i}" for i in range(nodes)]
         hosts = ["127.0.0.1"] * nodes
 
         if framework == "tensorflow" or communicator == "parameterserver":
             tf = config.get("tensorflow") or {}
             workers = max(1, int(tf.get("workerCount") or nodes or 1))
             ps = max(0, int(tf.get("parameterServerCount") or 0))
-            wports = ["127.0.0.1:{}".format(free_port()) for _ in range(workers)]
-            pports = ["127.0.0.1:{}".format(free_port()) for _ in range(ps)]
+            wports = [f"127.0.0.1:{free_port()}" for _ in range(workers)]
+            pports = [f"127.0.0.1:{free_port()}" for _ in range(ps)]
             cluster: Dict[str, List[str]] = {}
             if self.emu.tf_chief:
                 cluster["chief"] = wports[:1]
@@ -432,12 +433,12 @@ class Executor:
                     task = {"type": "worker", "index": i}
                 env = dict(base, TF_CONFIG=json.dumps({"cluster": cluster, "task": task, "environment": "cloud"}))
                 env["AZUREML_NODE_RANK"] = str(i % nodes)
-                specs.append(ProcSpec("worker_{}".format(i), "std_log_process_{}.txt".format(i), env, argv,
+                specs.append(ProcSpec(f"worker_{i}", f"std_log_process_{i}.txt", env, argv,
                                       True, i % nodes))
             for i in range(ps):
                 env = dict(base, TF_CONFIG=json.dumps({"cluster": cluster, "task": {"type": "ps", "index": i},
                                                        "environment": "cloud"}))
-                specs.append(ProcSpec("ps_{}".format(i), "std_log_ps_{}.txt".format(i), env, argv, False,
+                specs.append(ProcSpec(f"ps_{i}", f"std_log_ps_{i}.txt", env, argv, False,
                                       i % nodes))
             return specs
 
@@ -453,7 +454,7 @@ class Executor:
                            LOCAL_WORLD_SIZE=str(per_node), NODE_RANK=str(node), GROUP_RANK=str(node),
                            MASTER_ADDR="127.0.0.1", MASTER_PORT=port,
                            AZUREML_NODE_RANK=str(node))
-                specs.append(ProcSpec("rank_{}".format(rank), "std_log_process_{}.txt".format(rank), env, argv,
+                specs.append(ProcSpec(f"rank_{rank}", f"std_log_process_{rank}.txt", env, argv,
                                       True, node))
             return specs
 
@@ -464,7 +465,7 @@ class Executor:
             per_node = max(1, int(mpi.get("processCountPerNode") or 1))
             total = nodes * per_node
             master = "127.0.0.1"
-            common = dict(base, AZ_BATCH_MASTER_NODE="{}:6105".format(master), AZ_BATCHAI_MPI_MASTER_NODE=master,
+            common = dict(base, AZ_BATCH_MASTER_NODE=f"{master}:6105", AZ_BATCHAI_MPI_MASTER_NODE=master,
                           AZ_BATCH_HOST_LIST=",".join(hosts), AZ_BATCH_NODE_LIST=";".join(node_ids),
                           AZUREML_PROCESS_COUNT_PER_NODE=str(per_node))
             if self.emu.use_mpirun and shutil.which("mpirun"):
@@ -482,7 +483,7 @@ class Executor:
                            OMPI_COMM_WORLD_LOCAL_RANK=str(rank % per_node),
                            OMPI_COMM_WORLD_LOCAL_SIZE=str(per_node), OMPI_COMM_WORLD_NODE_RANK=str(node),
                            PMI_RANK=str(rank), PMI_SIZE=str(total), AZUREML_NODE_RANK=str(node))
-                specs.append(ProcSpec("rank_{}".format(rank), "std_log_process_{}.txt".format(rank), env, argv,
+                specs.append(ProcSpec(f"rank_{rank}", f"std_log_process_{rank}.txt", env, argv,
                                       True, node))
             if len(specs) == 1:
                 specs[0].log_name = "std_log.txt"
@@ -499,25 +500,25 @@ class Executor:
             run.set_status("Running")
             run.start = utcnow()
             run.env = dict(specs[0].env) if specs else {}
-        lines = ["{} run {} on {} ({} node(s))".format(iso(utcnow()), run.run_id, run.target, run.node_count)]
+        lines = [f"{iso(utcnow())} run {run.run_id} on {run.target} ({run.node_count} node(s))"]
         for spec in specs:
-            log = open(os.path.join(run.run_dir or "", "user_logs", spec.log_name), "ab")
+            log = open(os.path.join(run.run_dir or "", "user_logs", spec.log_name), "ab")  # noqa: SIM115
             try:
                 popen = subprocess.Popen(spec.argv, cwd=run.work_dir, env=spec.env, stdin=subprocess.DEVNULL,
                                          stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
             except OSError as exc:
-                log.write("failed to start: {}\n".format(exc).encode())
+                log.write(f"failed to start: {exc}\n".encode())
                 log.close()
                 with self.state.lock:
-                    run.error = run_error("Could not start the user process: {}".format(exc), "UserError")
+                    run.error = run_error(f"Could not start the user process: {exc}", "UserError")
                 self._kill_all(handle)
                 return
             with self.state.lock:
                 handle.procs.append(Launched(spec, popen, log))
                 if run.cancel_requested:
                     break
-            lines.append("started {} pid={} node={} log=user_logs/{} argv={}".format(
-                spec.name, popen.pid, spec.node_index, spec.log_name, spec.argv))
+            lines.append(f"started {spec.name} pid={popen.pid} node={spec.node_index} "
+                         f"log=user_logs/{spec.log_name} argv={spec.argv}")
         with open(os.path.join(run.run_dir or "", "system_logs", "emulator", "execution.txt"), "a") as fh:
             fh.write("\n".join(lines) + "\n")
         if run.cancel_requested:
@@ -554,17 +555,17 @@ class Executor:
             if run.cancel_requested:
                 return
             if timed_out:
-                run.error = run_error("Run exceeded its maximum duration of {} seconds (maxRunDurationSeconds) "
-                                      "and was stopped.".format(max_seconds), "UserError")
+                run.error = run_error(f"Run exceeded its maximum duration of {max_seconds} seconds "
+                                      "(maxRunDurationSeconds) and was stopped.", "UserError")
                 return
             failed = [p for p in handle.procs if p.spec.primary and p.exit_code not in (0, None)]
             if failed:
                 first = failed[0]
                 command = self._command(run)
                 run.error = run_error(
-                    "Execution failed. User process '{}' ({}) exited with status code {}. Please check log file "
-                    "'user_logs/{}' for error details.".format(command, first.spec.name, first.exit_code,
-                                                               first.spec.log_name), "UserError")
+                    f"Execution failed. User process '{command}' ({first.spec.name}) exited with status code "
+                    f"{first.exit_code}. Please check log file 'user_logs/{first.spec.log_name}' for error details.",
+                    "UserError")
             elif run.error is None and not handle.procs:
                 run.error = run_error("No process was started for the run.", "ServiceError")
 
@@ -622,7 +623,7 @@ def _group_alive(pgid: int) -> bool:
         if not entry.isdigit():
             continue
         try:
-            with open("/proc/{}/stat".format(entry), "rb") as fh:
+            with open(f"/proc/{entry}/stat", "rb") as fh:
                 stat = fh.read().decode("ascii", "replace")
         except OSError:
             continue

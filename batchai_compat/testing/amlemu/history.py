@@ -3,6 +3,7 @@ tags, events, metrics ingestion)."""
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any, Dict, List
 
@@ -88,7 +89,7 @@ class HistoryRoutes:
     def create_experiment(self, req: Request) -> Any:
         name = req.params["exp"]
         if not EXP_NAME_RE.match(name):
-            raise HttpError(400, "BadArgument", "Experiment name '{}' is invalid.".format(name))
+            raise HttpError(400, "BadArgument", f"Experiment name '{name}' is invalid.")
         body = req.json if req.body else {}
         with self.state.lock:
             ws = self.ws(req)
@@ -116,7 +117,7 @@ class HistoryRoutes:
             new_name = ci_get(body, "name")
             if new_name and new_name != exp.name:
                 if new_name.lower() in ws.experiments:
-                    raise HttpError(409, "Conflict", "Experiment '{}' already exists.".format(new_name))
+                    raise HttpError(409, "Conflict", f"Experiment '{new_name}' already exists.")
                 del ws.experiments[exp.name.lower()]
                 exp.name = new_name
                 ws.experiments[new_name.lower()] = exp
@@ -129,8 +130,8 @@ class HistoryRoutes:
             runs = [r for r in ws.runs.values() if r.experiment is exp]
             if runs and not self.emu.allow_delete_nonempty_experiments:
                 raise HttpError(409, "ExperimentNotEmpty",
-                                "Experiment '{}' has {} run(s); only empty experiments can be deleted.".format(
-                                    exp.name, len(runs)))
+                                f"Experiment '{exp.name}' has {len(runs)} run(s); only empty experiments can be "
+                                "deleted.")
             for run in runs:
                 self.emu.executor.cancel(run, reason="experiment deleted")
                 del ws.runs[run.run_id]
@@ -153,7 +154,7 @@ class HistoryRoutes:
         try:
             pred = compile_filter(text)
         except ODataError as exc:
-            raise HttpError(400, "BadArgument", "Invalid filter: {}".format(exc)) from exc
+            raise HttpError(400, "BadArgument", f"Invalid filter: {exc}") from exc
         with self.state.lock:
             ws = self.ws(req)
             out = []
@@ -161,7 +162,7 @@ class HistoryRoutes:
                 archived = exp.archived_time is not None
                 if view in ("activeonly", "1") and archived or view in ("archivedonly", "2") and not archived:
                     continue
-                if pred(lambda field, e=exp: self._exp_field(e, field)):
+                if pred(functools.partial(self._exp_field, exp)):
                     out.append(exp.as_dict())
         return self._page(out, body, req)
 
@@ -202,9 +203,8 @@ class HistoryRoutes:
             "scriptName": run.configuration.get("script"),
             "target": run.target,
             "tags": run.tags,
-            "cancelUri": "{}/execution/v1.0{}/experiments/{}/runId/{}/cancel".format(
-                base_url, ws.arm_id, run.experiment.name, run.run_id) if run.run_type == "azureml.scriptrun"
-            else None,
+            "cancelUri": (f"{base_url}/execution/v1.0{ws.arm_id}/experiments/{run.experiment.name}/runId/"
+                          f"{run.run_id}/cancel") if run.run_type == "azureml.scriptrun" else None,
             "diagnosticsUri": None,
             "completeUri": None,
             "error": run.error,
@@ -270,8 +270,8 @@ class HistoryRoutes:
                     continue
                 if key in run.properties and run.properties[key] != str(value):
                     raise HttpError(400, "PropertyImmutable",
-                                    "Property '{}' is already set to a different value; run properties are "
-                                    "immutable.".format(key))
+                                    f"Property '{key}' is already set to a different value; run properties are "
+                                    "immutable.")
                 run.properties[key] = str(value)
         for key, attr in (("description", "description"), ("displayName", "display_name")):
             if ci_get(body, key) is not None:
@@ -299,12 +299,12 @@ class HistoryRoutes:
         try:
             pred = compile_filter(text)
         except ODataError as exc:
-            raise HttpError(400, "BadArgument", "Invalid filter: {}".format(exc)) from exc
+            raise HttpError(400, "BadArgument", f"Invalid filter: {exc}") from exc
         with self.state.lock:
             ws = self.ws(req)
             exp = self.experiment(ws, req)
             runs = [r for r in ws.runs.values() if r.experiment is exp]
-            runs = [r for r in runs if pred(lambda field, r=r: self._run_field(r, field))]
+            runs = [r for r in runs if pred(functools.partial(self._run_field, r))]
             runs = self._order(runs, ci_get(body, "orderBy", "orderby") or req.arg("$orderby"))
             dtos = [self.run_dto(ws, r, req.base_url) for r in runs]
         return self._page(dtos, body, req)
@@ -426,7 +426,7 @@ class HistoryRoutes:
             run = self.run(ws, req)
             entry = self.emu.metrics.get(run.run_id, {}).get(name)
             if entry is None:
-                raise HttpError(404, "MetricNotFound", "Metric '{}' not found.".format(name))
+                raise HttpError(404, "MetricNotFound", f"Metric '{name}' not found.")
             return {"dataContainerId": run.container, "name": name, "columns": entry["columns"],
                     "value": list(entry["value"]), "properties": entry["properties"], "continuationToken": None}
 

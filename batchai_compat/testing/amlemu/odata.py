@@ -11,7 +11,8 @@ Grammar (case-insensitive keywords)::
 Fields are paths such as ``Tags/batchai.job_name``, ``Properties/x``, ``Status``, ``ParentRunId``, ``RunId``,
 ``RunType``, ``Target``, ``CreatedUtc``, ``name``.  The getter returns :data:`MISSING` for an absent tag or property
 (every comparison is then false, so ``(Tags/x ne null or Tags/x eq null)`` means "tag x present", as
-azureml intends) and ``None`` for a null column such as ``ParentRunId``.  :func:`compile_filter` returns a predicate over a ``getter(field_path) -> value-or-MISSING``.
+azureml intends) and ``None`` for a null column such as ``ParentRunId``.  :func:`compile_filter` returns
+a predicate over a ``getter(field_path) -> value-or-MISSING``.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ def _tokenize(text: str) -> List[Tuple[str, str]]:
         if not m or m.end() == pos:
             if text[pos:].strip() == "":
                 break
-            raise ODataError("cannot parse filter near {!r}".format(text[pos:]))
+            raise ODataError(f"cannot parse filter near {text[pos:]!r}")
         pos = m.end()
         if m.group(1):
             tokens.append(("(", "("))
@@ -80,14 +81,24 @@ class _Parser:
         while self.is_word("or"):
             self.take()
             parts.append(self.term())
-        return parts[0] if len(parts) == 1 else (lambda g, ps=tuple(parts): any(p(g) for p in ps))
+        if len(parts) == 1:
+            return parts[0]
+
+        def any_of(g: Getter, ps: Tuple[Predicate, ...] = tuple(parts)) -> bool:
+            return any(p(g) for p in ps)
+        return any_of
 
     def term(self) -> Predicate:
         parts = [self.factor()]
         while self.is_word("and"):
             self.take()
             parts.append(self.factor())
-        return parts[0] if len(parts) == 1 else (lambda g, ps=tuple(parts): all(p(g) for p in ps))
+        if len(parts) == 1:
+            return parts[0]
+
+        def all_of(g: Getter, ps: Tuple[Predicate, ...] = tuple(parts)) -> bool:
+            return all(p(g) for p in ps)
+        return all_of
 
     def factor(self) -> Predicate:
         if self.is_word("not"):
@@ -106,11 +117,11 @@ class _Parser:
     def compare(self) -> Predicate:
         kind, field = self.take()
         if kind != "word":
-            raise ODataError("expected a field name, got {!r}".format(field))
+            raise ODataError(f"expected a field name, got {field!r}")
         kind, op = self.take()
         op = op.lower()
         if kind != "word" or op not in _OPS:
-            raise ODataError("expected a comparison operator after {!r}".format(field))
+            raise ODataError(f"expected a comparison operator after {field!r}")
         value: Any
         kind, raw = self.take()
         if kind == "str":
@@ -124,18 +135,21 @@ class _Parser:
             else:
                 # A bare datetime may contain a space ("2024-01-01 10:00:00"): glue words up to ")".
                 parts = [raw]
-                while self.peek() is not None and self.peek()[0] == "word" and \
-                        self.peek()[1].lower() not in ("and", "or") and re.match(r"^[\d:.+Z-]+$", self.peek()[1]):
+                nxt = self.peek()
+                while nxt is not None and nxt[0] == "word" and nxt[1].lower() not in ("and", "or") \
+                        and re.match(r"^[\d:.+Z-]+$", nxt[1]):
                     parts.append(self.take()[1])
+                    nxt = self.peek()
                 value = " ".join(parts)
         else:
-            raise ODataError("expected a value after {} {}".format(field, op))
+            raise ODataError(f"expected a value after {field} {op}")
         return _comparison(field, op, value)
 
 
 def _coerce(actual: Any, value: Any) -> Tuple[Any, Any]:
-    from .util import parse_iso
     import datetime as _dt
+
+    from .util import parse_iso
     if isinstance(actual, _dt.datetime):
         other = parse_iso(value) if isinstance(value, str) else value
         return actual, other
@@ -182,6 +196,7 @@ def compile_filter(text: Optional[str]) -> Predicate:
         return lambda getter: True
     parser = _Parser(_tokenize(text))
     pred = parser.expr()
-    if parser.peek() is not None:
-        raise ODataError("unexpected {!r} in filter".format(parser.peek()[1]))
+    rest = parser.peek()
+    if rest is not None:
+        raise ODataError(f"unexpected {rest[1]!r} in filter")
     return pred

@@ -10,7 +10,7 @@ import time
 import traceback
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable, Dict, List, Optional, Pattern, Tuple
+from typing import Any, Callable, Dict, List, Optional, Pattern, Tuple, cast
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from .util import HttpError, load_json
@@ -74,7 +74,7 @@ class Router:
 
     def add(self, method: str, template: str, handler: Handler, name: Optional[str] = None) -> None:
         pattern = re.compile("^" + template.replace("{WS}", WS) + "/?$", re.IGNORECASE)
-        self.routes.append((method.upper(), pattern, handler, name or "{} {}".format(method.upper(), template)))
+        self.routes.append((method.upper(), pattern, handler, name or f"{method.upper()} {template}"))
 
     def match(self, method: str, path: str) -> Tuple[Optional[Handler], Dict[str, str], Optional[str], bool]:
         path_matched = False
@@ -105,15 +105,16 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
         if not length and "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
             body = self._read_chunked()
-        host, port = self.server.server_address[:2]
+        address = cast(Tuple[str, int], self.server.server_address)
+        host, port = address[0], address[1]
         req = Request(self.command.upper(), unquote(path), path, parse_qs(split.query, keep_blank_values=True),
-                      self.headers, body, base_url="{}://{}:{}".format(self.scheme, host, port))
+                      self.headers, body, base_url=f"{self.scheme}://{host}:{port}")
         handler, params, route_name, path_matched = self.emulator.router.match(req.method, path)
         req.params = params
         try:
             if handler is None:
                 raise HttpError(405 if path_matched else 404, "NoRoute" if not path_matched else "MethodNotAllowed",
-                                "The Azure ML emulator has no route for {} {}".format(req.method, path))
+                                f"The Azure ML emulator has no route for {req.method} {path}")
             result = handler(req)
             resp = result if isinstance(result, Response) else Response(200, result)
         except HttpError as err:
@@ -173,7 +174,7 @@ class LoopbackServer:
                                                       do_handshake_on_connect=False)
         self.scheme = scheme
         self.port = self.httpd.server_address[1]
-        self.url = "{}://127.0.0.1:{}".format(scheme, self.port)
+        self.url = f"{scheme}://127.0.0.1:{self.port}"
         self._thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.1},
                                         name="aml-emulator-" + scheme, daemon=True)
 

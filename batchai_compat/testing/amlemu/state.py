@@ -29,7 +29,7 @@ class Node:
     port: int = 50000
 
     def as_dict(self) -> Dict[str, Any]:
-        return {"nodeId": self.node_id, "privateIpAddress": "10.0.0.{}".format(4 + self.index),
+        return {"nodeId": self.node_id, "privateIpAddress": f"10.0.0.{4 + self.index}",
                 "publicIpAddress": "127.0.0.1", "port": self.port + self.index,
                 "nodeState": self.state, "runId": self.run_id}
 
@@ -64,7 +64,7 @@ class Compute:
         for _ in range(count):
             idx = self.next_node_index
             self.next_node_index += 1
-            self.nodes.append(Node("tvmps_{}_{:04d}_d".format(self.name, idx), idx, "preparing",
+            self.nodes.append(Node(f"tvmps_{self.name}_{idx:04d}_d", idx, "preparing",
                                    ready_at=now + resize_seconds))
 
     def refresh(self, now: float, scale_down_after: float) -> None:
@@ -162,7 +162,7 @@ class Run:
     created: _dt.datetime = field(default_factory=utcnow)
     start: Optional[_dt.datetime] = None
     end: Optional[_dt.datetime] = None
-    tags: Dict[str, str] = field(default_factory=dict)
+    tags: Dict[str, Optional[str]] = field(default_factory=dict)
     properties: Dict[str, str] = field(default_factory=dict)
     configuration: Dict[str, Any] = field(default_factory=dict)
     definition: Dict[str, Any] = field(default_factory=dict)
@@ -228,15 +228,14 @@ class Workspace:
 
     @property
     def arm_id(self) -> str:
-        return "/subscriptions/{}/resourceGroups/{}/providers/{}/workspaces/{}".format(
-            self.subscription_id, self.resource_group, WS_PROVIDER, self.name)
+        return (f"/subscriptions/{self.subscription_id}/resourceGroups/{self.resource_group}"
+                f"/providers/{WS_PROVIDER}/workspaces/{self.name}")
 
     def storage_account_name(self) -> str:
         return "emu" + self.workspace_id.replace("-", "")[:18]
 
     def resource_id(self, kind: str, name: str) -> str:
-        return "/subscriptions/{}/resourceGroups/{}/providers/{}/{}".format(
-            self.subscription_id, self.resource_group, kind, name)
+        return f"/subscriptions/{self.subscription_id}/resourceGroups/{self.resource_group}/providers/{kind}/{name}"
 
     def experiment_by_id(self, experiment_id: str) -> Optional[Experiment]:
         for exp in self.experiments.values():

@@ -30,7 +30,7 @@ class HttpError(Exception):
 
 def not_found(what: str, name: str) -> HttpError:
     return HttpError(404, "ResourceNotFound" if what != "Compute" else "ComputeTargetNotFound",
-                     "{} '{}' was not found.".format(what, name))
+                     f"{what} '{name}' was not found.")
 
 
 def utcnow() -> _dt.datetime:
@@ -81,7 +81,7 @@ def duration_seconds(value: Any, default: float = 0.0) -> float:
 
 
 def iso_duration(seconds: float) -> str:
-    return "PT{}S".format(int(seconds))
+    return f"PT{int(seconds)}S"
 
 
 def new_id() -> str:
@@ -92,7 +92,7 @@ _counter = itertools.count(1)
 
 
 def short_id() -> str:
-    return "{:x}{:04x}".format(uuid.uuid4().int >> 100, next(_counter) % 0xFFFF)
+    return f"{uuid.uuid4().int >> 100:x}{next(_counter) % 0xFFFF:04x}"
 
 
 def load_json(body: bytes) -> Any:
@@ -101,7 +101,7 @@ def load_json(body: bytes) -> Any:
     try:
         return json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
-        raise HttpError(400, "BadRequest", "Request body is not valid JSON: {}".format(exc)) from exc
+        raise HttpError(400, "BadRequest", f"Request body is not valid JSON: {exc}") from exc
 
 
 def ci_get(mapping: Any, *keys: str, default: Any = None) -> Any:
