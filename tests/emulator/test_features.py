@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 
 import pytest
 
@@ -188,3 +189,29 @@ def test_datastores(emu, ws):
     assert again.container_name == "data2"
     assert {"bai_acct_data", "bai_acct_share", "workspaceblobstore"} <= set(ws.datastores)
     assert emu.registered_datastores[0]["query"]["skipValidation"] == ["true"]
+
+
+@pytest.mark.mpi
+@pytest.mark.skipif(not shutil.which("mpirun"), reason="OpenMPI's mpirun is not installed")
+def test_mpi_under_mpirun(leak_proxy, tmp_path):
+    from azureml.core import Experiment, ScriptRunConfig, Workspace
+    from azureml.core.runconfig import MpiConfiguration
+
+    from batchai_compat.testing import AzureMLEmulator
+
+    with AzureMLEmulator(workspaces=[(SUB, RG, WS)], root=str(tmp_path / "emu"), use_mpirun=True) as emu:
+        ws = Workspace(SUB, RG, WS, auth=emu.auth())
+        _cluster(ws)
+        src = make_source(str(tmp_path / "src"))
+        config = ScriptRunConfig(source_directory=src, command="python train.py", compute_target="cpu",
+                                 environment=_env(),
+                                 distributed_job_config=MpiConfiguration(process_count_per_node=2, node_count=2))
+        config.run_config.environment_variables = {"MY_VAR": "via-mpirun"}
+        run = Experiment(ws, "mpirun").submit(config)
+        run.wait_for_completion(show_output=False)
+        run.download_file("outputs/result_3.txt", str(tmp_path / "r3.txt"))
+        assert read(str(tmp_path / "r3.txt")) == "rank 3 of 4 MY_VAR=via-mpirun args=[]\n"
+        log = str(tmp_path / "exec.txt")
+        run.download_file("system_logs/emulator/execution.txt", log)
+        assert "mpirun" in read(log) and "-np', '4'" in read(log)
+    assert_clean(emu, leak_proxy)
