@@ -45,7 +45,9 @@ class LocalBackend(Backend):
     ``options``: ``leave_seconds`` (how long removed nodes stay ``leaving``, default 0.5),
     ``autoscale_idle_seconds`` (idle time before auto-scale removes a node, default 1.0),
     ``kill_grace_seconds`` (SIGTERM to SIGKILL, default 6.0), ``python`` (interpreter for
-    supervisors and launchers, default ``sys.executable``).
+    supervisors and launchers, default ``sys.executable``), ``launcher_mode`` (``"fork"``, default:
+    the supervisor forks and runs the launcher's ``main``; ``"exec"``: ``python -m
+    batchai_compat.launcher``).
     """
 
     name = "local"

@@ -25,6 +25,7 @@ Timing choices (deviations; the service took minutes for each):
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sqlite3
 import sys
@@ -32,7 +33,7 @@ import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from batchai_compat import _home
 from batchai_compat.backends.errors import BackendError
@@ -56,6 +57,7 @@ class Options:
     autoscale_idle_seconds: float = 1.0
     kill_grace_seconds: float = 6.0  # the launcher kills its own tree within 2 s of SIGTERM; asks for >= 5 s
     python: str = field(default_factory=lambda: sys.executable)
+    launcher_mode: str = "fork"  # "fork": the supervisor forks into the launcher; "exec": a new interpreter
 
 
 class Scheduler:
@@ -63,6 +65,9 @@ class Scheduler:
         self.store = store
         self.home = home
         self.options = options
+        #: set by a supervisor finishing a job: ``adopter(job, attempt)`` may take over a job being
+        #: started (returns True) instead of a new supervisor process being spawned for it
+        self.adopter: Optional[Callable[[sqlite3.Row, int], bool]] = None
 
     # -- entry points --------------------------------------------------------------------------
     def tick(self) -> None:
@@ -236,6 +241,10 @@ class Scheduler:
                            now=now)
             return
         attempt = joblife.start(conn, job, taken, resolved, now)
+        if self.adopter is not None and self.adopter(job, attempt):
+            conn.execute("UPDATE jobs SET sup_pid=?, sup_start=? WHERE key=?",
+                         (os.getpid(), procs.start_time(os.getpid()), job["key"]))
+            return
         log = self._log_dir() / f"supervisor-{job_uid(job)}-{attempt}.log"
         argv = procs.module_argv(self.options.python, "batchai_compat.backends.local.supervisor", "--home",
                                  str(self.home), "--job", job["key"], "--attempt", str(attempt),
