@@ -87,3 +87,34 @@ def emu(leak_proxy, tmp_path):
 def ws(emu):
     from azureml.core import Workspace
     return Workspace(SUB, RG, WS, auth=emu.auth())
+
+
+@pytest.fixture(scope="session", autouse=True)
+def route_report():
+    """With ``AMLEMU_ROUTE_REPORT=<file>``, write the routes all emulator tests hit (and those never hit)."""
+    path = os.environ.get("AMLEMU_ROUTE_REPORT")
+    if not path:
+        yield
+        return
+    from batchai_compat.testing import AzureMLEmulator
+    hits: dict = {}
+    names: list = []
+    original = AzureMLEmulator.stop
+
+    def stop(self):
+        for route, count in self.route_counts().items():
+            hits[route] = hits.get(route, 0) + count
+        if not names:
+            names.extend(self.routes())
+        original(self)
+
+    AzureMLEmulator.stop = stop
+    try:
+        yield
+    finally:
+        AzureMLEmulator.stop = original
+        with open(path, "w") as fh:
+            for name in names:
+                fh.write("{:>6}  {}\n".format(hits.get(name, 0), name))
+            for name in sorted(set(hits) - set(names)):
+                fh.write("{:>6}  {}\n".format(hits[name], name))

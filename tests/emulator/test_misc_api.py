@@ -1,0 +1,57 @@
+"""Smaller azureml-core APIs against the emulator: VM sizes, experiment and run tags, child runs,
+Key Vault batch operations, datastore default/unregister, artifact metadata and HEAD of a SAS URL."""
+
+from __future__ import annotations
+
+import pytest
+
+from .helpers import make_source
+from .test_features import _cluster, _env
+
+pytestmark = [pytest.mark.azureml]
+
+
+def test_misc_api(emu, ws, tmp_path):
+    import requests
+    from azureml.core import Datastore, Experiment, ScriptRunConfig
+    from azureml.core.compute import AmlCompute
+
+    sizes = AmlCompute.supported_vmsizes(ws)
+    assert any(s["name"] == "STANDARD_D2_V2" for s in sizes)
+
+    exp = Experiment(ws, "misc")
+    exp.set_tags({"team": "a", "stage": "dev"})
+    exp.remove_tags(["stage"])
+    assert Experiment(ws, "misc").tags == {"team": "a"}
+
+    # A parent run created by start_logging (run history PATCH), with a child run.
+    parent = exp.start_logging(snapshot_directory=None)
+    child = parent.child_run(name="child-1")
+    assert [c.id for c in parent.get_children()] == [child.id]
+    parent.set_tags({"k1": "v1", "k2": "v2"})
+    parent.remove_tags(["k1"])
+    assert parent.get_tags() == {"k2": "v2"}
+    child.complete()
+    parent.complete()
+    assert parent.get_status() == "Completed"
+
+    vault = ws.get_default_keyvault()
+    vault.set_secrets({"a": "1", "b": "2"})
+    assert vault.get_secrets(["a", "b", "c"]) == {"a": "1", "b": "2", "c": None}
+    vault.delete_secret("a")
+    assert [s["name"] for s in vault.list_secrets()] == ["b"]
+
+    store = Datastore.register_azure_blob_container(ws, "extra", "c", "acct", account_key="a2V5")
+    store.set_as_default()
+    assert ws.get_default_datastore().name == "extra"
+    Datastore.get(ws, "workspaceblobstore").set_as_default()
+    store.unregister()
+    assert "extra" not in ws.datastores
+
+    _cluster(ws)
+    run = exp.submit(ScriptRunConfig(source_directory=make_source(str(tmp_path / "src")),
+                                     command="python train.py", compute_target="cpu", environment=_env()))
+    run.wait_for_completion(show_output=False)
+    url = run._client.artifacts.get_file_uri("ExperimentRun", run._container, "outputs/result_0.txt")
+    head = requests.head(url, timeout=10)
+    assert head.status_code == 200 and int(head.headers["Content-Length"]) > 0
