@@ -115,6 +115,6 @@ def route_report():
         AzureMLEmulator.stop = original
         with open(path, "w") as fh:
             for name in names:
-                fh.write("{:>6}  {}\n".format(hits.get(name, 0), name))
+                fh.write(f"{hits.get(name, 0):>6}  {name}\n")
             for name in sorted(set(hits) - set(names)):
-                fh.write("{:>6}  {}\n".format(hits[name], name))
+                fh.write(f"{hits[name]:>6}  {name}\n")
