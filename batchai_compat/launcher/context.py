@@ -97,6 +97,12 @@ def build_context(spec: LaunchSpec) -> JobContext:
         raise SetupError(f"cannot create the job's directories: {exc}") from exc
 
     private_dir = tempfile.mkdtemp(prefix="batchai-launcher-")
+    for i, v in enumerate(node_vars):
+        # OpenMPI session directories per virtual node: co-located daemons sharing one race on
+        # creating it. Kept short (unix socket paths live there) and outside every job directory.
+        session_dir = os.path.join(private_dir, f"n{i}")
+        os.makedirs(session_dir, mode=0o700)
+        v[mpi.SESSION_DIR_VARIABLE] = session_dir
     ssh_context = {
         "known_hosts": os.path.join(private_dir, "known_hosts"),
         "nodes": [
@@ -108,7 +114,11 @@ def build_context(spec: LaunchSpec) -> JobContext:
     defaults = mpi.runtime_defaults(os.path.join(bin_dir, "ssh"))
     ssh_context["runtime_defaults"] = defaults
     ssh.install(private_dir, ssh_context)  # rewrite with the defaults (same paths)
-    envs = [envmod.node_environment(base, spec, v, defaults, [bin_dir]) for v in node_vars]
+    envs = []
+    for v in node_vars:
+        batchai_vars = {k: val for k, val in v.items() if k != mpi.SESSION_DIR_VARIABLE}
+        node_defaults = {**defaults, mpi.SESSION_DIR_VARIABLE: v[mpi.SESSION_DIR_VARIABLE]}
+        envs.append(envmod.node_environment(base, spec, batchai_vars, node_defaults, [bin_dir]))
     return JobContext(
         spec=spec,
         props=props,

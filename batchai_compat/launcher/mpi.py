@@ -8,7 +8,12 @@ several daemons on one machine (verified with Open MPI 4.1 under gVisor and on p
 * ``rtc=^hwloc``: orted processes sharing one host otherwise crash writing the shared topology;
 * ``btl=self,tcp`` over ``lo``: the shared-memory BTL mixes up segments of co-located daemons,
   and TCP's default excludes loopback;
-* ``plm_rsh_no_tree_spawn``: daemons must not launch each other through the agent;
+* ``plm_rsh_no_tree_spawn`` and ``routed=direct``: daemons must not launch each other through the
+  agent, and a tree-routed launch intermittently fails to route to co-located daemons;
+* one session directory (``orte_tmpdir_base``) per virtual node: daemons sharing one race on
+  creating it ("A call to mkdir was unable to create the desired directory");
+* PMIx ``gds=hash``: the shared-memory datastore of co-located daemons collides
+  ("PMIX ERROR ... dstore_base.c");
 * oversubscription allowed, and running as root allowed (CI and containers run as root).
 
 They are exported as ``OMPI_MCA_*`` defaults into every job process too (only where the user did
@@ -23,6 +28,8 @@ import os
 import shlex
 from typing import Dict, List
 
+SESSION_DIR_VARIABLE = "OMPI_MCA_orte_tmpdir_base"  # set per virtual node
+
 
 def runtime_defaults(rsh_agent: str) -> Dict[str, str]:
     env = {
@@ -33,6 +40,8 @@ def runtime_defaults(rsh_agent: str) -> Dict[str, str]:
         "OMPI_MCA_btl_tcp_if_include": "lo",
         "OMPI_MCA_rmaps_base_oversubscribe": "1",
         "OMPI_MCA_hwloc_base_binding_policy": "none",
+        "OMPI_MCA_routed": "direct",
+        "PMIX_MCA_gds": "hash",
     }
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         env["OMPI_ALLOW_RUN_AS_ROOT"] = "1"

@@ -19,11 +19,13 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import re
 import shlex
 import socket
 import sys
 from typing import Dict, List, Optional, Tuple
 
+SESSION_DIR_VARIABLE = "OMPI_MCA_orte_tmpdir_base"  # per virtual node, see mpi.py
 WARNING = "Warning: Permanently added '{host}' (ECDSA) to the list of known hosts."
 # OpenSSH options that take an argument.
 _WITH_ARG = set("bcDEeFIiJLlmOopQRSWw")
@@ -141,6 +143,32 @@ def remote_environment(context: Dict, node: Dict, env: Dict[str, str]) -> Dict[s
     return result
 
 
+# The daemon is the first word of the command or of a ';'-separated part: "[PATH=..; export PATH;] orted"
+_ORTED_RE = re.compile(r"(^\s*|;\s*)((?:\S*/)?orted)(?=\s|$)")
+_DAEMONIZE_RE = re.compile(r"\s--daemonize(?=\s|$)")
+_TMPDIR_RE = re.compile(r"\s-{1,2}mca\s+orte_tmpdir_base\s+(\"[^\"]*\"|'[^']*'|\S+)")
+
+
+def orted_command(command: str, session_dir: Optional[str]) -> str:
+    """Adjust an OpenMPI daemon launch (``... orted --daemonize -mca ...``) for a virtual node.
+
+    * drop ``--daemonize`` so the daemon stays in the launcher's process tree (killable);
+    * give it this node's session directory: mpirun copies its own ``orte_tmpdir_base`` onto every
+      daemon's command line, and daemons of one machine sharing a directory race on creating it.
+
+    mpirun passes the remote command either as one word or as several (depending on the agent's
+    name), so this works on the joined string.
+    """
+    if not _ORTED_RE.search(command):
+        return command
+    command = _DAEMONIZE_RE.sub("", command)
+    if session_dir:
+        command = _TMPDIR_RE.sub("", command)
+        command = _ORTED_RE.sub(lambda m: f"{m.group(1)}{m.group(2)} -mca orte_tmpdir_base {shlex.quote(session_dir)}",
+                                command, count=1)
+    return command
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     context_path, agent = None, False
@@ -165,17 +193,14 @@ def main(argv: Optional[List[str]] = None) -> int:
     if _first_contact(context["known_hosts"], host) and not (agent or quiet):
         sys.stderr.write(WARNING.format(host=host) + "\r\n")
         sys.stderr.flush()
-    words = list(command)
-    if "orted" in " ".join(words):
-        # OpenMPI daemonizes orted when started over rsh; keep it in our process tree instead.
-        words = [w for w in words if w != "--daemonize"]
     new_env = remote_environment(context, node, env)
+    remote = orted_command(" ".join(command), new_env.get(SESSION_DIR_VARIABLE))
     try:
         os.chdir(node["cwd"])
     except OSError:
         pass
-    if words:
-        os.execve("/bin/bash", ["bash", "-c", " ".join(words)], new_env)
+    if command:
+        os.execve("/bin/bash", ["bash", "-c", remote], new_env)
     os.execve("/bin/bash", ["bash"], new_env)
     return 255  # not reached
 

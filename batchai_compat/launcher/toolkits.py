@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import shlex
 from typing import Any, Dict, List, Optional, Tuple
 
 from . import mpi
@@ -86,7 +87,11 @@ def _custom(ctx: JobContext, s: Dict[str, Any]) -> List[Task]:
 def _under_mpirun(ctx: JobContext, s: Dict[str, Any], command: str, rank_env: str = "",
                   extra_env: Optional[Dict[str, str]] = None) -> List[Task]:
     count = int(s.get("processCount") or ctx.node_count)
-    argv = mpi.mpirun_argv(ctx.paths[0].hostfile, count, mpi.rank_command(command, rank_env), ctx.rsh_agent)
+    # Ranks on other nodes get their node's environment from the rsh agent, not mpirun's: per-job
+    # role variables therefore travel inside the rank command.
+    exports = "".join(f"export {k}={shlex.quote(v)}; " for k, v in (extra_env or {}).items())
+    argv = mpi.mpirun_argv(ctx.paths[0].hostfile, count, mpi.rank_command(command, exports + rank_env),
+                           ctx.rsh_agent)
     return [_task(ctx, f"mpirun ({count} processes)", 0, "", "stdout.txt", "stderr.txt",
                   extra_env=extra_env, argv=argv)]
 
