@@ -1,0 +1,100 @@
+"""Client credentials → azureml-core authentication.
+
+Resolved on first use (never when the client is constructed), in this order:
+
+1. the ``auth=`` backend option: an ``azureml.core.authentication.AbstractAuthentication`` used as is
+   (tests pass the emulator's fake authentication this way);
+2. an azure-identity style credential (any object with ``get_token(*scopes)``) → a
+   ``TokenAuthentication`` adapter asking it for ARM / Azure ML tokens;
+3. a service principal (``batchai_compat.credentials.ServicePrincipalCredentials`` or
+   ``azure.common.credentials.ServicePrincipalCredentials``: attributes ``client_id``, ``secret``,
+   ``tenant``) → ``ServicePrincipalAuthentication``;
+4. anything else (``None``, an unknown object) → ``AzureCliAuthentication`` when the Azure CLI is
+   logged in, else ``InteractiveLoginAuthentication`` (a browser / device-code login), which is what
+   ``Workspace.from_config()`` does.
+
+Secrets are only handed to azureml; nothing here logs them.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Optional
+
+logger = logging.getLogger("batchai_compat.azureml")
+
+DEFAULT_CLOUD = "AzureCloud"
+
+
+def describe(credentials: Any, explicit_auth: Any = None) -> str:
+    """What kind of authentication will be used (for log messages; never includes secrets)."""
+    if explicit_auth is not None:
+        return f"the auth= option ({type(explicit_auth).__name__})"
+    if _has_get_token(credentials):
+        return f"a token credential ({type(credentials).__name__})"
+    if _service_principal_fields(credentials) is not None:
+        return "a service principal"
+    return "the Azure CLI login or an interactive login"
+
+
+def _has_get_token(credentials: Any) -> bool:
+    return callable(getattr(credentials, "get_token", None))
+
+
+def _service_principal_fields(credentials: Any) -> Optional[tuple]:
+    client_id = getattr(credentials, "client_id", None)
+    secret = getattr(credentials, "secret", None)
+    tenant = getattr(credentials, "tenant", None) or getattr(credentials, "tenant_id", None)
+    if client_id and secret and tenant:
+        return str(tenant), str(client_id), str(secret)
+    return None
+
+
+def build_auth(credentials: Any, explicit_auth: Any = None, cloud: str = DEFAULT_CLOUD) -> Any:
+    """The azureml authentication object for ``credentials`` (imports azureml)."""
+    if explicit_auth is not None:
+        return explicit_auth
+    if _has_get_token(credentials):
+        return token_credential_auth(credentials, cloud)
+    fields = _service_principal_fields(credentials)
+    if fields is not None:
+        from azureml.core.authentication import ServicePrincipalAuthentication
+
+        tenant, client_id, secret = fields
+        return ServicePrincipalAuthentication(tenant_id=tenant, service_principal_id=client_id,
+                                              service_principal_password=secret, cloud=cloud)
+    return _default_login(cloud)
+
+
+def _default_login(cloud: str) -> Any:
+    from azureml.core.authentication import AzureCliAuthentication, InteractiveLoginAuthentication
+
+    try:
+        auth = AzureCliAuthentication(cloud=cloud)
+        auth.get_authentication_header()
+        logger.info("batchai_compat azureml backend: using the Azure CLI login")
+        return auth
+    except Exception:  # no CLI / not logged in: fall back to an interactive login, like from_config
+        logger.info("batchai_compat azureml backend: no Azure CLI login, starting an interactive login")
+        return InteractiveLoginAuthentication(cloud=cloud)
+
+
+def token_credential_auth(credential: Any, cloud: str = DEFAULT_CLOUD) -> Any:
+    """``TokenAuthentication`` over an azure-identity credential (``get_token(scope) -> AccessToken``)."""
+    from azureml.core.authentication import TokenAuthentication
+
+    def get_token_for_audience(resource: str) -> str:
+        scope = resource.rstrip("/") + "/.default"
+        token = credential.get_token(scope)
+        return getattr(token, "token", token)
+
+    class _CredentialAuthentication(TokenAuthentication):
+        """``TokenAuthentication`` that also serves the Azure ML client token from the credential."""
+
+        def _get_azureml_client_token(self) -> str:
+            return self._get_arm_token()
+
+        def _get_workspace(self, subscription_id: Any, resource_group: Any, name: Any) -> None:
+            return None
+
+    return _CredentialAuthentication(get_token_for_audience, cloud=cloud)

@@ -1,0 +1,449 @@
+"""``AzureMLBackend``: Batch AI operations delegated to azureml-core (SDK v1).
+
+State lives in the Azure ML workspace, nothing is kept locally: clusters are AmlCompute targets
+(original Batch AI settings in compute tags), experiments are Experiments, a job is a run tagged
+``batchai.job_name`` whose properties hold the original job spec with secrets blanked. See
+``docs/azureml-mapping.md`` (the specification) and :attr:`AzureMLBackend.notes` (the deviations).
+
+azureml-core is imported lazily: constructing the backend (and the client) makes no network call
+and imports nothing from azureml; the first operation does.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import warnings
+from typing import Any, Dict, List, Optional
+
+from batchai_compat.backends import errors
+from batchai_compat.backends.base import (Backend, Body, ClusterRef, ExperimentRef, FileServerRef, Operation,
+                                          OperationState, Page, WorkspaceRef, completed, polled)
+
+from . import auth as authmod
+from . import clusters, translate
+from .config import WorkspaceMapping
+from .errors import is_not_found, translated
+from .paging import page
+from .runs import JobOperations
+
+logger = logging.getLogger("batchai_compat.azureml")
+
+
+def warn(message: str) -> None:
+    from batchai_compat.exceptions import BatchAICompatWarning
+
+    warnings.warn(message, BatchAICompatWarning, stacklevel=4)
+
+
+class AzureMLBackend(JobOperations, Backend):
+    """Batch AI on Azure Machine Learning.
+
+    Options (client keyword arguments or ``options.azureml`` in the config file):
+
+    :param auth: an azureml ``AbstractAuthentication`` to use instead of the client's credentials.
+    :param workspace_map: Batch AI workspace → AML workspace (see :mod:`.config`).
+    :param subscription_id, resource_group, workspace_name: override parts of the AML workspace.
+    :param config: a ``config.json`` (or its directory) as ``Workspace.from_config`` reads.
+    :param allow_workspace_create: let ``workspaces.create`` call ``Workspace.create`` (an ARM deployment
+        of storage, Key Vault and App Insights: minutes, and costs money). Off by default.
+    :param allow_workspace_delete: let ``workspaces.delete`` delete the AML workspace. Off by default.
+    :param location: location for ``Workspace.create`` when the Batch AI call gives none.
+    :param idle_seconds_before_scaledown: AmlCompute idle time for new clusters (Azure ML default 1800).
+    :param cloud: azureml cloud name (``AzureCloud``...).
+    """
+
+    name = "azureml"
+    notes: Dict[str, str] = {
+        "workspaces.create": "partial: maps to an existing Azure ML workspace; Workspace.create (an ARM deployment "
+                             "of storage, Key Vault and App Insights) only with allow_workspace_create=True",
+        "workspaces.delete": "partial: refused unless allow_workspace_delete=True (it deletes the Azure ML "
+                             "workspace, not its dependent resources)",
+        "workspaces.list": "partial: lists the Azure ML workspaces of the subscription/resource group",
+        "clusters.create": "partial: AmlCompute; nodeDeallocationOption, autoScale.initialNodeCount, marketplace "
+                           "VM images and performance counters are ignored (warning); custom VM images and node "
+                           "setup tasks are refused; cluster mounts are mounted per job",
+        "clusters.update": "partial: nodeDeallocationOption is not kept",
+        "clusters.list_remote_login_information": "partial: only when the cluster was created with "
+                                                  "userAccountSettings (remote login port enabled)",
+        "experiments.delete": "partial: runs are canceled and the experiment deleted when Azure ML allows it, "
+                              "else archived (warning); run history stays in Azure ML",
+        "jobs.create": "partial: every job runs in a container (default image without containerSettings); "
+                       "multi-node jobs run all their processes on the first node of the allocation; "
+                       "schedulingPriority ignored",
+        "jobs.delete": "partial: Azure ML runs cannot be deleted: the run is canceled and hidden (tag "
+                       "batchai.deleted); its history stays in Azure ML",
+        "jobs.list_output_files": "partial: outputs are Azure ML run artifacts (./outputs is uploaded when the "
+                                  "job ends, stdouterr while it runs); linkexpiryinminutes is ignored",
+        "jobs.list_remote_login_information": "partial: the nodes Azure ML reports for the run",
+        "file_servers.create": "unsupported: Azure ML has no managed NFS server (use Azure Files/NetApp Files)",
+        "file_servers.get": "unsupported: always ResourceNotFound",
+        "file_servers.delete": "unsupported: always ResourceNotFound",
+        "file_servers.list_by_workspace": "partial: always empty",
+        "mounts.file_servers": "unsupported: NotSupported error",
+        "mounts.unmanaged_file_systems": "unsupported: NotSupported error",
+        "usages.list": "partial: Azure ML vCPU quotas of the subscription",
+        "toolkit.tensor_flow": "partial: per-role arguments as in Batch AI; all roles on the first node",
+        "toolkit.horovod": "partial: all ranks on the first node",
+        "toolkit.custom_mpi": "partial: all ranks on the first node",
+        "toolkit.py_torch": "partial: all ranks on the first node",
+        "toolkit.cntk": "partial: needs containerSettings (no curated images)",
+        "toolkit.caffe": "partial: needs containerSettings (no curated images)",
+        "toolkit.caffe2": "partial: needs containerSettings (no curated images)",
+        "toolkit.chainer": "partial: needs containerSettings (no curated images)",
+    }
+
+    def __init__(self, auth: Any = None, workspace_map: Optional[Dict[str, Any]] = None,
+                 subscription_id: Optional[str] = None, resource_group: Optional[str] = None,
+                 workspace_name: Optional[str] = None, config: Optional[str] = None,
+                 allow_workspace_create: bool = False, allow_workspace_delete: bool = False,
+                 location: Optional[str] = None, idle_seconds_before_scaledown: Optional[int] = None,
+                 cloud: str = authmod.DEFAULT_CLOUD) -> None:
+        self.mapping = WorkspaceMapping(workspace_map, subscription_id, resource_group, workspace_name, config)
+        self.allow_workspace_create = bool(allow_workspace_create)
+        self.allow_workspace_delete = bool(allow_workspace_delete)
+        self.default_location = location
+        self.idle_seconds = idle_seconds_before_scaledown
+        self.cloud = cloud
+        self._explicit_auth = auth
+        self._credentials: Any = None
+        self._auth: Any = None
+        self._workspaces: Dict[tuple, Any] = {}
+        self._lock = threading.RLock()
+
+    # -- lifecycle -----------------------------------------------------------------------------
+    def attach_client(self, credentials: Any, subscription_id: str) -> None:
+        self._credentials = credentials
+        logger.debug("azureml backend: will authenticate with %s",
+                     authmod.describe(credentials, self._explicit_auth))
+
+    def close(self) -> None:
+        self._workspaces.clear()
+
+    def aml_auth(self) -> Any:
+        with self._lock:
+            if self._auth is None:
+                self._auth = authmod.build_auth(self._credentials, self._explicit_auth, self.cloud)
+            return self._auth
+
+    # -- workspaces ----------------------------------------------------------------------------
+    def workspace(self, ref: WorkspaceRef, fresh: bool = False) -> Any:
+        """The azureml ``Workspace`` for a Batch AI workspace (cached; one ARM GET the first time)."""
+        ref = WorkspaceRef(*ref[:3])
+        target = self.mapping.target(ref)
+        with self._lock:
+            cached = self._workspaces.get(target)
+        if cached is not None and not fresh:
+            return cached
+        from azureml.core import Workspace
+
+        with translated("Workspace", ref.workspace):
+            ws = Workspace(target[0], target[1], target[2], auth=self.aml_auth())
+        with self._lock:
+            self._workspaces[target] = ws
+        return ws
+
+    def _workspace_body(self, ref: WorkspaceRef, ws: Any) -> Body:
+        details = getattr(ws, "_workspace_autorest_object", None)
+        created = translate.iso(getattr(details, "creation_time", None)) if details is not None else None
+        return translate.workspace_body(ref, ws.location, ws.tags or None, created)
+
+    def create_workspace(self, ref: WorkspaceRef, body: Body) -> Operation:
+        try:
+            ws = self.workspace(ref, fresh=True)
+        except errors.NotFound:
+            ws = self._create_aml_workspace(ref, body)
+        else:
+            tags = body.get("tags")
+            if tags is not None and dict(tags) != dict(ws.tags or {}):
+                with translated("Workspace", ref.workspace):
+                    ws.update(tags=dict(tags))
+        return completed(self._workspace_body(ref, ws))
+
+    def _create_aml_workspace(self, ref: WorkspaceRef, body: Body) -> Any:
+        target = self.mapping.target(ref)
+        if not self.allow_workspace_create:
+            raise errors.NotSupported(
+                "WorkspaceCreationDisabled",
+                f"The Azure ML workspace {target[2]!r} (subscription {target[0]}, resource group {target[1]}) does "
+                "not exist. The azureml backend maps Batch AI workspaces onto existing Azure ML workspaces: create "
+                "one (portal, az ml workspace create) or map this workspace to one with the workspace_map= / "
+                "workspace_name= / config= backend options, or pass allow_workspace_create=True to let "
+                "workspaces.create run Workspace.create (an ARM deployment of storage, Key Vault and Application "
+                "Insights that takes minutes and costs money).")
+        from azureml.core import Workspace
+
+        warn(f"workspaces.create: creating Azure ML workspace {target[2]!r} with Workspace.create (storage, Key "
+             "Vault and Application Insights are deployed too)")
+        with translated("Workspace", ref.workspace):
+            ws = Workspace.create(target[2], auth=self.aml_auth(), subscription_id=target[0],
+                                  resource_group=target[1], location=body.get("location") or self.default_location,
+                                  create_resource_group=False, tags=body.get("tags"), exist_ok=True,
+                                  show_output=False)
+        with self._lock:
+            self._workspaces[target] = ws
+        return ws
+
+    def get_workspace(self, ref: WorkspaceRef) -> Body:
+        return self._workspace_body(ref, self.workspace(ref, fresh=True))
+
+    def update_workspace(self, ref: WorkspaceRef, body: Body) -> Body:
+        ws = self.workspace(ref, fresh=True)
+        with translated("Workspace", ref.workspace):
+            ws.update(tags=dict(body.get("tags") or {}))
+        return self._workspace_body(ref, ws)
+
+    def delete_workspace(self, ref: WorkspaceRef) -> Operation:
+        target = self.mapping.target(ref)
+        if not self.allow_workspace_delete:
+            raise errors.NotSupported(
+                "WorkspaceDeletionDisabled",
+                f"workspaces.delete would delete the Azure ML workspace {target[2]!r} with all its runs, models "
+                "and compute. The azureml backend refuses unless the client is built with "
+                "allow_workspace_delete=True; delete clusters and experiments individually instead.")
+        ws = self.workspace(ref, fresh=True)
+        warn(f"workspaces.delete: deleting Azure ML workspace {target[2]!r}; its storage account, Key Vault and "
+             "Application Insights are kept")
+        with translated("Workspace", ref.workspace):
+            ws.delete(delete_dependent_resources=False, no_wait=False)
+        with self._lock:
+            self._workspaces.pop(target, None)
+        return completed(None, accepted=True)
+
+    def list_workspaces(self, subscription_id: str, resource_group: Optional[str], max_results: int,
+                        continuation: Optional[str]) -> Page:
+        from azureml.core import Workspace
+
+        with translated("ResourceGroup", resource_group or subscription_id):
+            found = Workspace.list(subscription_id, auth=self.aml_auth(), resource_group=resource_group)
+        bodies = []
+        for name in sorted(found):
+            for ws in found[name]:
+                batchai_name = self.mapping.batchai_name(ws.subscription_id, ws.resource_group, ws.name)
+                if batchai_name is None:
+                    continue
+                ref = WorkspaceRef(ws.subscription_id, ws.resource_group, batchai_name)
+                bodies.append(self._workspace_body(ref, ws))
+        return page(bodies, max_results, continuation)
+
+    # -- experiments ---------------------------------------------------------------------------
+    def _find_experiment(self, ref: ExperimentRef) -> Any:
+        from azureml.core import Experiment
+
+        ws = self.workspace(ref.workspace_ref)
+        with translated("Experiment", ref.experiment):
+            found = Experiment.list(ws, experiment_name=ref.experiment)
+        if not found:
+            raise errors.not_found("Experiment", ref.experiment)
+        return found[0]
+
+    @staticmethod
+    def _experiment_created(exp: Any) -> Optional[str]:
+        dto = getattr(exp, "_experiment_dto", None)
+        return translate.iso(getattr(dto, "created_utc", None)) if dto is not None else None
+
+    def create_experiment(self, ref: ExperimentRef) -> Operation:
+        from azureml.core import Experiment
+
+        ws = self.workspace(ref.workspace_ref)
+        with translated("Experiment", ref.experiment):
+            exp = Experiment(ws, ref.experiment)  # get-or-create
+        return completed(translate.experiment_body(ref, self._experiment_created(exp)))
+
+    def get_experiment(self, ref: ExperimentRef) -> Body:
+        exp = self._find_experiment(ref)
+        return translate.experiment_body(ref, self._experiment_created(exp))
+
+    def delete_experiment(self, ref: ExperimentRef) -> Operation:
+        from azureml.core import Experiment
+
+        exp = self._find_experiment(ref)
+        self.cancel_active_runs(exp)
+        with translated("Experiment", ref.experiment):
+            try:
+                Experiment.delete(exp.workspace, exp.id)
+            except Exception as exc:  # non-empty experiments cannot be deleted: archive instead
+                if is_not_found(exc):
+                    raise
+                warn(f"experiments.delete: Azure ML refused to delete experiment {ref.experiment!r} (it has runs); "
+                     "it was archived instead: its jobs are hidden from Batch AI calls but their run history "
+                     "stays in Azure ML")
+                exp.archive()
+        return completed(None, accepted=True)
+
+    def list_experiments(self, ref: WorkspaceRef, max_results: int, continuation: Optional[str]) -> Page:
+        from azureml.core import Experiment
+
+        ws = self.workspace(ref)
+        with translated("Workspace", ref.workspace):
+            found = Experiment.list(ws)
+        bodies = [translate.experiment_body(ExperimentRef(*ref, e.name), self._experiment_created(e))
+                  for e in sorted(found, key=lambda e: e.name)]
+        return page(bodies, max_results, continuation)
+
+    # -- clusters ------------------------------------------------------------------------------
+    def _compute(self, ref: ClusterRef) -> Any:
+        from azureml.core.compute import AmlCompute
+
+        ws = self.workspace(ref.workspace_ref)
+        with translated("Cluster", ref.cluster):
+            ct = AmlCompute(ws, translate.compute_name(ref.cluster))
+        return ct
+
+    def create_cluster(self, ref: ClusterRef, body: Body) -> Operation:
+        from azureml.core.compute import AmlCompute, ComputeTarget
+
+        props = body.get("properties") or {}
+        kwargs, notes = clusters.provisioning_kwargs(props, self.idle_seconds)
+        ws = self.workspace(ref.workspace_ref)
+        subnet = (props.get("subnet") or {}).get("id")
+        if subnet and clusters.subnet_subscription(subnet) not in (None, ws.subscription_id):
+            raise errors.NotSupported("CrossSubscriptionSubnetNotSupported",
+                                      "Azure ML compute clusters can only join a subnet in the workspace's "
+                                      f"subscription ({ws.subscription_id}); {subnet} is in another one")
+        for note in notes:
+            warn(f"clusters.create {ref.cluster}: {note}")
+        self.register_mount_datastores(ws, (props.get("nodeSetup") or {}).get("mountVolumes"))
+        name = translate.compute_name(ref.cluster)
+        kwargs["tags"] = translate.encode_tags(ref.cluster, props)
+        kwargs["description"] = f"Batch AI cluster {ref.cluster} (batchai_compat)"
+        with translated("Cluster", ref.cluster):
+            config = AmlCompute.provisioning_configuration(**kwargs)
+            ct = ComputeTarget.create(ws, name, config)
+
+        def poll() -> OperationState:
+            # Batch AI's create LRO ended at provisioning-succeeded: poll the ARM operation only
+            # (AmlCompute.wait_for_completion would also wait for min_nodes nodes).
+            with translated("Cluster", ref.cluster):
+                state, error = ct._get_operation_state()
+                if state == "Succeeded":
+                    ct.refresh_state()
+                    return OperationState("Succeeded", clusters.body(ref, ct))
+            if state in ("Failed", "Canceled"):
+                message = (error or {}).get("message") if isinstance(error, dict) else str(error or "")
+                return OperationState("Failed", error={"code": "ClusterCreationFailed",
+                                                       "message": message or f"provisioning {state.lower()}"})
+            return OperationState("InProgress")
+
+        return polled(poll, initial=None, delay=1.0)
+
+    def get_cluster(self, ref: ClusterRef) -> Body:
+        return clusters.body(ref, self._compute(ref))
+
+    def update_cluster(self, ref: ClusterRef, body: Body) -> Body:
+        scale = (body.get("properties") or {}).get("scaleSettings") or {}
+        low, high, notes = translate.aml_scale(scale)
+        for note in notes:
+            warn(f"clusters.update {ref.cluster}: {note}")
+        ct = self._compute(ref)
+        with translated("Cluster", ref.cluster):
+            ct.update(min_nodes=low, max_nodes=max(high, 1))
+            ct.refresh_state()
+        return clusters.body(ref, ct)
+
+    def delete_cluster(self, ref: ClusterRef) -> Operation:
+        ct = self._compute(ref)
+        with translated("Cluster", ref.cluster):
+            ct.delete()
+
+        def poll() -> OperationState:
+            with translated("Cluster", ref.cluster):
+                state, error = ct._get_operation_state()
+            if state == "Succeeded":
+                return OperationState("Succeeded")
+            if state in ("Failed", "Canceled"):
+                return OperationState("Failed", error={"code": "ClusterDeletionFailed", "message": str(error)})
+            return OperationState("InProgress")
+
+        return polled(poll, initial=None, delay=1.0)
+
+    def list_clusters(self, ref: WorkspaceRef, max_results: int, continuation: Optional[str]) -> Page:
+        from azureml.core.compute import AmlCompute, ComputeTarget
+
+        ws = self.workspace(ref)
+        with translated("Workspace", ref.workspace):
+            targets = [c for c in ComputeTarget.list(ws) if isinstance(c, AmlCompute)]
+        bodies = []
+        for ct in targets:
+            name = (ct.tags or {}).get(translate.TAG_CLUSTER_NAME) or ct.name
+            bodies.append(clusters.body(ClusterRef(*ref, name), ct))
+        bodies.sort(key=lambda b: b["name"])
+        return page(bodies, max_results, continuation)
+
+    def list_cluster_remote_login_information(self, ref: ClusterRef, continuation: Optional[str]) -> Page:
+        ct = self._compute(ref)
+        with translated("Cluster", ref.cluster):
+            nodes = ct.list_nodes()
+        return page(clusters.remote_login(nodes), 1000, continuation)
+
+    # -- file servers --------------------------------------------------------------------------
+    def create_file_server(self, ref: FileServerRef, body: Body) -> Operation:
+        raise errors.NotSupported("FileServersNotSupported",
+                                  f"file_servers.create {ref.file_server}: {clusters.FILE_SERVER_HINT}")
+
+    def get_file_server(self, ref: FileServerRef) -> Body:
+        raise errors.not_found("FileServer", ref.file_server)
+
+    def delete_file_server(self, ref: FileServerRef) -> Operation:
+        raise errors.not_found("FileServer", ref.file_server)
+
+    def list_file_servers(self, ref: WorkspaceRef, max_results: int, continuation: Optional[str]) -> Page:
+        return Page([])
+
+    # -- usages --------------------------------------------------------------------------------
+    def _any_workspace(self, subscription_id: str) -> Any:
+        with self._lock:
+            for target, ws in self._workspaces.items():
+                if target[0] == subscription_id:
+                    return ws
+        if self.mapping.configured and self.mapping.config:
+            cfg = self.mapping.config
+            return self.workspace(WorkspaceRef(cfg["subscription_id"], cfg["resource_group"],
+                                               cfg["workspace_name"]))
+        from azureml.core import Workspace
+
+        with translated("Subscription", subscription_id):
+            found = Workspace.list(subscription_id, auth=self.aml_auth())
+        for workspaces in found.values():
+            if workspaces:
+                return workspaces[0]
+        raise errors.NotFound("WorkspaceNotFound", f"usages.list needs an Azure ML workspace in subscription "
+                                                   f"{subscription_id} (Azure ML reads quotas through one); none found")
+
+    def list_usages(self, subscription_id: str, location: str) -> List[Body]:
+        from azureml.core.compute import AmlCompute
+
+        ws = self._any_workspace(subscription_id)
+        with translated("Location", location):
+            usages = AmlCompute.list_usages(ws, show_all=False, location=location)
+        result = []
+        for usage in usages:
+            name = usage.get("name") or {}
+            result.append({"unit": usage.get("unit") or "Count", "currentValue": int(usage.get("currentValue") or 0),
+                           "limit": int(usage.get("limit") or 0),
+                           "name": {"value": name.get("value"), "localizedValue": name.get("localizedValue")}})
+        return result
+
+    # -- datastores for mounts -----------------------------------------------------------------
+    def register_mount_datastores(self, ws: Any, volumes: Optional[Body]) -> None:
+        """Register (idempotently) a datastore per Azure Files / blob mount, with the given keys."""
+        from azureml.core import Datastore
+
+        from .jobs import mounts_of
+
+        for mount in mounts_of(volumes, "any"):
+            creds = mount["credentials"] or {}
+            key = creds.get("accountKey")
+            if not key:
+                raise errors.InvalidInput("InvalidMountCredentials",
+                                          f"mount {mount['relative_mount_path']}: credentials.accountKey is required "
+                                          "by the azureml backend (it registers the storage as a datastore)")
+            with translated("Datastore", mount["datastore"]):
+                if mount["kind"] == "azure_file_share":
+                    Datastore.register_azure_file_share(ws, mount["datastore"], mount["container"],
+                                                        mount["account"], account_key=key, overwrite=True,
+                                                        skip_validation=True)
+                else:
+                    Datastore.register_azure_blob_container(ws, mount["datastore"], mount["container"],
+                                                            mount["account"], account_key=key, overwrite=True,
+                                                            skip_validation=True)

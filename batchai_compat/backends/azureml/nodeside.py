@@ -1,0 +1,188 @@
+"""Node side of an Azure ML run that carries a Batch AI job (shipped as ``batchai_compat/_aml_node.py``).
+
+The Azure ML backend submits a generated source directory holding a copy of
+``batchai_compat.launcher``, this module and ``batchai/aml.json``; the run's command is
+``python -m batchai_compat._aml_node batchai/aml.json``. Standard library only (plus the launcher copy):
+the job's image need not contain batchai_compat, and needs azureml-core only when the job has secrets.
+
+What it does, on every process Azure ML starts for the run:
+
+1. Only the primary process works: MPI rank 0 / PyTorch ``RANK`` 0 / the TensorFlow chief (worker 0
+   without a chief), or the single process of a one-node run. The others exit 0 at once; their nodes
+   stay reserved for the run, as Batch AI reserved every node of a job.
+2. It writes a :class:`~batchai_compat.launcher.spec.LaunchSpec` for the job's ``nodeCount`` virtual
+   nodes on this machine: ``stdouterr`` goes to ``./logs/batchai/stdouterr`` (``./logs`` is uploaded
+   to the run's artifacts while it runs), output directory ``<ID>`` to
+   ``./outputs/<ID>/batchai/outputs[/<pathSuffix>]`` (uploaded when the run ends), mounts link to the
+   run's data references (``$AZUREML_DATAREFERENCE_<name>``), secret values are read from the
+   workspace Key Vault through ``Run.get_context().get_secrets``.
+3. It runs the launcher (job preparation, toolkit processes, ``AZ_BATCHAI_*`` variables, per-role
+   TensorFlow arguments, execution log) and exits with the job's exit code; the launcher's result is
+   kept in ``./logs/batchai/result.json`` for the backend.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import tempfile
+import uuid
+from typing import Any, Dict, List, Optional
+
+LOGS_DIR = "logs/batchai"
+RESULT_FILE = LOGS_DIR + "/result.json"
+SEGMENT = "batchai"
+# Variables of the Azure ML process layout that must not leak into the job's own processes.
+_RUNTIME_PREFIXES = ("OMPI_", "PMI_", "PMIX_", "AZ_BATCH_", "AZ_BATCHAI_")
+_RUNTIME_NAMES = ("TF_CONFIG", "RANK", "WORLD_SIZE", "LOCAL_RANK", "LOCAL_WORLD_SIZE", "NODE_RANK", "GROUP_RANK",
+                  "MASTER_ADDR", "MASTER_PORT")
+
+
+def process_rank(env: Dict[str, str]) -> int:
+    """This process's rank in the Azure ML process layout (0 = the primary)."""
+    for name in ("OMPI_COMM_WORLD_RANK", "PMI_RANK", "RANK"):
+        value = env.get(name)
+        if value not in (None, ""):
+            try:
+                return int(value)
+            except ValueError:
+                continue
+    tf = env.get("TF_CONFIG")
+    if tf:
+        try:
+            config = json.loads(tf)
+        except ValueError:
+            return 0
+        task = config.get("task") or {}
+        kind, index = task.get("type"), int(task.get("index") or 0)
+        has_chief = bool((config.get("cluster") or {}).get("chief"))
+        if kind == "chief" or (kind in ("worker", "master") and not has_chief and index == 0):
+            return 0
+        return 1
+    return 0
+
+
+def clean_environment(env: Dict[str, str]) -> None:
+    for key in list(env):
+        if key.startswith(_RUNTIME_PREFIXES) or key in _RUNTIME_NAMES:
+            del env[key]
+
+
+def resolve_secrets(names: Dict[str, str]) -> Dict[str, str]:
+    """``{variable: value}`` for ``{variable: key vault secret name}`` (needs azureml-core in the image)."""
+    if not names:
+        return {}
+    try:
+        from azureml.core import Run
+    except ImportError as exc:
+        raise RuntimeError("this job has secrets, which are kept in the workspace Key Vault: the job's image "
+                           "needs azureml-core to read them (pip install azureml-core)") from exc
+    values = Run.get_context().get_secrets(list(names.values()))
+    return {var: values[secret] for var, secret in names.items()}
+
+
+def job_for_node(aml: Dict[str, Any], cwd: str, secrets: Dict[str, str]) -> Dict[str, Any]:
+    job = json.loads(json.dumps(aml["job"]))
+    props = job.setdefault("properties", {})
+    props["stdOutErrPathPrefix"] = os.path.join(cwd, "logs")
+    props["jobOutputDirectoryPathSegment"] = SEGMENT
+    for directory in props.get("outputDirectories") or []:
+        directory["pathPrefix"] = os.path.join(cwd, "outputs", str(directory["id"]))
+    for secret in props.get("secrets") or []:
+        if secret.get("name") in secrets:
+            secret["value"] = secrets[secret["name"]]
+    return job
+
+
+def mounts(aml: Dict[str, Any], level: str, env: Dict[str, str]) -> List[Dict[str, Any]]:
+    result = []
+    for mount in (aml.get("mounts") or {}).get(level) or []:
+        source = env.get("AZUREML_DATAREFERENCE_" + mount["reference"])
+        if not source:
+            raise RuntimeError("data reference {} for mount {} is not available on this node".format(
+                mount["reference"], mount["relative_mount_path"]))
+        result.append({"relative_mount_path": mount["relative_mount_path"], "source": source,
+                       "kind": mount["kind"], "read_only": bool(mount.get("read_only"))})
+    return result
+
+
+def node_ids(count: int, env: Dict[str, str]) -> List[str]:
+    listed = [n for n in (env.get("AZ_BATCH_NODE_LIST") or "").split(";") if n]
+    if len(listed) == count:
+        return listed
+    base = (env.get("AZUREML_RUN_ID") or "run")[-12:]
+    return ["tvm-aml{}_{}".format(base, i) for i in range(count)]
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    spec_file = argv[0] if argv else "batchai/aml.json"
+    env = dict(os.environ)
+    if process_rank(env) != 0:
+        print("batchai_compat: secondary process of the run; the job runs from the primary process")
+        return 0
+    with open(spec_file, encoding="utf-8") as fh:
+        aml = json.load(fh)
+    cwd = os.getcwd()
+    os.makedirs(os.path.join(cwd, LOGS_DIR), exist_ok=True)
+    count = max(1, int(aml.get("node_count") or 1))
+    ids = node_ids(count, env)
+    scratch = tempfile.mkdtemp(prefix="batchai-nodes-")
+    try:
+        secrets = resolve_secrets(aml.get("secrets") or {})
+        spec = {
+            "job": job_for_node(aml, cwd, secrets),
+            "nodes": [{"id": ids[i], "address": "127.0.0.{}".format(i + 1), "root": os.path.join(scratch, str(i))}
+                      for i in range(count)],
+            "shared_job_temp": os.path.join(scratch, "shared"),
+            "job_uid": str(uuid.uuid4()),
+            "cluster_mounts": mounts(aml, "cluster", env),
+            "job_mounts": mounts(aml, "job", env),
+            "result_path": os.path.join(cwd, RESULT_FILE),
+            "python": sys.executable,
+            "gpus_per_node": int(aml.get("gpus_per_node") or 0),
+            "container_runtime": None,
+            "extra_env": {},
+        }
+    except Exception as exc:  # report like the launcher would: a LauncherError result
+        _write_result(cwd, {"exit_code": None, "error_code": "LauncherError", "error_message": str(exc),
+                            "start_time": None, "end_time": None})
+        sys.stderr.write("batchai_compat: {}\n".format(exc))
+        shutil.rmtree(scratch, ignore_errors=True)
+        return 70
+    spec_path = os.path.join(scratch, "spec.json")
+    fd = os.open(spec_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # holds secret values
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(spec, fh)
+    clean_environment(os.environ)
+    try:
+        from .launcher.__main__ import main as launcher_main
+
+        status = launcher_main(["--spec", spec_path])
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return _exit_status(cwd, status)
+
+
+def _write_result(cwd: str, result: Dict[str, Any]) -> None:
+    with open(os.path.join(cwd, RESULT_FILE), "w", encoding="utf-8") as fh:
+        json.dump(result, fh)
+
+
+def _exit_status(cwd: str, launcher_status: int) -> int:
+    """The job's own exit code when it failed with one (Azure ML reports it), else the launcher's."""
+    try:
+        with open(os.path.join(cwd, RESULT_FILE), encoding="utf-8") as fh:
+            result = json.load(fh)
+    except (OSError, ValueError):
+        return launcher_status
+    code = result.get("exit_code")
+    if result.get("error_code") and isinstance(code, int) and code != 0:
+        return code if 0 < code < 256 else 1
+    return launcher_status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,295 @@
+"""Job operations: a Batch AI job is the newest Azure ML run of its experiment tagged
+``batchai.job_name=<job>`` and not tagged ``batchai.deleted`` (mapping doc §1.4, §1.8, §2.1)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+import warnings
+from email.utils import parsedate_to_datetime
+from typing import Any, Dict, List, Optional, Tuple
+
+from batchai_compat.backends import errors
+from batchai_compat.backends.base import Body, ExperimentRef, JobRef, Operation, OperationState, Page, completed, polled
+
+from . import jobs, nodeside, source, translate
+from .errors import status_of, translated
+from .paging import page
+
+logger = logging.getLogger("batchai_compat.azureml")
+STDOUTERR = "stdouterr"
+
+
+def _warn(message: str) -> None:
+    from batchai_compat.exceptions import BatchAICompatWarning
+
+    warnings.warn(message, BatchAICompatWarning, stacklevel=4)
+
+
+def _created(run: Any) -> str:
+    dto = getattr(run, "_run_dto", None) or {}
+    return str(translate.iso(dto.get("created_utc")) or "")
+
+
+def _status(run: Any) -> str:
+    dto = getattr(run, "_run_dto", None) or {}
+    return str(dto.get("status") or "")
+
+
+def _terminal(run: Any) -> bool:
+    return _status(run).lower() in translate.TERMINAL_STATUSES
+
+
+class JobOperations:
+    """Mixin of :class:`~.backend.AzureMLBackend`: needs ``workspace()``, ``_find_experiment()``,
+    ``_compute()`` and ``register_mount_datastores()``."""
+
+    # -- lookups -------------------------------------------------------------------------------
+    def _experiment_stub(self, ref: ExperimentRef) -> Any:
+        """An ``Experiment`` object without a request (``Experiment(ws, name)`` would create it)."""
+        from azureml.core import Experiment
+
+        ws = self.workspace(ref.workspace_ref)  # type: ignore[attr-defined]
+        return Experiment(ws, ref.experiment, _create_in_cloud=False)
+
+    def _runs(self, ref: ExperimentRef, tags: Any) -> List[Any]:
+        from azureml.core import Run
+
+        exp = self._experiment_stub(ref)
+        try:
+            runs = list(Run.list(exp, tags=tags))
+        except Exception as exc:
+            if status_of(exc) == 404:  # the run query of a missing experiment
+                raise errors.not_found("Experiment", ref.experiment) from exc
+            with translated("Experiment", ref.experiment):
+                raise
+        return sorted(runs, key=_created, reverse=True)
+
+    def _find_run(self, ref: JobRef) -> Any:
+        for run in self._runs(ref.experiment_ref, {translate.TAG_JOB: ref.job}):
+            if (run.tags or {}).get(translate.TAG_DELETED) != "true":
+                return run
+        raise errors.not_found("Job", ref.job)
+
+    def _launch_result(self, run: Any) -> Optional[Dict[str, Any]]:
+        """The launcher's result (``logs/batchai/result.json``) of a failed run, if it was uploaded."""
+        import requests
+
+        try:
+            url = run._client.artifacts.get_file_uri("ExperimentRun", run._container, nodeside.RESULT_FILE)
+            response = requests.get(url, timeout=30)
+            response.raise_for_status()
+            result = response.json()
+            return result if isinstance(result, dict) else None
+        except Exception as exc:  # no result file: the launcher never ran (image, quota, preemption...)
+            logger.debug("no launcher result for run %s: %s", getattr(run, "id", "?"), exc)
+            return None
+
+    def _job_body(self, ref: JobRef, run: Any) -> Body:
+        spec, _props = jobs.stored_spec(run)
+        if spec is None:
+            raise errors.not_found("Job", ref.job)
+        facts = jobs.run_facts(run)
+        result = self._launch_result(run) if str(facts["status"]).lower() == "failed" else None
+        return translate.job_body(ref, spec, facts, result)
+
+    # -- create --------------------------------------------------------------------------------
+    def create_job(self, ref: JobRef, body: Body) -> Operation:
+        from azureml.core import Datastore
+        from azureml.data.data_reference import DataReference
+
+        exp = self._find_experiment(ref.experiment_ref)  # type: ignore[attr-defined]
+        ws = exp.workspace
+        raw = body.get("properties") or {}
+        _s, _r, _w, cluster = translate.parse_cluster_id((raw.get("cluster") or {}).get("id", ""))
+        ct = self._compute(_cluster_ref(ref, cluster))  # type: ignore[attr-defined]
+        cluster_props = translate.decode_tags(ct.tags) or {}
+        suffix = uuid.uuid4().hex[:8]
+        run_id = translate.new_run_id(ref.experiment, ref.job, suffix)
+        props = translate.normalize_job(ref, raw, str(uuid.uuid4()))
+        props["creationTime"] = translate.now_iso()
+        job_plan = jobs.plan(ref, props, cluster_props, run_id)
+        for note in job_plan["notes"]:
+            _warn(f"jobs.create {ref.job}: {note}")
+        self.register_mount_datastores(ws, props.get("mountVolumes"))  # type: ignore[attr-defined]
+        data_references = {}
+        for level in ("cluster", "job"):
+            for mount in job_plan["mounts"][level]:
+                with translated("Datastore", mount["datastore"]):
+                    store = Datastore.get(ws, mount["datastore"])
+                dref = DataReference(store, data_reference_name=mount["reference"], mode="mount")
+                data_references[mount["reference"]] = dref.to_config()
+        if job_plan["secret_values"]:
+            with translated("Job", ref.job):
+                ws.get_default_keyvault().set_secrets(job_plan["secret_values"])
+        directory = source.build(job_plan["aml_spec"])
+        try:
+            config = jobs.script_run_config(job_plan, directory, data_references)
+            with translated("Job", ref.job):
+                run = exp.submit(config, tags={translate.TAG_JOB: ref.job}, run_id=run_id)
+                run.add_properties({
+                    translate.PROP_SPEC: json.dumps(translate.strip_job_secrets(props), separators=(",", ":")),
+                    translate.PROP_TOOL: props["toolType"],
+                    translate.PROP_SEGMENT: props["jobOutputDirectoryPathSegment"],
+                })
+        finally:
+            source.remove(directory)
+        facts = {"status": "Queued", "created": props["creationTime"]}
+        return completed(translate.job_body(ref, props, facts), accepted=True)
+
+    # -- read ----------------------------------------------------------------------------------
+    def get_job(self, ref: JobRef) -> Body:
+        return self._job_body(ref, self._find_run(ref))
+
+    def list_jobs(self, ref: ExperimentRef, max_results: int, continuation: Optional[str]) -> Page:
+        newest: Dict[str, Any] = {}
+        for run in self._runs(ref, translate.TAG_JOB):
+            tags = run.tags or {}
+            name = tags.get(translate.TAG_JOB)
+            if not name or name in newest or tags.get(translate.TAG_DELETED) == "true":
+                continue
+            newest[name] = run
+        bodies = []
+        for name in sorted(newest):
+            try:
+                bodies.append(self._job_body(JobRef(*ref, name), newest[name]))
+            except errors.NotFound:
+                continue
+        return page(bodies, max_results, continuation)
+
+    # -- terminate / delete --------------------------------------------------------------------
+    def _cancel(self, ref: JobRef, run: Any) -> None:
+        if _terminal(run):
+            return
+        with translated("Job", ref.job):
+            run.cancel()
+
+    def terminate_job(self, ref: JobRef) -> Operation:
+        run = self._find_run(ref)
+        if _terminal(run):
+            return completed(None, accepted=True)
+        self._cancel(ref, run)
+
+        def poll() -> OperationState:
+            with translated("Job", ref.job):
+                status = run.get_status()
+            if str(status).lower() in translate.TERMINAL_STATUSES:
+                return OperationState("Succeeded")
+            return OperationState("InProgress")
+
+        return polled(poll, initial=None, delay=0.5)
+
+    def delete_job(self, ref: JobRef) -> Operation:
+        run = self._find_run(ref)
+        self._cancel(ref, run)
+        with translated("Job", ref.job):
+            run.set_tags({translate.TAG_DELETED: "true"})
+        return completed(None, accepted=True)
+
+    def cancel_active_runs(self, exp: Any) -> None:
+        from azureml.core import Run
+
+        with translated("Experiment", exp.name):
+            for run in Run.list(exp, tags=translate.TAG_JOB):
+                if not _terminal(run):
+                    run.cancel()
+
+    # -- files and nodes -----------------------------------------------------------------------
+    def list_output_files(self, ref: JobRef, output_directory_id: str, directory: str, link_expiry_minutes: int,
+                          max_results: int, continuation: Optional[str]) -> Page:
+        run = self._find_run(ref)
+        spec, _props = jobs.stored_spec(run)
+        prefix = artifact_prefix(spec or {}, output_directory_id, directory)
+        logger.debug("list_output_files: linkexpiryinminutes=%s ignored (Azure ML picks the SAS lifetime)",
+                     link_expiry_minutes)
+        with translated("Job", ref.job):
+            pairs = run._client.artifacts.get_files_by_artifact_prefix_id(
+                f"ExperimentRun/{run._container}/{prefix}")
+        files, directories = children(pairs, prefix)
+        bodies = [{"name": name, "fileType": "directory"} for name in directories]
+        for name, url in files:
+            bodies.append(file_body(name, url))
+        bodies.sort(key=lambda b: b["name"].encode("utf-8"))
+        return page(bodies, max_results, continuation)
+
+    def list_job_remote_login_information(self, ref: JobRef, continuation: Optional[str]) -> Page:
+        from . import clusters
+
+        run = self._find_run(ref)
+        spec, _props = jobs.stored_spec(run)
+        _s, _r, _w, cluster = translate.parse_cluster_id(((spec or {}).get("cluster") or {}).get("id", ""))
+        if _terminal(run):
+            return Page([])
+        ct = self._compute(_cluster_ref(ref, cluster))  # type: ignore[attr-defined]
+        with translated("Cluster", cluster):
+            nodes = ct.list_nodes()
+        return page(clusters.remote_login(nodes, run.id), 1000, continuation)
+
+
+def _cluster_ref(ref: Any, cluster: str) -> Any:
+    from batchai_compat.backends.base import ClusterRef
+
+    return ClusterRef(ref.subscription_id, ref.resource_group, ref.workspace, cluster)
+
+
+def artifact_prefix(spec: Body, output_directory_id: str, directory: str) -> str:
+    """The run-artifact prefix (ending in ``/``) holding a Batch AI output directory's ``directory``."""
+    if output_directory_id == STDOUTERR:
+        base = f"{nodeside.LOGS_DIR}/{STDOUTERR}"
+    else:
+        found = [d for d in spec.get("outputDirectories") or [] if d.get("id") == output_directory_id]
+        if not found:
+            raise errors.InvalidInput("OutputDirectoryNotFound",
+                                      f"The specified outputDirectoryId {output_directory_id} is not present in the "
+                                      "job's outputDirectories")
+        suffix = str(found[0].get("pathSuffix") or "").strip("/")
+        base = f"outputs/{output_directory_id}/{nodeside.SEGMENT}/outputs" + (f"/{suffix}" if suffix else "")
+    sub = str(directory or ".").strip("/")
+    if sub not in ("", "."):
+        parts = [p for p in sub.split("/") if p not in ("", ".")]
+        if ".." in parts:
+            raise errors.InvalidInput("InvalidDirectory", f"directory {directory!r} must stay inside the output "
+                                                          "directory")
+        base += "/" + "/".join(parts)
+    return base + "/"
+
+
+def children(pairs: List[Tuple[str, str]], prefix: str) -> Tuple[List[Tuple[str, str]], List[str]]:
+    """Immediate files ``[(name, url)]`` and sub-directory names under ``prefix``."""
+    files, directories = [], set()
+    for path, url in pairs:
+        if not path.startswith(prefix):
+            continue
+        rest = path[len(prefix):]
+        if "/" in rest:
+            directories.add(rest.split("/", 1)[0])
+        elif rest:
+            files.append((rest, url))
+    return files, sorted(directories)
+
+
+def file_body(name: str, url: str) -> Body:
+    """A ``File`` body; size and time from a HEAD on the SAS URL (the artifact listing has neither)."""
+    import requests
+
+    body: Body = {"name": name, "fileType": "file", "downloadUrl": url}
+    try:
+        head = requests.head(url, timeout=30, allow_redirects=True)
+        head.raise_for_status()
+    except requests.RequestException as exc:
+        logger.debug("HEAD %s failed: %s", name, exc)
+        return body
+    props: Body = {}
+    length = head.headers.get("Content-Length")
+    if length is not None and length.isdigit():
+        props["contentLength"] = int(length)
+    modified = head.headers.get("Last-Modified")
+    if modified:
+        try:
+            props["lastModified"] = translate.iso(parsedate_to_datetime(modified))
+        except (TypeError, ValueError):
+            pass
+    if props:
+        body["properties"] = props
+    return body

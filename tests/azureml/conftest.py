@@ -1,0 +1,99 @@
+"""Fixtures for the azureml backend: the real azureml-core against ``batchai_compat.testing.AzureMLEmulator``.
+
+* ``leak_proxy`` (session): ``HTTP(S)_PROXY`` point at a recording proxy and ``NO_PROXY`` lists only
+  loopback, so any request that tries to leave 127.0.0.1 is recorded (and fails the test).
+* ``emu``: an emulator with workspace ``(SUB, RG, WS)``; teardown asserts no unrouted requests, no
+  emulator errors and no leaked requests.
+* ``client``: ``BatchAIManagementClient(..., backend="azureml", auth=emu.auth())``.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Iterator, List
+
+import pytest
+
+SUB, RG, WS = "00000000-0000-0000-0000-000000000000", "batchai_rg", "workspace"
+PROXY_VARS = ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "NO_PROXY", "no_proxy", "ALL_PROXY",
+              "all_proxy")
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "tests/azureml" in str(item.fspath).replace(os.sep, "/"):
+            item.add_marker(pytest.mark.azureml)
+
+
+class LeakProxy:
+    def __init__(self) -> None:
+        self.seen: List[str] = []
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def _record(self):
+                proxy.seen.append("{} {}".format(self.command, self.path))
+                self.send_response(502)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_CONNECT = _record
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = "http://127.0.0.1:{}".format(self.server.server_address[1])
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture(scope="session")
+def leak_proxy() -> Iterator[LeakProxy]:
+    pytest.importorskip("azureml.core", reason="azureml-core is not installed")
+    proxy = LeakProxy()
+    saved = {k: os.environ.get(k) for k in PROXY_VARS}
+    for key in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy"):
+        os.environ[key] = proxy.url
+    os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
+    try:
+        yield proxy
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        proxy.close()
+
+
+@pytest.fixture
+def emu(leak_proxy, tmp_path):
+    from batchai_compat.testing import AzureMLEmulator
+
+    emulator = AzureMLEmulator(workspaces=[(SUB, RG, WS, "northeurope")], root=str(tmp_path / "emu"),
+                               scale_down_after=0.5)
+    with emulator:
+        yield emulator
+    assert emulator.unrouted == [], "unrouted requests: {}".format(emulator.unrouted)
+    assert emulator.errors == [], "emulator errors: {}".format(emulator.errors)
+    assert leak_proxy.seen == [], "requests left 127.0.0.1: {}".format(leak_proxy.seen)
+
+
+class _Credentials:
+    """Stands for the legacy credentials object; the ``auth=`` option takes precedence."""
+
+
+@pytest.fixture
+def client(emu):
+    from batchai_compat import BatchAIManagementClient
+
+    c = BatchAIManagementClient(_Credentials(), SUB, backend="azureml", auth=emu.auth())
+    yield c
+    c.close()
