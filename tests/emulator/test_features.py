@@ -215,3 +215,16 @@ def test_mpi_under_mpirun(leak_proxy, tmp_path):
         run.download_file("system_logs/emulator/execution.txt", log)
         assert "mpirun" in read(log) and "-np', '4'" in read(log)
     assert_clean(emu, leak_proxy)
+
+
+def test_max_run_duration_is_enforced(emu, ws, tmp_path):
+    from azureml.core import Experiment, ScriptRunConfig
+
+    _cluster(ws)
+    src = make_source(str(tmp_path / "src"))
+    run = Experiment(ws, "timeout").submit(ScriptRunConfig(
+        source_directory=src, command="python worker.py sleep", compute_target="cpu", environment=_env(),
+        max_run_duration_seconds=1))
+    run.wait_for_completion(show_output=False, raise_on_error=False)
+    assert run.get_status() == "Failed"
+    assert "maximum duration of 1 seconds" in run.get_details()["error"]["error"]["message"]
