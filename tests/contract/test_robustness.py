@@ -135,3 +135,25 @@ def test_two_processes_share_one_cluster_without_double_starts(ctx):
     for name in expected:
         assert ctx.wait_for_job(name).execution_state == "succeeded"
     assert sorted((ctx.share_dir() / "ran.txt").read_text().split()) == sorted(expected)
+
+
+def test_terminate_a_job_that_follows_another_on_the_same_node(ctx):
+    """The second job starts the moment the first ends (possibly under the same supervisor)."""
+    cluster = ctx.create_cluster()
+    ctx.create_job("first", job_parameters(cluster.id, "true"))
+    ctx.create_job("second", job_parameters(cluster.id, "sleep 600"))
+    ctx.wait_for_state("second", "running")
+    ctx.client.jobs.terminate(RG, WS, EXP, "second").result(timeout=30)
+    job = ctx.get_job("second")
+    assert job.execution_state == "failed" and [e.code for e in job.execution_info.errors] == ["JobTerminated"]
+
+
+def test_deleting_a_running_job_does_not_hurt_the_job_that_follows(ctx):
+    cluster = ctx.create_cluster()
+    ctx.create_job("doomed", job_parameters(cluster.id, "sleep 600"))
+    ctx.wait_for_state("doomed", "running")
+    ctx.create_job("next", job_parameters(cluster.id, "sleep 1; echo ok"))
+    ctx.client.jobs.delete(RG, WS, EXP, "doomed").result(timeout=30)
+    job = ctx.wait_for_job("next")
+    assert job.execution_state == "succeeded", job.execution_info.errors
+    assert ctx.files("next", "stdouterr")["stdout.txt"] == "ok\n"

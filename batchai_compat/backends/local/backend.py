@@ -415,24 +415,23 @@ class LocalBackend(Backend):
         for kind, pid, start in kills:
             if kind == "process":
                 procs.signal_process(pid, start, signal.SIGTERM)
-            else:
+            elif procs.alive(pid, start):
                 procs.signal_group(pid, start, signal.SIGTERM)
         for path in doomed:
             shutil.rmtree(path, ignore_errors=True)
         self.scheduler.tick()
         deadline = time.monotonic() + self.scheduler.options.kill_grace_seconds + 1.0
-        pending = [(kind, pid, start) for kind, pid, start in kills if pid]
+        # Wait for the jobs' process groups only: a supervisor that was told to stop may go on to
+        # supervise another job, so it is signalled but never waited for or killed here.
+        pending = [pid for kind, pid, _start in kills if kind == "group" and pid]
 
         def poll() -> OperationState:
             nonlocal pending
-            pending = [k for k in pending if (procs.group_alive(k[1]) if k[0] == "group" else procs.alive(k[1], k[2]))]
+            pending = [pid for pid in pending if procs.group_alive(pid)]
             if pending and time.monotonic() < deadline:
                 return OperationState("InProgress")
-            for kind, pid, start in pending:  # grace over: SIGKILL what is left
-                if kind == "group":
-                    procs.signal_group(pid, None, signal.SIGKILL)
-                else:
-                    procs.signal_process(pid, start, signal.SIGKILL)
+            for pid in pending:  # grace over: SIGKILL what is left
+                procs.signal_group(pid, None, signal.SIGKILL)
             return OperationState("Succeeded")
 
         state = poll() if not pending else None

@@ -99,6 +99,8 @@ class Scheduler:
             else:
                 orphans.append((pid, start))
         for pid, start in orphans:
+            if not pid or not procs.group_alive(pid):
+                continue
             threading.Thread(target=procs.kill_group_hard, args=(pid, start, self.options.kill_grace_seconds),
                              daemon=True).start()
 
@@ -180,7 +182,8 @@ class Scheduler:
                 if option == "waitforjobcompletion":
                     nodes.mark_leaving(conn, node["node_id"], True, self.options.leave_seconds, now)
                     continue
-                kills.extend([("process", job["sup_pid"], job["sup_start"])])
+                kills.extend([("process", job["sup_pid"], job["sup_start"]),
+                              ("group", job["run_pid"], job["run_start"])])
                 if option == "terminate":
                     code, message = NODE_REMOVED_TERMINATE
                     joblife.finish(conn, job, "failed", errors=[joblife.error(code, message)],
@@ -204,7 +207,7 @@ class Scheduler:
 
     # -- starting jobs -------------------------------------------------------------------------
     def _assign(self, conn: sqlite3.Connection, cluster: sqlite3.Row, now: float) -> None:
-        queued = conn.execute("SELECT * FROM jobs WHERE cluster_key=? AND state='queued' "
+        queued = conn.execute("SELECT key, node_count FROM jobs WHERE cluster_key=? AND state='queued' "
                               "ORDER BY priority DESC, seq", (cluster["key"],)).fetchall()
         if not queued:
             return
@@ -217,7 +220,7 @@ class Scheduler:
             if job["node_count"] > len(idle):
                 break
             taken, idle = idle[:job["node_count"]], idle[job["node_count"]:]
-            self._start(conn, cluster, job, taken, now)
+            self._start(conn, cluster, joblife.get(conn, job["key"]), taken, now)
 
     @staticmethod
     def _capacity(cluster: sqlite3.Row) -> int:

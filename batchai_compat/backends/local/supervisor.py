@@ -68,7 +68,9 @@ class Supervisor:
             if self.next_job is None:
                 break
             self.job_key, self.attempt = self.next_job
-            self.next_job, self.stop_requested, self.timed_out, self.run_dir = None, False, False, None
+            # stop_requested is kept: a SIGTERM for the adopted job may already have arrived; whether
+            # it was meant for it is decided against the database (_stop_is_genuine).
+            self.next_job, self.timed_out, self.run_dir = None, False, None
         self._remove_log()
         return 0
 
