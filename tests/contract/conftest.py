@@ -53,6 +53,9 @@ def client(backend_name: str, home: Any) -> Any:
     yield client
     _delete_everything(client)
     client.close()
+    from batchai_compat import _fileserver
+
+    _fileserver.stop_server()  # the download-URL server of this test's home
 
 
 def _delete_everything(client: Any) -> None:

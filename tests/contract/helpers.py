@@ -80,14 +80,16 @@ def cluster_parameters(target: int = 1, setup_task: Optional[models.SetupTask] =
 def job_parameters(cluster_id: str, command: Optional[str] = None, *, node_count: int = 1,
                    prep: Optional[str] = None, image: Optional[str] = None, **extra: Any) -> models.JobCreateParameters:
     """The SDK helper's standard custom job (pass ``custom_toolkit_settings=None`` plus another toolkit)."""
-    fields: Dict[str, Any] = dict(
-        cluster=models.ResourceId(id=cluster_id), node_count=node_count,
-        std_out_err_path_prefix=f"{MOUNT_ROOT}/azfiles",
-        output_directories=[models.OutputDirectory(id=OUTPUT_ID, path_prefix=f"{MOUNT_ROOT}/azfiles/",
-                                                   path_suffix="files")],
-        input_directories=[models.InputDirectory(id=INPUT_ID, path=f"{MOUNT_ROOT}/azfiles/input")],
-        custom_toolkit_settings=models.CustomToolkitSettings(command_line=command) if command is not None else None,
-    )
+    toolkit = models.CustomToolkitSettings(command_line=command) if command is not None else None
+    fields: Dict[str, Any] = {
+        "cluster": models.ResourceId(id=cluster_id),
+        "node_count": node_count,
+        "std_out_err_path_prefix": f"{MOUNT_ROOT}/azfiles",
+        "output_directories": [models.OutputDirectory(id=OUTPUT_ID, path_prefix=f"{MOUNT_ROOT}/azfiles/",
+                                                      path_suffix="files")],
+        "input_directories": [models.InputDirectory(id=INPUT_ID, path=f"{MOUNT_ROOT}/azfiles/input")],
+        "custom_toolkit_settings": toolkit,
+    }
     if prep is not None:
         fields["job_preparation"] = models.JobPreparation(command_line=prep)
     if image is not None:

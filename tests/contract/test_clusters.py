@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+
 import batchai_compat.models as models
 from batchai_compat.exceptions import BatchAICompatWarning
 

@@ -208,7 +208,8 @@ def test_40_execution_info_while_queued_and_running(ctx):
 
 def test_polling_false_create_returns_none(ctx):
     cluster = ctx.create_cluster(target=0, wait=False)
-    assert ctx.client.jobs.create(RG, WS, EXP, "job", job_parameters(cluster.id, "true"), polling=False).result() is None
+    poller = ctx.client.jobs.create(RG, WS, EXP, "job", job_parameters(cluster.id, "true"), polling=False)
+    assert poller.result() is None
     assert ctx.get_job("job").execution_state == "queued"
 
 

@@ -9,7 +9,6 @@ import subprocess
 import sys
 import textwrap
 import threading
-import time
 
 import pytest
 
@@ -89,7 +88,8 @@ def test_30_threads_create_300_jobs_on_a_2_node_cluster(ctx):
         try:
             for i in range(10):
                 name = f"t{thread:02d}_{i}"
-                ctx.create_job(name, job_parameters(cluster.id, f"echo {name} >> $AZ_BATCHAI_MOUNT_ROOT/azfiles/ran.txt"))
+                command = f"echo {name} >> $AZ_BATCHAI_MOUNT_ROOT/azfiles/ran.txt"
+                ctx.create_job(name, job_parameters(cluster.id, command))
         except Exception as exc:  # pragma: no cover - reported by the assertion below
             errors.append(repr(exc))
 

@@ -28,8 +28,18 @@ from typing import Any, List, Optional
 
 from batchai_compat import _home
 from batchai_compat.backends.base import (
-    Backend, Body, ClusterRef, ExperimentRef, FileServerRef, JobRef, Operation, OperationState, Page, WorkspaceRef,
-    completed, polled,
+    Backend,
+    Body,
+    ClusterRef,
+    ExperimentRef,
+    FileServerRef,
+    JobRef,
+    Operation,
+    OperationState,
+    Page,
+    WorkspaceRef,
+    completed,
+    polled,
 )
 from batchai_compat.backends.errors import Conflict, InvalidInput, not_found
 from batchai_compat.exceptions import BatchAICompatWarning

@@ -31,7 +31,8 @@ from .store import loads
 STDOUTERR = "stdouterr"
 
 
-def current_mounts(conn: sqlite3.Connection, home: Path, job: sqlite3.Row, cluster: Optional[sqlite3.Row]) -> Dict[str, Any]:
+def current_mounts(conn: sqlite3.Connection, home: Path, job: sqlite3.Row,
+                   cluster: Optional[sqlite3.Row]) -> Dict[str, Any]:
     """Mounts for a job that never started: resolved from the cluster's and job's current settings."""
     body = loads(job["body"])
     cluster_volumes = ((loads(cluster["body"])["properties"].get("nodeSetup") or {}).get("mountVolumes")

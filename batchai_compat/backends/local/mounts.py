@@ -103,9 +103,9 @@ def host_path(node_path: str, cluster_mounts: List[Dict[str, Any]], job_mounts: 
     best = None
     for mount in mounts:
         rel = mount["relative_mount_path"]
-        if rest == rel or rest.startswith(rel + "/"):
-            if best is None or len(rel) > len(best["relative_mount_path"]):
-                best = mount
+        matches = rest == rel or rest.startswith(rel + "/")
+        if matches and (best is None or len(rel) > len(best["relative_mount_path"])):
+            best = mount
     if best is None:
         return None
     tail = rest[len(best["relative_mount_path"]):].strip("/")

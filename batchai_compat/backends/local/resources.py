@@ -17,7 +17,7 @@ from __future__ import annotations
 import copy
 import uuid
 from datetime import datetime, timedelta, timezone
-from typing import Any, Dict, List, Optional
+from typing import Dict, List, Optional
 
 import isodate
 

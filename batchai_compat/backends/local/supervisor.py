@@ -27,7 +27,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, List, Optional
 
 from batchai_compat import _home
 from batchai_compat.launcher.spec import LaunchResult, LaunchSpec, MountSpec, NodeSpec

@@ -66,7 +66,8 @@ def compute(conn: sqlite3.Connection, subscription_id: str, location: str) -> Li
         key = (priority, family(props.get("vmSize") or ""))
         vcpus[key] = vcpus.get(key, 0) + count * _VCPUS.get((props.get("vmSize") or "").lower(), 1)
     result = [usage("Clusters", "Clusters", clusters, 20)]
-    for priority, label, tag in (("dedicated", "Dedicated", "Dedicated"), ("lowpriority", "Low Priority", "LowPriority")):
+    kinds = (("dedicated", "Dedicated", "Dedicated"), ("lowpriority", "Low Priority", "LowPriority"))
+    for priority, label, tag in kinds:
         total = sum(v for (p, _), v in vcpus.items() if p == priority)
         result.append(usage(f"Total Cluster {tag} Regional vCPUs", f"Total Cluster {label} Regional vCPUs",
                             total, _LIMITS[priority]))
