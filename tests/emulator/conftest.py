@@ -77,7 +77,8 @@ def assert_clean(emu, leak_proxy) -> None:
 @pytest.fixture
 def emu(leak_proxy, tmp_path):
     from batchai_compat.testing import AzureMLEmulator
-    emulator = AzureMLEmulator(workspaces=[(SUB, RG, WS)], root=str(tmp_path / "emu"), scale_down_after=0.5)
+    emulator = AzureMLEmulator(workspaces=[(SUB, RG, WS)], root=str(tmp_path / "emu"), scale_down_after=0.5,
+                               resize_seconds=0.5)
     with emulator:
         yield emulator
     assert_clean(emulator, leak_proxy)

@@ -21,7 +21,7 @@ TRAIN_PY = textwrap.dedent('''
     with open(os.path.join("outputs", "result_%s.txt" % rank), "w") as fh:
         fh.write("rank %s of %s MY_VAR=%s args=%s\\n" % (rank, size, os.environ.get("MY_VAR"), sys.argv[1:]))
     with open(os.path.join("logs", "train_%s.log" % rank), "w") as fh:
-        prefixes = ("AZUREML_", "OMPI_", "TF_", "RANK", "WORLD")
+        prefixes = ("AZUREML_", "OMPI_", "TF_", "RANK", "WORLD", "AZ_BATCH", "TMPDIR", "MY_VAR")
         fh.write(json.dumps({k: v for k, v in os.environ.items() if k.startswith(prefixes)}))
     print("training rank", rank, "done")
 ''')

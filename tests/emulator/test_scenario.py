@@ -4,9 +4,11 @@ cancel, failure, and clean-up — with zero unrouted and zero leaked requests.""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -54,10 +56,13 @@ def test_full_scenario(emu, tmp_path, capsys):
     assert status.allocation_state == "Steady" and status.current_node_count == 0
     assert ct.scale_settings.maximum_node_count == 4 and ct.tags == {"orig": "c1"}
 
+    patched_at = time.monotonic()
     with steps("AmlCompute.update(min_nodes=1)"):
         ct.update(min_nodes=1, max_nodes=4)
     ct.refresh_state()
-    assert ct.status.allocation_state == "Resizing" and ct.status.target_node_count == 1
+    assert ct.status.target_node_count == 1
+    if time.monotonic() - patched_at < 0.4:          # the new node is "preparing" for resize_seconds=0.5
+        assert ct.status.allocation_state == "Resizing" and ct.status.current_node_count == 0
     wait_until(lambda: ct.refresh_state() or (ct.status.allocation_state == "Steady"
                                               and ct.status.current_node_count == 1))
 
@@ -114,6 +119,16 @@ def test_full_scenario(emu, tmp_path, capsys):
         names = run.get_file_names()
     assert {f"outputs/result_{i}.txt" for i in range(4)} <= set(names)
     assert "user_logs/std_log_process_0.txt" in names and "logs/train_3.log" in names
+
+    def rank_env(rank):
+        path = str(tmp_path / f"train_{rank}.log")
+        run.download_file(f"logs/train_{rank}.log", path)
+        return json.loads(read(path))
+
+    env0, env3 = rank_env(0), rank_env(3)
+    assert env0["AZUREML_RUN_ID"] == run.id and env0["AZUREML_ARM_PROJECT_NAME"] == "exp-1"
+    assert env0["AZ_BATCH_NODE_ID"] != env3["AZ_BATCH_NODE_ID"] == busy[1]["nodeId"]
+    assert env0["TMPDIR"] != env3["TMPDIR"] and env3["OMPI_COMM_WORLD_NODE_RANK"] == "1"
 
     with steps("Run.download_file"):
         target = str(tmp_path / "result_3.txt")

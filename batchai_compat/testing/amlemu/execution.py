@@ -397,9 +397,26 @@ class Executor:
         return env
 
     def _plan(self, ws: Workspace, run: Run) -> List[ProcSpec]:
+        """The processes of a run, each with the identity of the emulated node it runs on:
+        ``AZ_BATCH_NODE_ID`` and a per-node ``TMPDIR`` (so per-node lock files behave as on separate VMs)."""
+        specs = self._plan_processes(ws, run)
+        compute = ws.computes.get(run.target.lower())
+        node_ids = [n.node_id for n in sorted(compute.nodes, key=lambda n: n.index) if n.run_id == run.run_id] \
+            if compute else []
+        node_ids = node_ids or [f"local_node_{i}" for i in range(run.node_count)]
+        for spec in specs:
+            node_id = node_ids[spec.node_index % len(node_ids)]
+            tmp = os.path.join(run.run_dir or self.emu.root, "nodes", node_id, "tmp")
+            os.makedirs(tmp, exist_ok=True)
+            spec.env.setdefault("AZ_BATCH_NODE_ID", node_id)
+            spec.env.setdefault("TMPDIR", tmp)
+        return specs
+
+    def _plan_processes(self, ws: Workspace, run: Run) -> List[ProcSpec]:
         config = run.configuration
         command = self._command(run)
         base = self._base_env(ws, run)
+        base.pop("TMPDIR", None)
         framework = str(config.get("framework") or "Python").lower()
         communicator = str(config.get("communicator") or "None").lower()
         argv = ["/bin/sh", "-c", command]
