@@ -9,6 +9,12 @@ Contract with the engine (the local backend's supervisor):
 * the result is written atomically to ``spec.result_path`` (when set) as ``LaunchResult`` JSON;
 * exit status: 0 job succeeded, 1 job failed (JobFailed / JobPreparationFailed /
   FailedStartingContainer), 143 terminated, 70 launcher error (LauncherError), 2 bad usage.
+
+Without ``--node-index`` the launcher runs every virtual node of the spec ("local mode"). With
+``--node-index N`` (or ``auto``: ``$NODE_RANK``, ``$OMPI_COMM_WORLD_RANK`` or ``$PMI_RANK``) it runs
+only node N's share ("node mode", one launcher per machine, e.g. inside an Azure ML run): that
+node's directories, job preparation and toolkit processes, with the machine's real ssh. MPI
+toolkits in node mode run mpirun from node 0 only and need a working ssh between machines.
 """
 
 from __future__ import annotations
@@ -34,8 +40,24 @@ def write_result(result: LaunchResult, path: Optional[str]) -> None:
         with open(tmp, "w", encoding="utf-8") as fh:
             fh.write(text)
         os.replace(tmp, path)
-    sys.stdout.write(text + "\n")
-    sys.stdout.flush()
+    try:
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
+    except (OSError, ValueError):  # nobody listens on stdout: the result file is what counts
+        pass
+
+
+def resolve_node_index(value: Optional[str]) -> Optional[int]:
+    if value is None:
+        return None
+    if value == "auto":
+        for name in ("NODE_RANK", "OMPI_COMM_WORLD_RANK", "PMI_RANK"):
+            if os.environ.get(name, "").isdigit():
+                return int(os.environ[name])
+        return 0
+    if not value.isdigit():
+        raise ValueError(f"--node-index must be a non-negative integer or 'auto', not {value!r}")
+    return int(value)
 
 
 def exit_status(result: LaunchResult) -> int:
@@ -52,14 +74,21 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m batchai_compat.launcher",
                                      description="Run a Batch AI job on its (virtual) nodes.")
     parser.add_argument("--spec", required=True, help="launch spec JSON (LaunchSpec)")
+    parser.add_argument("--node-index", default=None,
+                        help="run only this node of the spec (an integer, or 'auto' to read the rank from "
+                             "NODE_RANK / OMPI_COMM_WORLD_RANK / PMI_RANK)")
     args = parser.parse_args(argv)
+    try:
+        node_index = resolve_node_index(args.node_index)
+    except ValueError as exc:
+        parser.error(str(exc))
     try:
         spec = LaunchSpec.read(args.spec)
     except (OSError, ValueError, TypeError, KeyError) as exc:
         sys.stderr.write(f"batchai launcher: cannot read spec {args.spec}: {exc}\n")
         return EXIT_USAGE
     become_subreaper()
-    runner = JobRunner(spec)
+    runner = JobRunner(spec, node_index)
     runner.install_signal_handlers()
     try:
         result = runner.run()

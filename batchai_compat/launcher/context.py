@@ -10,7 +10,7 @@ import os
 import shutil
 import tempfile
 from dataclasses import dataclass, field
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 from . import env as envmod
 from . import layout, mpi, ssh
@@ -31,8 +31,9 @@ class JobContext:
     stdouterr: str  # real path of <prefix>/<segment>/stdouterr
     private_dir: str  # launcher-private scratch (ssh shims); outside every job directory
     rsh_agent: str
-    logs: List[ExecutionLog] = field(default_factory=list)
-    notes: List[List[str]] = field(default_factory=list)  # per-node setup notes for the log
+    local_nodes: List[int] = field(default_factory=list)  # nodes this launcher runs (all in local mode)
+    logs: Dict[int, ExecutionLog] = field(default_factory=dict)  # per local node
+    notes: Dict[int, List[str]] = field(default_factory=dict)  # per local node: setup notes for the log
 
     @property
     def node_count(self) -> int:
@@ -46,7 +47,7 @@ class JobContext:
         return os.path.join(self.stdouterr, name)
 
     def close(self) -> None:
-        for log in self.logs:
+        for log in self.logs.values():
             log.close()
         shutil.rmtree(self.private_dir, ignore_errors=True)
 
@@ -61,10 +62,15 @@ def _output_dirs(spec: LaunchSpec, props: Dict[str, Any], expansion_env: Dict[st
     return result
 
 
-def build_context(spec: LaunchSpec) -> JobContext:
+def build_context(spec: LaunchSpec, node_index: Optional[int] = None, ssh_shim: bool = True) -> JobContext:
+    """Lay the job out. ``node_index`` set: only that node lives on this machine (node mode, e.g.
+    one Azure ML process per node); ``ssh_shim`` False: keep the machine's real ssh on PATH."""
     props = layout.job_properties(spec)
     if not spec.nodes:
         raise SetupError("the launch spec lists no nodes")
+    if node_index is not None and not 0 <= node_index < len(spec.nodes):
+        raise SetupError(f"node index {node_index} is outside the job's {len(spec.nodes)} nodes")
+    local_nodes = list(range(len(spec.nodes))) if node_index is None else [node_index]
     base = envmod.base_environment(spec)
     user = {**envmod.user_variables(spec), **envmod.secret_variables(spec)}
     paths = [layout.node_paths(spec, i) for i in range(len(spec.nodes))]
@@ -74,8 +80,9 @@ def build_context(spec: LaunchSpec) -> JobContext:
         expansion_env = {**base, **user, **path_vars}
         node_vars.append({**path_vars, **envmod.input_variables(spec, expansion_env)})
 
-    # Prefixes are expanded with node 0's values: its mount links reach the shared storage.
-    expansion0 = {**base, **user, **node_vars[0]}
+    # Prefixes are expanded with node 0's values (its mount links reach the shared storage); in
+    # node mode with this machine's node.
+    expansion0 = {**base, **user, **node_vars[local_nodes[0]]}
     prefix = envmod.expand(str(props.get("stdOutErrPathPrefix") or ""), expansion0)
     if not prefix:
         raise SetupError("stdOutErrPathPrefix is empty")
@@ -85,11 +92,11 @@ def build_context(spec: LaunchSpec) -> JobContext:
         v["AZ_BATCHAI_STDOUTERR_DIR"] = stdouterr
         v.update(outputs)
 
-    notes: List[List[str]] = []
+    notes: Dict[int, List[str]] = {}
     try:
         os.makedirs(spec.shared_job_temp, exist_ok=True)
-        for p in paths:
-            notes.append(layout.prepare_node(p, spec))
+        for i in local_nodes:
+            notes[i] = layout.prepare_node(paths[i], spec)
         os.makedirs(stdouterr, exist_ok=True)
         for path in outputs.values():
             os.makedirs(path, exist_ok=True)
@@ -97,28 +104,11 @@ def build_context(spec: LaunchSpec) -> JobContext:
         raise SetupError(f"cannot create the job's directories: {exc}") from exc
 
     private_dir = tempfile.mkdtemp(prefix="batchai-launcher-")
-    for i, v in enumerate(node_vars):
-        # OpenMPI session directories per virtual node: co-located daemons sharing one race on
-        # creating it. Kept short (unix socket paths live there) and outside every job directory.
-        session_dir = os.path.join(private_dir, f"n{i}")
-        os.makedirs(session_dir, mode=0o700)
-        v[mpi.SESSION_DIR_VARIABLE] = session_dir
-    ssh_context = {
-        "known_hosts": os.path.join(private_dir, "known_hosts"),
-        "nodes": [
-            {"id": p.node.id, "address": p.node.address, "cwd": p.job_temp, "env": v}
-            for p, v in zip(paths, node_vars)
-        ],
-    }
-    bin_dir, rsh_agent = ssh.install(private_dir, ssh_context)
-    defaults = mpi.runtime_defaults(os.path.join(bin_dir, "ssh"))
-    ssh_context["runtime_defaults"] = defaults
-    ssh.install(private_dir, ssh_context)  # rewrite with the defaults (same paths)
-    envs = []
-    for v in node_vars:
-        batchai_vars = {k: val for k, val in v.items() if k != mpi.SESSION_DIR_VARIABLE}
-        node_defaults = {**defaults, mpi.SESSION_DIR_VARIABLE: v[mpi.SESSION_DIR_VARIABLE]}
-        envs.append(envmod.node_environment(base, spec, batchai_vars, node_defaults, [bin_dir]))
+    if ssh_shim:
+        path_prepend, rsh_agent, node_defaults = _virtual_cluster(private_dir, paths, node_vars)
+    else:  # real machines: their own ssh and MPI configuration
+        path_prepend, rsh_agent, node_defaults = [], "ssh", [{} for _ in paths]
+    envs = [envmod.node_environment(base, spec, v, d, path_prepend) for v, d in zip(node_vars, node_defaults)]
     return JobContext(
         spec=spec,
         props=props,
@@ -127,12 +117,37 @@ def build_context(spec: LaunchSpec) -> JobContext:
         stdouterr=os.path.realpath(stdouterr),
         private_dir=private_dir,
         rsh_agent=rsh_agent,
+        local_nodes=local_nodes,
         notes=notes,
     )
 
 
+def _virtual_cluster(private_dir: str, paths: List[layout.NodePaths], node_vars: List[Dict[str, str]]):
+    """ssh shims and OpenMPI settings for virtual nodes sharing this machine (see ssh.py, mpi.py).
+    Returns (PATH prefix, rsh agent for the toolkit's mpirun, per-node runtime defaults)."""
+    session_dirs = []
+    for i in range(len(paths)):
+        # OpenMPI session directories per virtual node: co-located daemons sharing one race on
+        # creating it. Kept short (unix socket paths live there) and outside every job directory.
+        session_dirs.append(os.path.join(private_dir, f"n{i}"))
+        os.makedirs(session_dirs[-1], mode=0o700)
+    bin_dir = os.path.join(private_dir, "bin")
+    defaults = mpi.runtime_defaults(os.path.join(bin_dir, "ssh"))
+    ssh_context = {
+        "known_hosts": os.path.join(private_dir, "known_hosts"),
+        "runtime_defaults": defaults,
+        "nodes": [
+            {"id": p.node.id, "address": p.node.address, "cwd": p.job_temp,
+             "env": {**v, mpi.SESSION_DIR_VARIABLE: session_dir}}
+            for p, v, session_dir in zip(paths, node_vars, session_dirs)
+        ],
+    }
+    bin_dir, rsh_agent = ssh.install(private_dir, ssh_context)
+    return [bin_dir], rsh_agent, [{**defaults, mpi.SESSION_DIR_VARIABLE: d} for d in session_dirs]
+
+
 def open_logs(ctx: JobContext) -> None:
     secrets = envmod.secret_variables(ctx.spec).values()
-    for p in ctx.paths:
-        name = layout.execution_log_name(p.node, ctx.multi_node)
-        ctx.logs.append(ExecutionLog(ctx.file(name), secrets))
+    for i in ctx.local_nodes:
+        name = layout.execution_log_name(ctx.paths[i].node, ctx.multi_node)
+        ctx.logs[i] = ExecutionLog(ctx.file(name), secrets)

@@ -33,7 +33,7 @@ def normalise_exit_code(returncode: int) -> int:
     return 128 - returncode if returncode < 0 else returncode
 
 
-@dataclass
+@dataclass(eq=False)  # identity semantics: tasks are compared with "in"
 class Task:
     """One process of the job: job preparation on a node, or one toolkit process/role."""
 

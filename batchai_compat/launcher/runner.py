@@ -16,7 +16,7 @@ from . import env as envmod
 from . import layout, toolkits
 from .context import JobContext, SetupError, build_context, open_logs
 from .execlog import utc_now_iso
-from .processes import Task, become_subreaper, kill_tree, reap_orphans, track
+from .processes import Task, kill_tree, reap_orphans, track
 from .spec import LaunchResult, LaunchSpec
 
 MESSAGES = {
@@ -33,8 +33,9 @@ class Terminated(Exception):
 
 
 class JobRunner:
-    def __init__(self, spec: LaunchSpec) -> None:
+    def __init__(self, spec: LaunchSpec, node_index: Optional[int] = None) -> None:
         self.spec = spec
+        self.node_index = node_index  # None: local mode, every node; else node mode (one node)
         self.terminated = False
         self.ctx: Optional[JobContext] = None
         self.start_time = utc_now_iso()
@@ -56,15 +57,15 @@ class JobRunner:
         """Log on one node (``None``: on every node)."""
         if self.ctx is None:
             return
-        logs = self.ctx.logs if node is None else [self.ctx.logs[node]]
-        for log in logs:
+        logs = self.ctx.logs
+        for log in logs.values() if node is None else [logs[node]] if node in logs else []:
             log.write(message, level)
 
     # -- the job ---------------------------------------------------------------------------------
     def run(self) -> LaunchResult:
         try:
             try:
-                self.ctx = build_context(self.spec)
+                self.ctx = build_context(self.spec, self.node_index, ssh_shim=self.node_index is None)
                 open_logs(self.ctx)
             except SetupError as exc:
                 return self._result(None, "LauncherError", str(exc))
@@ -84,22 +85,27 @@ class JobRunner:
         self._check()
         count = toolkits.process_count(ctx.props, ctx.node_count)
         slots = max(1, int(self.spec.gpus_per_node or 0), -(-count // ctx.node_count))
-        for p in ctx.paths:
-            layout.write_hostfile(p, self.spec.nodes, slots)
+        for i in ctx.local_nodes:
+            layout.write_hostfile(ctx.paths[i], self.spec.nodes, slots)
         if ctx.props.get("containerSettings"):
             failure = self._container_settings()
             if failure is not None:
                 return failure
-        prep = toolkits.job_preparation(ctx)
+        prep = self._local(toolkits.job_preparation(ctx))
         if prep:
             code = self._run_tasks(prep, "Job preparation")
             if code != 0:
                 return self._result(code, "JobPreparationFailed")
         self._check()
         tool, tasks = toolkits.plan(ctx)
-        self.log(0, f"Toolkit: {tool}; {len(tasks)} process(es)")
+        tasks = self._local(tasks)
+        self.log(None, f"Toolkit: {tool}; {len(tasks)} process(es) on this node"
+                       if self.node_index is not None else f"Toolkit: {tool}; {len(tasks)} process(es)")
         code = self._run_tasks(tasks, "Job")
         return self._result(code, None if code == 0 else "JobFailed")
+
+    def _local(self, tasks: List[Task]) -> List[Task]:
+        return [t for t in tasks if t.node in self.ctx.local_nodes]
 
     def _container_settings(self) -> Optional[LaunchResult]:
         image = ((self.ctx.props.get("containerSettings") or {}).get("imageSourceRegistry") or {}).get("image")
@@ -115,12 +121,13 @@ class JobRunner:
     def _log_start(self) -> None:
         ctx = self.ctx
         spec = self.spec
-        for p in ctx.paths:
-            log = ctx.logs[p.index]
+        for i in ctx.local_nodes:
+            p = ctx.paths[i]
+            log = ctx.logs[i]
             log.info(f"Job {spec.job.get('id') or spec.job.get('name')}")
             log.info(f"Node {p.node.id} ({p.node.address}), node {p.index + 1} of {ctx.node_count}"
                      + (" (master)" if p.index == 0 else ""))
-            for note in ctx.notes[p.index] if p.index < len(ctx.notes) else []:
+            for note in ctx.notes.get(i, []):
                 log.info(note)
             log.info(f"AZ_BATCHAI_MOUNT_ROOT={p.mount_root}")
             log.info(f"AZ_BATCHAI_JOB_MOUNT_ROOT={p.job_mount_root}")
@@ -132,9 +139,10 @@ class JobRunner:
                 log.info("Environment variables: " + ", ".join(names))
             if secrets:
                 log.info("Secret environment variables (values not shown): " + ", ".join(secrets))
-        for key, value in sorted(ctx.envs[0].items()):
+        first = ctx.local_nodes[0]
+        for key, value in sorted(ctx.envs[first].items()):
             if key.startswith(("AZ_BATCHAI_OUTPUT_", "AZ_BATCHAI_INPUT_")):
-                self.log(0, f"{key}={value}")
+                self.log(first, f"{key}={value}")
 
     def _run_tasks(self, tasks: List[Task], what: str) -> int:
         """Start tasks, wait for every "main" one, stop the others (TensorFlow parameter servers).
@@ -148,9 +156,9 @@ class JobRunner:
             self.log(task.node, f"  output: {os.path.basename(task.stdout_path)}, "
                                 f"{os.path.basename(task.stderr_path)}")
         finished: List[Task] = []
-        mains = [t for t in tasks if t.role == "main"]
+        mains = [t for t in tasks if t.role == "main"] or tasks  # a ps-only node waits for its ps
         last_reap = time.monotonic()
-        while len([t for t in finished if t.role == "main"]) < len(mains):
+        while len([t for t in finished if t in mains]) < len(mains):
             self._check()
             for task in tasks:
                 if task not in finished and task.poll() is not None:
@@ -165,7 +173,7 @@ class JobRunner:
                 self.log(task.node, f"{what}: all workers finished, stopping {task.name}")
                 kill_tree(task.proc.pid, KILL_GRACE_SECONDS, reap=[task])
                 task.poll()
-        codes = [t.exit_code for t in finished if t.role == "main" and t.exit_code]
+        codes = [t.exit_code for t in finished if t in mains and t.exit_code]
         return codes[0] if codes else 0
 
     # -- the end ---------------------------------------------------------------------------------
@@ -193,7 +201,7 @@ class JobRunner:
         ctx = self.ctx
         if ctx is None:
             return
-        for p in ctx.paths:
-            for note in layout.remove_job_mounts(p, self.spec.job_mounts):
-                ctx.logs[p.index].info(note) if ctx.logs else None
+        for i in ctx.local_nodes:
+            for note in layout.remove_job_mounts(ctx.paths[i], self.spec.job_mounts):
+                self.log(i, note)
         ctx.close()

@@ -77,11 +77,11 @@ def make_job(tmp: Path, node_count: int = 1, job_mounts: Optional[Dict[str, Path
     return Job(spec, spec_path, storage, storage / segment / "stdouterr", tmp)
 
 
-def start(job: Job) -> subprocess.Popen:
+def start(job: Job, *extra_args: str) -> subprocess.Popen:
     env = dict(os.environ)
     env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
     return subprocess.Popen(
-        [sys.executable, "-m", "batchai_compat.launcher", "--spec", str(job.spec_path)],
+        [sys.executable, "-m", "batchai_compat.launcher", "--spec", str(job.spec_path), *extra_args],
         env=env, cwd=str(job.tmp), stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
     )
 

@@ -45,7 +45,8 @@ def test_job_preparation_runs_first_with_the_same_input_path(tmp_path):  # behav
     job = make_job(
         tmp_path,
         customToolkitSettings={"commandLine": "cat $AZ_BATCHAI_INPUT_INPUT/hi.txt"},
-        jobPreparation={"commandLine": "mkdir -p $AZ_BATCHAI_INPUT_INPUT && echo hello | tee $AZ_BATCHAI_INPUT_INPUT/hi.txt"},
+        jobPreparation={
+            "commandLine": "mkdir -p $AZ_BATCHAI_INPUT_INPUT && echo hello | tee $AZ_BATCHAI_INPUT_INPUT/hi.txt"},
         inputDirectories=[{"id": "INPUT", "path": "$AZ_BATCHAI_MOUNT_ROOT/azfiles/input"}],
     )
     out = run(job)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from .helpers import make_job, run
+from .helpers import finish, make_job, run, start
 
 
 def test_ssh_between_virtual_nodes(tmp_path):  # behaviour 28
@@ -53,7 +53,8 @@ def test_job_mounts_hold_outputs_and_are_removed_afterwards(tmp_path):  # behavi
         customToolkitSettings={"commandLine": (
             "echo afs > $AZ_BATCHAI_OUTPUT_OUTPUT1/job_afs.txt; echo bfs > $AZ_BATCHAI_OUTPUT_OUTPUT2/job_bfs.txt; "
             "mkdir -p $AZ_BATCHAI_OUTPUT_OUTPUT1/afs $AZ_BATCHAI_OUTPUT_OUTPUT2/bfs; "
-            "echo afs > $AZ_BATCHAI_OUTPUT_OUTPUT1/afs/job_afs.txt; echo bfs > $AZ_BATCHAI_OUTPUT_OUTPUT2/bfs/job_bfs.txt; "
+            "echo afs > $AZ_BATCHAI_OUTPUT_OUTPUT1/afs/job_afs.txt; "
+            "echo bfs > $AZ_BATCHAI_OUTPUT_OUTPUT2/bfs/job_bfs.txt; "
             "echo done")},
     )
     out = run(job)
@@ -71,7 +72,30 @@ def test_job_mounts_hold_outputs_and_are_removed_afterwards(tmp_path):  # behavi
     assert (tmp_path / "node0" / "mounts" / "azfiles").is_symlink()
     # A later job on the same node without job mounts sees none (behaviour 31).
     checker = make_job(tmp_path, name="checker", customToolkitSettings={
-        "commandLine": "echo job; ls -d $AZ_BATCHAI_JOB_TEMP_DIR/*/mounts/job_* 2>/dev/null | grep -E 'job_bfs|job_afs'"})
+        "commandLine": "echo job; ls -d $AZ_BATCHAI_JOB_TEMP_DIR/*/mounts/job_* 2>/dev/null "
+                       "| grep -E 'job_bfs|job_afs'"})
     out = run(checker)
     assert (out.result.exit_code, out.result.error_code) == (1, "JobFailed")
     assert out.without_logs() == {"stdout.txt": "job\n", "stderr.txt": ""}
+
+
+def test_node_mode_runs_one_nodes_share(tmp_path):
+    """``--node-index N``: one launcher per machine (Azure ML); each runs its node's prep and processes."""
+    script = tmp_path / "c2.py"
+    script.write_text("import os; print('shard', os.environ['AZ_BATCHAI_TASK_INDEX'])\n")
+    job = make_job(tmp_path, node_count=2, caffe2Settings={"pythonScriptFilePath": str(script)},
+                   jobPreparation={"commandLine": "echo prep"})
+    ids = [n.id for n in job.spec.nodes]
+    node1 = finish(job, start(job, "--node-index", "1"))
+    assert node1.result.error_code is None
+    assert node1.without_logs() == {"stdout-1.txt": "shard 1\n", "stderr-1.txt": "",
+                                    f"stdout-job_prep-{ids[1]}.txt": "prep\n", f"stderr-job_prep-{ids[1]}.txt": ""}
+    assert set(node1.logs()) == {f"execution-{ids[1]}.log"}
+    assert not (tmp_path / "node0").exists()  # node 0 lives on another machine
+    # The same spec on node 0 (a second result file, as a second machine would have).
+    job.spec.result_path = str(tmp_path / "result-node0.json")
+    job.spec.write(job.spec_path)
+    node0 = finish(job, start(job, "--node-index", "0"))
+    assert node0.result.error_code is None
+    assert node0.files["stdout-0.txt"] == "shard 0\n"
+    assert set(node0.logs()) == {f"execution-{i}.log" for i in ids}

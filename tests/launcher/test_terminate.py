@@ -23,11 +23,14 @@ DAEMON = textwrap.dedent("""
 """)
 
 
-def _terminate(job, proc, ready) -> "tuple":
+def _terminate(job, proc, ready, group: bool = False) -> "tuple":
     assert wait_for(ready, timeout=20), "job did not start"
     assert processes_mentioning(str(job.tmp)), "the /proc scan must see the running job"
     began = time.monotonic()
-    os.kill(proc.pid, signal.SIGTERM)  # the launcher alone: it must take its children down itself
+    if group:  # what the supervisor does
+        os.killpg(proc.pid, signal.SIGTERM)
+    else:  # the launcher alone: it must take its children down itself
+        os.kill(proc.pid, signal.SIGTERM)
     out = finish(job, proc, timeout=20)
     return out, time.monotonic() - began
 
@@ -51,11 +54,12 @@ def test_sigterm_kills_the_whole_tree_and_reports_job_terminated(tmp_path):
 
 
 @pytest.mark.mpi
-def test_sigterm_kills_mpirun_and_all_ranks(tmp_path):
+@pytest.mark.parametrize("group", [False, True], ids=["launcher", "process-group"])
+def test_sigterm_kills_mpirun_and_all_ranks(tmp_path, group):
     job = make_job(tmp_path, node_count=2, customMpiSettings={
         "processCount": 4, "commandLine": "echo started $OMPI_COMM_WORLD_RANK; exec sleep 300"})
     proc = start(job)
-    out, elapsed = _terminate(job, proc, lambda: _read(job.stdouterr / "stdout.txt").count("started") == 4)
+    out, elapsed = _terminate(job, proc, lambda: _read(job.stdouterr / "stdout.txt").count("started") == 4, group)
     assert (out.result.exit_code, out.result.error_code) == (None, "JobTerminated")
     assert elapsed < 10
     assert processes_mentioning(str(tmp_path)) == []
