@@ -16,9 +16,9 @@ Importing this package does not import azureml; :meth:`AzureMLEmulator.auth` doe
 """
 
 from .amlemu.auth import emulator_auth_class, fake_jwt, make_auth
-from .amlemu.emulator import AzureMLEmulator
+from .amlemu.emulator import AzureMLEmulator, local_storage_datastore_dirs
 from .amlemu.hygiene import fast_polling, isolated_azureml_home, no_compute_sleep
 from .amlemu.server import RequestRecord
 
 __all__ = ["AzureMLEmulator", "RequestRecord", "emulator_auth_class", "fake_jwt", "fast_polling",
-           "isolated_azureml_home", "make_auth", "no_compute_sleep"]
+           "isolated_azureml_home", "local_storage_datastore_dirs", "make_auth", "no_compute_sleep"]

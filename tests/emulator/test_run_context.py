@@ -103,6 +103,39 @@ def test_data_reference_points_at_a_local_datastore_dir(leak_proxy, tmp_path):
     assert_clean(emu, leak_proxy)
 
 
+def test_datastores_mapped_onto_local_storage_emulation(leak_proxy, tmp_path, monkeypatch):
+    from azureml.core import Datastore, Experiment, ScriptRunConfig, Workspace
+    from azureml.data.data_reference import DataReference
+
+    from batchai_compat._home import container_path
+    from batchai_compat.testing import AzureMLEmulator, local_storage_datastore_dirs
+
+    from .conftest import RG, SUB, WS, assert_clean
+
+    monkeypatch.setenv("BATCHAI_COMPAT_HOME", str(tmp_path / "home"))
+    container = container_path("acct1", "data")
+    (container / "inputs").mkdir(parents=True)
+    (container / "inputs" / "train.csv").write_text("a,b\n")
+    with AzureMLEmulator(workspaces=[(SUB, RG, WS)], root=str(tmp_path / "emu"),
+                         datastore_dirs=local_storage_datastore_dirs()) as emu:
+        ws = Workspace(SUB, RG, WS, auth=emu.auth())
+        _cluster(ws)
+        ds = Datastore.register_azure_blob_container(ws, "bai_acct1_data", "data", "acct1", account_key="a2V5")
+        src = tmp_path / "src"
+        src.mkdir()
+        (src / "w.py").write_text("import os\nd = os.environ['AZUREML_DATAREFERENCE_out']\n"
+                                  "open(os.path.join(d, 'written.txt'), 'w').write('from the run')\n"
+                                  "print(sorted(os.listdir(os.path.join(d, '..', 'inputs'))))\n")
+        config = ScriptRunConfig(source_directory=str(src), command="python w.py", compute_target="cpu",
+                                 environment=_env())
+        config.run_config.data_references = {
+            "out": DataReference(ds, data_reference_name="out", path_on_datastore="results", mode="mount").to_config()}
+        run = Experiment(ws, "storage").submit(config)
+        run.wait_for_completion(show_output=False)
+    assert (container / "results" / "written.txt").read_text() == "from the run"
+    assert_clean(emu, leak_proxy)
+
+
 def test_submit_without_zip_fails_with_an_explanation(emu, ws, tmp_path, monkeypatch):
     from azureml.core import Experiment, ScriptRunConfig
 

@@ -31,6 +31,26 @@ VCPUS = {"STANDARD_D1_V2": 1, "STANDARD_D2_V2": 2, "STANDARD_D3_V2": 4, "STANDAR
          "STANDARD_NC24": 24, "STANDARD_NC6S_V3": 6, "STANDARD_F2S_V2": 2}
 
 
+def local_storage_datastore_dirs(home: Optional[str] = None) -> Any:
+    """A ``datastore_dirs`` callable that maps registered Azure blob containers and file shares onto
+    batchai_compat's local storage emulation (``$BATCHAI_COMPAT_HOME/storage/<account>/blobs/<container>``
+    and ``.../shares/<share>``), so data references of emulated runs see the files the local storage
+    clients wrote."""
+    def resolve(ws: Workspace, payload: Dict[str, Any]) -> Optional[str]:
+        from ..._home import container_path, share_path
+        section = payload.get("azureStorageSection") or {}
+        account, container = section.get("accountName"), section.get("containerName")
+        if not account or not container:
+            return None
+        try:
+            if payload.get("dataStoreType") == "AzureFile":
+                return str(share_path(account, container, home))
+            return str(container_path(account, container, home))
+        except ValueError:
+            return None
+    return resolve
+
+
 class AzureMLEmulator:
     """An Azure Machine Learning (SDK v1 wire protocol) emulator on 127.0.0.1 that executes runs locally.
 
