@@ -143,10 +143,10 @@ class AzureMLBackend(JobOperations, Backend):
             self._workspaces[target] = ws
         return ws
 
-    def _workspace_body(self, ref: WorkspaceRef, ws: Any) -> Body:
+    def _workspace_body(self, ref: WorkspaceRef, ws: Any, tags: Optional[Dict[str, str]] = None) -> Body:
         details = getattr(ws, "_workspace_autorest_object", None)
         created = translate.iso(getattr(details, "creation_time", None)) if details is not None else None
-        return translate.workspace_body(ref, ws.location, ws.tags or None, created)
+        return translate.workspace_body(ref, ws.location, tags if tags is not None else (ws.tags or None), created)
 
     def create_workspace(self, ref: WorkspaceRef, body: Body) -> Operation:
         try:
@@ -157,7 +157,8 @@ class AzureMLBackend(JobOperations, Backend):
             tags = body.get("tags")
             if tags is not None and dict(tags) != dict(ws.tags or {}):
                 with translated("Workspace", ref.workspace):
-                    ws.update(tags=dict(tags))
+                    updated = ws.update(tags=dict(tags))
+                return completed(self._workspace_body(ref, ws, dict(updated.get("tags") or {})))
         return completed(self._workspace_body(ref, ws))
 
     def _create_aml_workspace(self, ref: WorkspaceRef, body: Body) -> Any:
@@ -190,8 +191,8 @@ class AzureMLBackend(JobOperations, Backend):
     def update_workspace(self, ref: WorkspaceRef, body: Body) -> Body:
         ws = self.workspace(ref, fresh=True)
         with translated("Workspace", ref.workspace):
-            ws.update(tags=dict(body.get("tags") or {}))
-        return self._workspace_body(ref, ws)
+            updated = ws.update(tags=dict(body.get("tags") or {}))
+        return self._workspace_body(ref, ws, dict(updated.get("tags") or {}))
 
     def delete_workspace(self, ref: WorkspaceRef) -> Operation:
         target = self.mapping.target(ref)

@@ -55,7 +55,8 @@ def provisioning_kwargs(props: Body, idle_seconds: Optional[int] = None) -> Tupl
         # AmlCompute needs max_nodes >= 1; a Batch AI cluster could be created with 0 nodes.
         max_nodes = 1
         notes.append("a cluster of 0 nodes is created as an Azure ML cluster with min 0 / max 1 node "
-                     "(Azure ML requires max_nodes >= 1); it reports targetNodeCount 0")
+                     "(Azure ML requires max_nodes >= 1): it reports targetNodeCount 0, but a job submitted to it "
+                     "makes Azure ML add one node instead of waiting in the queue as on Batch AI")
     kwargs: Dict[str, Any] = {
         "vm_size": props.get("vmSize") or "",
         "vm_priority": (props.get("vmPriority") or "dedicated").lower(),

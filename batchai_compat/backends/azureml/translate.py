@@ -274,7 +274,7 @@ def _scale_matches(stored: Optional[Body], min_nodes: Optional[int], max_nodes: 
     if not stored:
         return False
     low, high, _ = aml_scale(stored)
-    return (low, high) == (int(min_nodes or 0), int(max_nodes or 0))
+    return (low, max(high, 1)) == (int(min_nodes or 0), max(int(max_nodes or 0), 1))
 
 
 def cluster_body(ref: ClusterRef, compute: Dict[str, Any]) -> Body:
