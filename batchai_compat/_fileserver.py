@@ -40,7 +40,7 @@ from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from batchai_compat._home import compat_home, run_dir
 
-__all__ = ["signed_url", "stop_server"]
+__all__ = ["signed_url", "signed_url_until", "stop_server"]
 
 log = logging.getLogger(__name__)
 
@@ -138,9 +138,17 @@ def signed_url(path: os.PathLike, *, expiry_minutes: int, home: Optional[os.Path
     """
     if expiry_minutes <= 0:
         raise ValueError("expiry_minutes must be positive")
+    return signed_url_until(path, datetime.now(timezone.utc) + timedelta(minutes=expiry_minutes), home=home)
+
+
+def signed_url_until(path: os.PathLike, deadline: datetime, *, home: Optional[os.PathLike] = None) -> str:
+    """Like :func:`signed_url` with an absolute expiry (aware datetime, or naive UTC), which may
+    already have passed: local-mode storage carries a SAS token's own ``se`` over this way."""
+    if deadline.tzinfo is not None:
+        deadline = deadline.astimezone(timezone.utc)
     served = _ensure_server(compat_home(home))
     rel = _relative_path(path, served.home)
-    expiry = (datetime.now(timezone.utc) + timedelta(minutes=expiry_minutes)).strftime(_EXPIRY_FORMAT)
+    expiry = deadline.strftime(_EXPIRY_FORMAT)
     sig = _signature(served.key, rel, expiry)
     return f"http://127.0.0.1:{served.port}/{quote(rel, safe='/')}?se={quote(expiry)}&sig={sig}"
 
