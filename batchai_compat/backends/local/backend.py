@@ -2,17 +2,35 @@
 
 Everything lives under one home directory (``BATCHAI_COMPAT_HOME``, default ``~/.batchai_compat``;
 layout in ``batchai_compat/_home.py``). Many clients in many threads and processes may share a home:
-all state is in ``state.db`` and every change is a short transaction (see ``store.py``). Jobs run
+all state is in ``state.db`` and every change is a short transaction (``store.py``). There is no
+daemon: scheduling passes run inside API calls and in job supervisors (``scheduler.py``); jobs run
 under detached supervisors (``supervisor.py``) and keep running when the client exits.
 
-Deviations from the service that apply to every operation:
+Module map: ``store`` (SQLite), ``resources`` (REST bodies, secret stripping), ``nodes`` (virtual
+nodes), ``mounts`` (storage as directories), ``scheduler`` (scheduling pass), ``joblife`` (job state
+transitions), ``supervisor`` / ``nodeprep`` (detached processes), ``files`` (output listing),
+``usages``, ``paging``, ``procs`` (process identity and signals), ``_boot`` (fast module start).
 
-* long-running operations finish immediately or within seconds (the service took seconds to
-  minutes); create operations still answer like a ``202`` with an empty body, so ``polling=False``
-  returns ``None`` as it did;
-* credentials, storage keys and subscriptions are not checked; any subscription id works;
-* creating a cluster, file server or job that already exists is a ``Conflict`` (ARM would have
-  treated the PUT as an update, which Batch AI did not support for these resources).
+Deviations from the service (each is repeated where it happens):
+
+* timing: long-running operations finish at once or within seconds; nodes without a setup task
+  join ``idle`` immediately (``resizing`` only while setup tasks run or nodes are ``leaving``, for
+  ``leave_seconds``); auto-scale acts within ``autoscale_idle_seconds`` instead of minutes;
+* create operations answer like a ``202`` with an empty body (``polling=False`` gives ``None``),
+  as the service did for jobs, clusters and file servers;
+* credentials, storage keys and subscriptions are not checked; storage accounts are directories;
+* creating a cluster, file server or job that already exists is a ``Conflict``;
+* containers: no container engine; jobs run on the host and one ``BatchAICompatWarning`` names
+  the ignored image;
+* ``unmanagedFileSystems`` mounts are refused (``NotSupported``);
+* error codes the service never documented are ours: ``MaxWallClockTimeExceeded``,
+  ``JobSupervisorDied``, ``ClusterDeleted``, ``MountFailed``, ``SetupTaskFailed``,
+  ``OutputDirectoryNotOnMount``, ``OutputDirectoryNotFound``;
+* deleting a cluster fails its running jobs (``ClusterDeleted``); its queued jobs stay queued;
+* low-priority preemption is not emulated; quotas (usage limits) are reported, not enforced;
+* job nodes are freed as soon as a job is deleted, while its processes are still being stopped;
+* a job requeued by a scale-down keeps its ``jobOutputDirectoryPathSegment`` (its rerun writes
+  into the same folders).
 """
 
 from __future__ import annotations
@@ -21,8 +39,6 @@ import shutil
 import signal
 import sqlite3
 import time
-import uuid
-import warnings
 from pathlib import Path
 from typing import Any, List, Optional
 
@@ -30,10 +46,8 @@ from batchai_compat import _home
 from batchai_compat.backends.base import (
     Backend,
     Body,
-    ClusterRef,
     ExperimentRef,
     FileServerRef,
-    JobRef,
     Operation,
     OperationState,
     Page,
@@ -41,15 +55,16 @@ from batchai_compat.backends.base import (
     completed,
     polled,
 )
-from batchai_compat.backends.errors import Conflict, InvalidInput, not_found
-from batchai_compat.exceptions import BatchAICompatWarning
+from batchai_compat.backends.errors import Conflict, not_found
 
-from . import _util, files, joblife, mounts, nodes, paging, procs, resources, usages
+from . import _util, nodes, paging, procs, resources, usages
+from .cluster_ops import ClusterOperations
+from .job_ops import JobOperations
 from .scheduler import Kill, Options, Scheduler
 from .store import Store, dumps, loads
 
 
-class LocalBackend(Backend):
+class LocalBackend(ClusterOperations, JobOperations, Backend):
     """Run Batch AI workspaces, clusters and jobs on this machine.
 
     ``options``: ``leave_seconds`` (how long removed nodes stay ``leaving``, default 0.5),
@@ -232,193 +247,6 @@ class LocalBackend(Backend):
             raise not_found("FileServer", ref.file_server)
         return row
 
-    # -- clusters ------------------------------------------------------------------------------
-    def create_cluster(self, ref: ClusterRef, body: Body) -> Operation:
-        """Nodes are added at once (``initialNodeCount`` for auto-scale, clamped to min..max)."""
-        cl_key = _util.key(_util.cluster_id(ref))
-        now = time.time()
-        with self.store.write() as conn:
-            self._workspace(conn, ref.workspace_ref)
-            if conn.execute("SELECT 1 FROM clusters WHERE key=?", (cl_key,)).fetchone():
-                raise Conflict("Conflict", f"The specified cluster {ref.cluster} already exists")
-            stored = resources.cluster_body(ref, body, _util.iso(now))
-            mounts.check_job_mounts(conn, self.home, (stored["properties"].get("nodeSetup") or {}).get("mountVolumes"))
-            conn.execute(
-                "INSERT INTO clusters(key, ws_key, uid, pool, alloc_state, alloc_time, body) VALUES (?,?,?,?,?,?,?)",
-                (cl_key, _util.key(_util.workspace_id(ref.workspace_ref)), uuid.uuid4().hex,
-                 str(uuid.uuid4().int % 9_000_000_000 + 1_000_000_000), "steady", _util.iso(now), dumps(stored)))
-            cluster = conn.execute("SELECT * FROM clusters WHERE key=?", (cl_key,)).fetchone()
-            auto = stored["properties"]["scaleSettings"].get("autoScale")
-            if auto:
-                initial = max(auto["minimumNodeCount"], min(auto["maximumNodeCount"], auto["initialNodeCount"]))
-                self.scheduler.grow(conn, cluster, initial, now)
-            nodes.refresh_allocation(conn, cl_key, now)
-        self.scheduler.tick()
-        return completed(self.get_cluster(ref), accepted=True)
-
-    def get_cluster(self, ref: ClusterRef) -> Body:
-        self.scheduler.tick()
-        with self.store.read() as conn:
-            return self._cluster_view(conn, self._cluster(conn, ref))
-
-    def update_cluster(self, ref: ClusterRef, body: Body) -> Body:
-        """Replaces the scale settings (switching manual/auto is allowed); resizing starts at once."""
-        scale = resources.normalize_scale_settings((body.get("properties") or {}).get("scaleSettings"))
-        with self.store.write() as conn:
-            row = self._cluster(conn, ref)
-            stored = loads(row["body"])
-            stored["properties"]["scaleSettings"] = scale
-            conn.execute("UPDATE clusters SET body=? WHERE key=?", (dumps(stored), row["key"]))
-        return self.get_cluster(ref)
-
-    def delete_cluster(self, ref: ClusterRef) -> Operation:
-        """Jobs running on the cluster are killed and fail with ``ClusterDeleted``; queued jobs stay queued
-        (they name the cluster by id and run if a cluster of that id appears again)."""
-        kills: List[Kill] = []
-        with self.store.write() as conn:
-            row = self._cluster(conn, ref)
-            doomed = self._drop_cluster(conn, row, kills)
-        return self._finish_deletion(kills, [doomed])
-
-    def list_clusters(self, ref: WorkspaceRef, max_results: int, continuation: Optional[str]) -> Page:
-        self.scheduler.tick()
-        with self.store.read() as conn:
-            self._workspace(conn, ref)
-            return paging.page_rows(conn, "clusters", "ws_key=?", [_util.key(_util.workspace_id(ref))],
-                                    max_results, continuation, lambda row: self._cluster_view(conn, row))
-
-    def list_cluster_remote_login_information(self, ref: ClusterRef, continuation: Optional[str]) -> Page:
-        self.scheduler.tick()
-        with self.store.read() as conn:
-            row = self._cluster(conn, ref)
-            items = [_login(node) for node in nodes.list_nodes(conn, row["key"])]
-        return paging.page_list(items, 1000, continuation)
-
-    def _cluster(self, conn: sqlite3.Connection, ref: ClusterRef) -> sqlite3.Row:
-        row = conn.execute("SELECT * FROM clusters WHERE key=?", (_util.key(_util.cluster_id(ref)),)).fetchone()
-        if row is None:
-            self._workspace(conn, ref.workspace_ref)
-            raise not_found("Cluster", ref.cluster)
-        return row
-
-    @staticmethod
-    def _cluster_view(conn: sqlite3.Connection, row: sqlite3.Row) -> Body:
-        return resources.cluster_view(loads(row["body"]), row["alloc_state"], row["alloc_time"],
-                                      loads(row["errors"]), nodes.counts(conn, row["key"]))
-
-    def _drop_cluster(self, conn: sqlite3.Connection, row: sqlite3.Row, kills: List[Kill]) -> Path:
-        for job in conn.execute("SELECT * FROM jobs WHERE cluster_key=? AND state IN ('running','terminating')",
-                                (row["key"],)).fetchall():
-            kills.extend([("process", job["sup_pid"], job["sup_start"]), ("group", job["run_pid"], job["run_start"])])
-            joblife.finish(conn, job, "failed", errors=[joblife.error(
-                "ClusterDeleted", f"The job was stopped because its cluster {loads(row['body'])['name']} was deleted")])
-        for node in nodes.list_nodes(conn, row["key"]):
-            if node["prep_pid"]:
-                kills.append(("group", node["prep_pid"], node["prep_start"]))
-        conn.execute("DELETE FROM nodes WHERE cluster_key=?", (row["key"],))
-        conn.execute("DELETE FROM clusters WHERE key=?", (row["key"],))
-        return self.home / "nodes" / row["uid"]
-
-    # -- jobs ----------------------------------------------------------------------------------
-    def create_job(self, ref: JobRef, body: Body) -> Operation:
-        """Queue a job. ``containerSettings`` is accepted but the job runs on the host: one
-        ``BatchAICompatWarning`` names the ignored image (there is no container engine here)."""
-        job_key = _util.key(_util.job_id(ref))
-        props = body.get("properties") or {}
-        cluster_id = (props.get("cluster") or {}).get("id") or ""
-        with self.store.write() as conn:
-            self._experiment(conn, ref.experiment_ref)
-            if conn.execute("SELECT 1 FROM clusters WHERE key=?", (_util.key(cluster_id),)).fetchone() is None:
-                raise not_found("Cluster", cluster_id.rstrip("/").rsplit("/", 1)[-1] or cluster_id)
-            if conn.execute("SELECT 1 FROM jobs WHERE key=?", (job_key,)).fetchone():
-                raise Conflict("Conflict", f"The specified job {ref.job} already exists")
-            stored = resources.job_body(ref, body, _util.iso(), str(uuid.uuid4()))
-            mounts.check_job_mounts(conn, self.home, stored["properties"].get("mountVolumes"))
-            conn.execute(
-                "INSERT INTO jobs(key, exp_key, ws_key, cluster_key, node_count, priority, state, state_time, body) "
-                "VALUES (?,?,?,?,?,?,?,?,?)",
-                (job_key, _util.key(_util.experiment_id(ref.experiment_ref)),
-                 _util.key(_util.workspace_id(ref.workspace_ref)), _util.key(cluster_id),
-                 stored["properties"]["nodeCount"], resources.PRIORITIES[stored["properties"]["schedulingPriority"]],
-                 "queued", stored["properties"]["creationTime"], dumps(stored)))
-        _warn_container(props)
-        self.scheduler.tick()
-        return completed(self.get_job(ref), accepted=True)
-
-    def get_job(self, ref: JobRef) -> Body:
-        self.scheduler.tick()
-        with self.store.read() as conn:
-            return _job_view(self._job(conn, ref))
-
-    def delete_job(self, ref: JobRef) -> Operation:
-        """Works in every state; kills the job's processes (operation completes when they are gone)."""
-        kills: List[Kill] = []
-        with self.store.write() as conn:
-            self._drop_job(conn, self._job(conn, ref), kills)
-        return self._finish_deletion(kills, [])
-
-    def terminate_job(self, ref: JobRef) -> Operation:
-        """queued -> failed/JobTerminated at once; running -> terminating -> failed/JobTerminated (no
-        exitCode); finished -> no-op (the service answered a plain 200)."""
-        with self.store.write() as conn:
-            job = self._job(conn, ref)
-            if job["state"] in joblife.FINAL_STATES:
-                return completed(None)
-            if job["state"] == "queued":
-                joblife.finish(conn, job, "failed", errors=[joblife.JOB_TERMINATED])
-                return completed(None, accepted=True)
-            if job["state"] == "running":
-                joblife.mark_terminating(conn, job)
-        procs.signal_process(job["sup_pid"], job["sup_start"], signal.SIGTERM)
-
-        def poll() -> OperationState:
-            current = self.get_job(ref)["properties"]["executionState"]
-            return OperationState("Succeeded" if current in joblife.FINAL_STATES else "InProgress")
-
-        return polled(poll, delay=0.05)
-
-    def list_jobs(self, ref: ExperimentRef, max_results: int, continuation: Optional[str]) -> Page:
-        self.scheduler.tick()
-        with self.store.read() as conn:
-            self._experiment(conn, ref)
-            return paging.page_rows(conn, "jobs", "exp_key=?", [_util.key(_util.experiment_id(ref))],
-                                    max_results, continuation, _job_view)
-
-    def list_output_files(self, ref: JobRef, output_directory_id: str, directory: str, link_expiry_minutes: int,
-                          max_results: int, continuation: Optional[str]) -> Page:
-        with self.store.read() as conn:
-            job = self._job(conn, ref)
-            cluster = conn.execute("SELECT body FROM clusters WHERE key=?", (job["cluster_key"],)).fetchone()
-            resolved = loads(job["mounts"]) or files.current_mounts(conn, self.home, job, cluster)
-        items = files.list_files(self.home, loads(job["body"]), resolved, output_directory_id, directory or ".",
-                                 link_expiry_minutes)
-        return paging.page_list(items, max_results, continuation)
-
-    def list_job_remote_login_information(self, ref: JobRef, continuation: Optional[str]) -> Page:
-        """The nodes that ran (or run) the job and still exist."""
-        with self.store.read() as conn:
-            job = self._job(conn, ref)
-            items = []
-            for node_id in loads(job["nodes"]) or []:
-                node = conn.execute("SELECT * FROM nodes WHERE node_id=?", (node_id,)).fetchone()
-                if node is not None:
-                    items.append(_login(node))
-        return paging.page_list(items, 1000, continuation)
-
-    def _job(self, conn: sqlite3.Connection, ref: JobRef) -> sqlite3.Row:
-        row = joblife.get(conn, _util.key(_util.job_id(ref)))
-        if row is None:
-            self._experiment(conn, ref.experiment_ref)
-            raise not_found("Job", ref.job)
-        return row
-
-    @staticmethod
-    def _drop_job(conn: sqlite3.Connection, job: sqlite3.Row, kills: List[Kill]) -> None:
-        if job["state"] in ("running", "terminating"):
-            kills.extend([("process", job["sup_pid"], job["sup_start"]), ("group", job["run_pid"], job["run_start"])])
-        conn.execute("DELETE FROM jobs WHERE key=?", (job["key"],))
-        nodes.release(conn, job["key"], 0.0)
-
     # -- deletion ------------------------------------------------------------------------------
     def _finish_deletion(self, kills: List[Kill], doomed: List[Path]) -> Operation:
         """Signal processes, remove directories, reschedule; the operation ends when the processes are gone."""
@@ -450,23 +278,5 @@ class LocalBackend(Backend):
         return polled(poll, delay=0.05)
 
 
-def _job_view(row: sqlite3.Row) -> Body:
-    return resources.job_view(loads(row["body"]), row["state"], row["state_time"], loads(row["exec_info"]))
-
-
-def _login(node: sqlite3.Row) -> Body:
-    return {"nodeId": node["node_id"], "ipAddress": node["address"], "port": node["port"]}
-
-
 def _norm(location: str) -> str:
     return location.replace(" ", "").lower()
-
-
-def _warn_container(props: Body) -> None:
-    image = ((props.get("containerSettings") or {}).get("imageSourceRegistry") or {}).get("image")
-    if image:
-        warnings.warn(f"containerSettings ignored: the local backend has no container engine, so the job runs on "
-                      f"the host instead of in image {image!r}", BatchAICompatWarning, stacklevel=3)
-
-
-__all__ = ["LocalBackend", "InvalidInput"]

@@ -1,0 +1,126 @@
+"""Cluster operations of the local backend (a mixin of ``LocalBackend``): clusters are pools of
+virtual nodes (``nodes.py``) sized by the scheduler (``scheduler.py``)."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+import uuid
+from pathlib import Path
+from typing import TYPE_CHECKING, List, Optional
+
+from batchai_compat.backends.base import (
+    Body,
+    ClusterRef,
+    ExperimentRef,
+    Operation,
+    Page,
+    WorkspaceRef,
+    completed,
+)
+from batchai_compat.backends.errors import Conflict, not_found
+
+from . import _util, joblife, mounts, nodes, paging, resources
+from .scheduler import Kill, Scheduler
+from .store import Store, dumps, loads
+
+
+class ClusterOperations:
+    store: Store
+    scheduler: Scheduler
+    home: Path
+
+    if TYPE_CHECKING:  # provided by LocalBackend
+        def _workspace(self, conn: sqlite3.Connection, ref: WorkspaceRef) -> Body: ...
+        def _experiment(self, conn: sqlite3.Connection, ref: ExperimentRef) -> Body: ...
+        def _finish_deletion(self, kills: List[Kill], doomed: List[Path]) -> Operation: ...
+
+    def create_cluster(self, ref: ClusterRef, body: Body) -> Operation:
+        """Nodes are added at once (``initialNodeCount`` for auto-scale, clamped to min..max)."""
+        cl_key = _util.key(_util.cluster_id(ref))
+        now = time.time()
+        with self.store.write() as conn:
+            self._workspace(conn, ref.workspace_ref)
+            if conn.execute("SELECT 1 FROM clusters WHERE key=?", (cl_key,)).fetchone():
+                raise Conflict("Conflict", f"The specified cluster {ref.cluster} already exists")
+            stored = resources.cluster_body(ref, body, _util.iso(now))
+            mounts.check_job_mounts(conn, self.home, (stored["properties"].get("nodeSetup") or {}).get("mountVolumes"))
+            conn.execute(
+                "INSERT INTO clusters(key, ws_key, uid, pool, alloc_state, alloc_time, body) VALUES (?,?,?,?,?,?,?)",
+                (cl_key, _util.key(_util.workspace_id(ref.workspace_ref)), uuid.uuid4().hex,
+                 str(uuid.uuid4().int % 9_000_000_000 + 1_000_000_000), "steady", _util.iso(now), dumps(stored)))
+            cluster = conn.execute("SELECT * FROM clusters WHERE key=?", (cl_key,)).fetchone()
+            auto = stored["properties"]["scaleSettings"].get("autoScale")
+            if auto:
+                initial = max(auto["minimumNodeCount"], min(auto["maximumNodeCount"], auto["initialNodeCount"]))
+                self.scheduler.grow(conn, cluster, initial, now)
+            nodes.refresh_allocation(conn, cl_key, now)
+        self.scheduler.tick()
+        return completed(self.get_cluster(ref), accepted=True)
+
+    def get_cluster(self, ref: ClusterRef) -> Body:
+        self.scheduler.tick()
+        with self.store.read() as conn:
+            return self._cluster_view(conn, self._cluster(conn, ref))
+
+    def update_cluster(self, ref: ClusterRef, body: Body) -> Body:
+        """Replaces the scale settings (switching manual/auto is allowed); resizing starts at once."""
+        scale = resources.normalize_scale_settings((body.get("properties") or {}).get("scaleSettings"))
+        with self.store.write() as conn:
+            row = self._cluster(conn, ref)
+            stored = loads(row["body"])
+            stored["properties"]["scaleSettings"] = scale
+            conn.execute("UPDATE clusters SET body=? WHERE key=?", (dumps(stored), row["key"]))
+        return self.get_cluster(ref)
+
+    def delete_cluster(self, ref: ClusterRef) -> Operation:
+        """Jobs running on the cluster are killed and fail with ``ClusterDeleted``; queued jobs stay queued
+        (they name the cluster by id and run if a cluster of that id appears again)."""
+        kills: List[Kill] = []
+        with self.store.write() as conn:
+            row = self._cluster(conn, ref)
+            doomed = self._drop_cluster(conn, row, kills)
+        return self._finish_deletion(kills, [doomed])
+
+    def list_clusters(self, ref: WorkspaceRef, max_results: int, continuation: Optional[str]) -> Page:
+        self.scheduler.tick()
+        with self.store.read() as conn:
+            self._workspace(conn, ref)
+            return paging.page_rows(conn, "clusters", "ws_key=?", [_util.key(_util.workspace_id(ref))],
+                                    max_results, continuation, lambda row: self._cluster_view(conn, row))
+
+    def list_cluster_remote_login_information(self, ref: ClusterRef, continuation: Optional[str]) -> Page:
+        self.scheduler.tick()
+        with self.store.read() as conn:
+            row = self._cluster(conn, ref)
+            items = [_login(node) for node in nodes.list_nodes(conn, row["key"])]
+        return paging.page_list(items, 1000, continuation)
+
+    def _cluster(self, conn: sqlite3.Connection, ref: ClusterRef) -> sqlite3.Row:
+        row = conn.execute("SELECT * FROM clusters WHERE key=?", (_util.key(_util.cluster_id(ref)),)).fetchone()
+        if row is None:
+            self._workspace(conn, ref.workspace_ref)
+            raise not_found("Cluster", ref.cluster)
+        return row
+
+    @staticmethod
+    def _cluster_view(conn: sqlite3.Connection, row: sqlite3.Row) -> Body:
+        return resources.cluster_view(loads(row["body"]), row["alloc_state"], row["alloc_time"],
+                                      loads(row["errors"]), nodes.counts(conn, row["key"]))
+
+    def _drop_cluster(self, conn: sqlite3.Connection, row: sqlite3.Row, kills: List[Kill]) -> Path:
+        for job in conn.execute("SELECT * FROM jobs WHERE cluster_key=? AND state IN ('running','terminating')",
+                                (row["key"],)).fetchall():
+            kills.extend([("process", job["sup_pid"], job["sup_start"]), ("group", job["run_pid"], job["run_start"])])
+            joblife.finish(conn, job, "failed", errors=[joblife.error(
+                "ClusterDeleted", f"The job was stopped because its cluster {loads(row['body'])['name']} was deleted")])
+        for node in nodes.list_nodes(conn, row["key"]):
+            if node["prep_pid"]:
+                kills.append(("group", node["prep_pid"], node["prep_start"]))
+        conn.execute("DELETE FROM nodes WHERE cluster_key=?", (row["key"],))
+        conn.execute("DELETE FROM clusters WHERE key=?", (row["key"],))
+        return self.home / "nodes" / row["uid"]
+
+
+def _login(node: sqlite3.Row) -> Body:
+    return {"nodeId": node["node_id"], "ipAddress": node["address"], "port": node["port"]}

@@ -1,0 +1,155 @@
+"""Job operations of the local backend (a mixin of ``LocalBackend``): jobs are queued here, started
+by the scheduler (``scheduler.py``) and run under supervisors (``supervisor.py``)."""
+
+from __future__ import annotations
+
+import signal
+import sqlite3
+import uuid
+import warnings
+from pathlib import Path
+from typing import TYPE_CHECKING, List, Optional
+
+from batchai_compat.backends.base import (
+    Body,
+    ExperimentRef,
+    JobRef,
+    Operation,
+    OperationState,
+    Page,
+    WorkspaceRef,
+    completed,
+    polled,
+)
+from batchai_compat.backends.errors import Conflict, NotFound, not_found
+from batchai_compat.exceptions import BatchAICompatWarning
+
+from . import _util, files, joblife, mounts, nodes, paging, procs, resources
+from .cluster_ops import _login
+from .scheduler import Kill, Scheduler
+from .store import Store, dumps, loads
+
+
+class JobOperations:
+    store: Store
+    scheduler: Scheduler
+    home: Path
+
+    if TYPE_CHECKING:  # provided by LocalBackend
+        def _workspace(self, conn: sqlite3.Connection, ref: WorkspaceRef) -> Body: ...
+        def _experiment(self, conn: sqlite3.Connection, ref: ExperimentRef) -> Body: ...
+        def _finish_deletion(self, kills: List[Kill], doomed: List[Path]) -> Operation: ...
+
+    def create_job(self, ref: JobRef, body: Body) -> Operation:
+        """Queue a job. ``containerSettings`` is accepted but the job runs on the host: one
+        ``BatchAICompatWarning`` names the ignored image (there is no container engine here)."""
+        job_key = _util.key(_util.job_id(ref))
+        props = body.get("properties") or {}
+        cluster_id = (props.get("cluster") or {}).get("id") or ""
+        with self.store.write() as conn:
+            self._experiment(conn, ref.experiment_ref)
+            if conn.execute("SELECT 1 FROM clusters WHERE key=?", (_util.key(cluster_id),)).fetchone() is None:
+                raise not_found("Cluster", cluster_id.rstrip("/").rsplit("/", 1)[-1] or cluster_id)
+            if conn.execute("SELECT 1 FROM jobs WHERE key=?", (job_key,)).fetchone():
+                raise Conflict("Conflict", f"The specified job {ref.job} already exists")
+            stored = resources.job_body(ref, body, _util.iso(), str(uuid.uuid4()))
+            mounts.check_job_mounts(conn, self.home, stored["properties"].get("mountVolumes"))
+            conn.execute(
+                "INSERT INTO jobs(key, exp_key, ws_key, cluster_key, node_count, priority, state, state_time, body) "
+                "VALUES (?,?,?,?,?,?,?,?,?)",
+                (job_key, _util.key(_util.experiment_id(ref.experiment_ref)),
+                 _util.key(_util.workspace_id(ref.workspace_ref)), _util.key(cluster_id),
+                 stored["properties"]["nodeCount"], resources.PRIORITIES[stored["properties"]["schedulingPriority"]],
+                 "queued", stored["properties"]["creationTime"], dumps(stored)))
+        _warn_container(props)
+        self.scheduler.tick()
+        return completed(self.get_job(ref), accepted=True)
+
+    def get_job(self, ref: JobRef) -> Body:
+        self.scheduler.tick()
+        with self.store.read() as conn:
+            return _job_view(self._job(conn, ref))
+
+    def delete_job(self, ref: JobRef) -> Operation:
+        """Works in every state; kills the job's processes (operation completes when they are gone)."""
+        kills: List[Kill] = []
+        with self.store.write() as conn:
+            self._drop_job(conn, self._job(conn, ref), kills)
+        return self._finish_deletion(kills, [])
+
+    def terminate_job(self, ref: JobRef) -> Operation:
+        """queued -> failed/JobTerminated at once; running -> terminating -> failed/JobTerminated (no
+        exitCode); finished -> no-op (the service answered a plain 200)."""
+        with self.store.write() as conn:
+            job = self._job(conn, ref)
+            if job["state"] in joblife.FINAL_STATES:
+                return completed(None)
+            if job["state"] == "queued":
+                joblife.finish(conn, job, "failed", errors=[joblife.JOB_TERMINATED])
+                return completed(None, accepted=True)
+            if job["state"] == "running":
+                joblife.mark_terminating(conn, job)
+        procs.signal_process(job["sup_pid"], job["sup_start"], signal.SIGTERM)
+
+        def poll() -> OperationState:
+            try:
+                current = self.get_job(ref)["properties"]["executionState"]
+            except NotFound:  # deleted meanwhile: nothing left to terminate
+                return OperationState("Succeeded")
+            return OperationState("Succeeded" if current in joblife.FINAL_STATES else "InProgress")
+
+        return polled(poll, delay=0.05)
+
+    def list_jobs(self, ref: ExperimentRef, max_results: int, continuation: Optional[str]) -> Page:
+        self.scheduler.tick()
+        with self.store.read() as conn:
+            self._experiment(conn, ref)
+            return paging.page_rows(conn, "jobs", "exp_key=?", [_util.key(_util.experiment_id(ref))],
+                                    max_results, continuation, _job_view)
+
+    def list_output_files(self, ref: JobRef, output_directory_id: str, directory: str, link_expiry_minutes: int,
+                          max_results: int, continuation: Optional[str]) -> Page:
+        with self.store.read() as conn:
+            job = self._job(conn, ref)
+            cluster = conn.execute("SELECT body FROM clusters WHERE key=?", (job["cluster_key"],)).fetchone()
+            resolved = loads(job["mounts"]) or files.current_mounts(conn, self.home, job, cluster)
+        items = files.list_files(self.home, loads(job["body"]), resolved, output_directory_id, directory or ".",
+                                 link_expiry_minutes)
+        return paging.page_list(items, max_results, continuation)
+
+    def list_job_remote_login_information(self, ref: JobRef, continuation: Optional[str]) -> Page:
+        """The nodes that ran (or run) the job and still exist."""
+        with self.store.read() as conn:
+            job = self._job(conn, ref)
+            items = []
+            for node_id in loads(job["nodes"]) or []:
+                node = conn.execute("SELECT * FROM nodes WHERE node_id=?", (node_id,)).fetchone()
+                if node is not None:
+                    items.append(_login(node))
+        return paging.page_list(items, 1000, continuation)
+
+    def _job(self, conn: sqlite3.Connection, ref: JobRef) -> sqlite3.Row:
+        row = joblife.get(conn, _util.key(_util.job_id(ref)))
+        if row is None:
+            self._experiment(conn, ref.experiment_ref)
+            raise not_found("Job", ref.job)
+        return row
+
+    @staticmethod
+    def _drop_job(conn: sqlite3.Connection, job: sqlite3.Row, kills: List[Kill]) -> None:
+        if job["state"] in ("running", "terminating"):
+            kills.extend([("process", job["sup_pid"], job["sup_start"]), ("group", job["run_pid"], job["run_start"])])
+        conn.execute("DELETE FROM jobs WHERE key=?", (job["key"],))
+        nodes.release(conn, job["key"], 0.0)
+
+
+def _job_view(row: sqlite3.Row) -> Body:
+    return resources.job_view(loads(row["body"]), row["state"], row["state_time"], loads(row["exec_info"]))
+
+
+def _warn_container(props: Body) -> None:
+    image = ((props.get("containerSettings") or {}).get("imageSourceRegistry") or {}).get("image")
+    if image:
+        warnings.warn(f"containerSettings ignored: the local backend has no container engine, so the job runs on "
+                      f"the host instead of in image {image!r}", BatchAICompatWarning, stacklevel=3)
+
