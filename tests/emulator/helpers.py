@@ -1,12 +1,11 @@
-"""Helpers for the emulator tests: per-step request counting and a small source tree with a gate."""
+"""Helpers for the emulator tests: a small source tree (with a gate file) and polling."""
 
 from __future__ import annotations
 
-import contextlib
 import os
 import textwrap
 import time
-from typing import Callable, Dict, Iterator, List, Tuple
+from typing import Callable
 
 TRAIN_PY = textwrap.dedent('''
     import json, os, sys, time
@@ -89,25 +88,3 @@ def process_gone(pid: int) -> bool:
         return stat[stat.rfind(")") + 2:].split()[0] in ("Z", "X")
     except OSError:
         return True
-
-
-class Steps:
-    """Counts the emulator requests made by each named step of a scenario."""
-
-    def __init__(self, emu) -> None:
-        self.emu = emu
-        self.counts: List[Tuple[str, int, Dict[str, int]]] = []
-
-    @contextlib.contextmanager
-    def __call__(self, name: str) -> Iterator[None]:
-        mark = self.emu.mark()
-        yield
-        records = self.emu.requests_since(mark)
-        self.counts.append((name, len(records), self.emu.route_counts(records)))
-
-    def table(self) -> str:
-        lines = ["{:<44} {:>4}  {}".format("step", "reqs", "routes")]
-        for name, total, routes in self.counts:
-            detail = ", ".join(f"{k}×{v}" if v > 1 else k for k, v in routes.items())
-            lines.append(f"{name:<44} {total:>4}  {detail}")
-        return "\n".join(lines)

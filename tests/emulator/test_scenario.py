@@ -13,7 +13,7 @@ import time
 import pytest
 
 from .conftest import RG, SUB, WS
-from .helpers import Steps, make_source, process_gone, read, wait_until
+from .helpers import make_source, process_gone, read, wait_until
 
 pytestmark = [pytest.mark.azureml, pytest.mark.spawns_processes]
 
@@ -32,7 +32,7 @@ def test_full_scenario(emu, tmp_path, capsys):
     from azureml.core.script_run import ScriptRun
     from azureml.exceptions import ComputeTargetException
 
-    steps = Steps(emu)
+    steps = emu.step
     src = make_source(str(tmp_path / "src"))
     gate = str(tmp_path / "gate")
 
@@ -212,7 +212,7 @@ def test_full_scenario(emu, tmp_path, capsys):
         AmlCompute(ws, "cpu-cluster")
 
     with capsys.disabled():
-        print("\nrequests per step (azureml-core 1.61 against the emulator):\n" + steps.table())
+        print("\nrequests per step (azureml-core 1.61 against the emulator):\n" + emu.steps_table())
     assert len(emu.requests) > 60
 
 

@@ -126,6 +126,7 @@ class AzureMLEmulator:
         self.registered_datastores: List[Dict[str, Any]] = []
         self.deployment_requests: List[Dict[str, Any]] = []
         self.metrics: Dict[str, Dict[str, Any]] = {}
+        self.steps: List[Tuple[str, int, Dict[str, int]]] = []
         self._log_lock = threading.Lock()
         self._server: Optional[LoopbackServer] = None
         self._stack: Optional[contextlib.ExitStack] = None
@@ -328,6 +329,27 @@ class AzureMLEmulator:
             key = rec.route or f"UNROUTED {rec.method} {rec.path}"
             counts[key] = counts.get(key, 0) + 1
         return counts
+
+    @contextlib.contextmanager
+    def step(self, name: str) -> Iterator[List[RequestRecord]]:
+        """Count the requests made inside the block; appended to :attr:`steps` as
+        ``(name, request count, {route: count})`` and yields the (filled on exit) list of records."""
+        mark = self.mark()
+        records: List[RequestRecord] = []
+        try:
+            yield records
+        finally:
+            records.extend(self.requests_since(mark))
+            self.steps.append((name, len(records), self.route_counts(records)))
+
+    def steps_table(self) -> str:
+        """The :meth:`step` counts as a text table (step, requests, routes)."""
+        width = max([len(name) for name, _n, _r in self.steps] + [4])
+        lines = ["{:<{w}} {:>5}  {}".format("step", "reqs", "routes", w=width)]
+        for name, total, routes in self.steps:
+            detail = ", ".join(f"{k} x{v}" if v > 1 else k for k, v in routes.items())
+            lines.append("{:<{w}} {:>5}  {}".format(name, total, detail, w=width))
+        return "\n".join(lines)
 
     def routes(self) -> List[str]:
         return [name for _m, _p, _h, name in self.router.routes]
