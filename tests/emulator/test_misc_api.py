@@ -55,3 +55,17 @@ def test_misc_api(emu, ws, tmp_path):
     url = run._client.artifacts.get_file_uri("ExperimentRun", run._container, "outputs/result_0.txt")
     head = requests.head(url, timeout=10)
     assert head.status_code == 200 and int(head.headers["Content-Length"]) > 0
+
+
+def test_leak_proxy_catches_non_loopback_requests(leak_proxy):
+    """The guard the other tests rely on: a request to a non-loopback host lands in the recording proxy."""
+    import requests
+
+    before = len(leak_proxy.seen)
+    assert requests.get("http://example.invalid/x", timeout=5).status_code == 502
+    with pytest.raises(requests.exceptions.ProxyError):
+        requests.get("https://management.azure.com/metadata/endpoints", timeout=5)
+    caught = leak_proxy.seen[before:]
+    assert caught[0] == "GET http://example.invalid/x"
+    assert caught[1].startswith("CONNECT management.azure.com:443")
+    del leak_proxy.seen[before:]
