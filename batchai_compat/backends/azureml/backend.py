@@ -109,6 +109,7 @@ class AzureMLBackend(JobOperations, Backend):
         self._credentials: Any = None
         self._auth: Any = None
         self._workspaces: Dict[tuple, Any] = {}
+        self._cluster_settings: Dict[tuple, Dict[str, Any]] = {}
         self._lock = threading.RLock()
 
     # -- lifecycle -----------------------------------------------------------------------------
@@ -289,7 +290,26 @@ class AzureMLBackend(JobOperations, Backend):
         ws = self.workspace(ref.workspace_ref)
         with translated("Cluster", ref.cluster):
             ct = AmlCompute(ws, translate.compute_name(ref.cluster))
+        self._remember_cluster(ref, ct)
         return ct
+
+    def _cluster_key(self, ref: ClusterRef) -> tuple:
+        return self.mapping.target(ref.workspace_ref) + (translate.compute_name(ref.cluster),)
+
+    def _remember_cluster(self, ref: ClusterRef, ct: Any) -> None:
+        """Keep a cluster's Batch AI settings (from its tags): jobs need its mounts and VM size."""
+        with self._lock:
+            self._cluster_settings[self._cluster_key(ref)] = translate.decode_tags(ct.tags) or {}
+
+    def cluster_settings(self, ref: ClusterRef) -> Dict[str, Any]:
+        """The Batch AI settings of a cluster (cached; a GET the first time). Raises ClusterNotFound."""
+        with self._lock:
+            known = self._cluster_settings.get(self._cluster_key(ref))
+        if known is None:
+            self._compute(ref)
+            with self._lock:
+                known = self._cluster_settings[self._cluster_key(ref)]
+        return known
 
     def create_cluster(self, ref: ClusterRef, body: Body) -> Operation:
         from azureml.core.compute import AmlCompute, ComputeTarget
@@ -319,6 +339,7 @@ class AzureMLBackend(JobOperations, Backend):
                 state, error = ct._get_operation_state()
                 if state == "Succeeded":
                     ct.refresh_state()
+                    self._remember_cluster(ref, ct)
                     return OperationState("Succeeded", clusters.body(ref, ct))
             if state in ("Failed", "Canceled"):
                 message = (error or {}).get("message") if isinstance(error, dict) else str(error or "")
@@ -346,6 +367,8 @@ class AzureMLBackend(JobOperations, Backend):
         ct = self._compute(ref)
         with translated("Cluster", ref.cluster):
             ct.delete()
+        with self._lock:
+            self._cluster_settings.pop(self._cluster_key(ref), None)
 
         def poll() -> OperationState:
             with translated("Cluster", ref.cluster):

@@ -102,9 +102,19 @@ class JobOperations:
         exp = self._find_experiment(ref.experiment_ref)  # type: ignore[attr-defined]
         ws = exp.workspace
         raw = body.get("properties") or {}
-        _s, _r, _w, cluster = translate.parse_cluster_id((raw.get("cluster") or {}).get("id", ""))
-        ct = self._compute(_cluster_ref(ref, cluster))  # type: ignore[attr-defined]
-        cluster_props = translate.decode_tags(ct.tags) or {}
+        c_sub, c_rg, c_ws, cluster = translate.parse_cluster_id((raw.get("cluster") or {}).get("id", ""))
+        cluster_ref = _cluster_ref(ref, cluster)
+        if c_ws is not None:
+            from batchai_compat.backends.base import WorkspaceRef
+
+            home = WorkspaceRef(c_sub or ref.subscription_id, c_rg or ref.resource_group, c_ws)
+            if self.mapping.target(home) != self.mapping.target(ref.workspace_ref):  # type: ignore[attr-defined]
+                raise errors.NotSupported(
+                    "CrossWorkspaceClusterNotSupported",
+                    f"cluster {cluster} belongs to Batch AI workspace {c_ws}, which maps to another Azure ML "
+                    "workspace than the job's: Azure ML runs can only use compute of their own workspace. Map both "
+                    "Batch AI workspaces to one Azure ML workspace (workspace_map=) or create the cluster there.")
+        cluster_props = self.cluster_settings(cluster_ref)  # type: ignore[attr-defined]
         suffix = uuid.uuid4().hex[:8]
         run_id = translate.new_run_id(ref.experiment, ref.job, suffix)
         props = translate.normalize_job(ref, raw, str(uuid.uuid4()))
@@ -126,8 +136,9 @@ class JobOperations:
         directory = source.build(job_plan["aml_spec"])
         try:
             config = jobs.script_run_config(job_plan, directory, data_references)
-            with translated("Job", ref.job):
+            with translated("Cluster", cluster):  # a cluster deleted meanwhile: ClusterNotFound
                 run = exp.submit(config, tags={translate.TAG_JOB: ref.job}, run_id=run_id)
+            with translated("Job", ref.job):
                 run.add_properties({
                     translate.PROP_SPEC: json.dumps(translate.strip_job_secrets(props), separators=(",", ":")),
                     translate.PROP_TOOL: props["toolType"],
