@@ -297,3 +297,12 @@ def test_jobs_list_by_experiment_pages(ctx):
     options = models.JobsListByExperimentOptions(max_results=1)
     assert [j.name for j in ctx.client.jobs.list_by_experiment(RG, WS, EXP, options)] == ["j0", "j1", "j2"]
     wait_for(lambda: True)
+
+
+def test_job_temp_dir_is_wiped_when_the_node_starts_another_job(ctx, cluster):
+    first = ctx.run_job("first", job_parameters(cluster.id, "echo data > $AZ_BATCHAI_JOB_TEMP/scratch.txt"))
+    assert first.execution_state == "succeeded"
+    second = ctx.run_job("second", job_parameters(
+        cluster.id, "ls $AZ_BATCHAI_JOB_TEMP_DIR | wc -l; test -d $AZ_BATCHAI_JOB_TEMP && echo own"))
+    assert second.execution_state == "succeeded"
+    assert ctx.files("second", "stdouterr")["stdout.txt"].split() == ["1", "own"]

@@ -9,7 +9,12 @@ it therefore outlives the client process (a notebook kernel restart does not sto
 3. enforces ``constraints.maxWallClockTime`` and turns SIGTERM (terminate, delete, scale-down,
    cluster deletion) into a SIGTERM of the launcher's group, SIGKILL after the grace period;
 4. records the result (``executionInfo`` per §b.5/§f.2), frees the nodes and runs a scheduling
-   pass in the same transaction, so the next queued job starts at once.
+   pass in the same transaction, so the next queued job starts at once - and supervises that job
+   itself when it can (one process can run many queued jobs back to back).
+
+Before a job starts, the job temp dirs of earlier jobs on its nodes are wiped
+(``$AZ_BATCHAI_JOB_TEMP_DIR``, as on the service). ``maxWallClockTime`` counts from the job's
+``startTime``.
 
 Deviation: the wall-clock error code was never recorded; a job stopped for exceeding
 ``maxWallClockTime`` fails with ``MaxWallClockTimeExceeded`` and no exit code.
@@ -136,6 +141,8 @@ class Supervisor:
         shared = self.home / "nodes" / cluster_uid / "shared" / f"{uid}-{self.attempt}"
         shared.mkdir(mode=0o700, parents=True, exist_ok=True)
         resolved = loads(job["mounts"]) or {}
+        for node in node_specs:
+            _wipe_job_temp(Path(node.root) / "jobs", keep=uid)
         return LaunchSpec(
             job=loads(job["body"]),
             nodes=node_specs,
@@ -240,6 +247,22 @@ class Supervisor:
                 pass
             if not os.environ.get("BATCHAI_COMPAT_KEEP_RUN_DIRS"):
                 shutil.rmtree(self.run_dir, ignore_errors=True)
+
+
+def _wipe_job_temp(job_temp_dir: Path, keep: str) -> None:
+    """``$AZ_BATCHAI_JOB_TEMP_DIR`` is wiped when a node starts another job, as on the service."""
+    if not job_temp_dir.is_dir():
+        return
+    for entry in job_temp_dir.iterdir():
+        if entry.name == keep:
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            try:
+                entry.unlink()
+            except OSError:
+                pass
 
 
 def _pidfd(pid: int) -> Optional[int]:
