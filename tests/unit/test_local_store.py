@@ -387,3 +387,44 @@ def test_unknown_options_are_refused(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         LocalBackend(home=tmp_path, leave_seconds=0.1).close()
+
+
+def test_host_path_maps_node_paths_to_mount_sources(tmp_path):
+    from batchai_compat.backends.local.mounts import host_path
+
+    cluster = [{"relative_mount_path": "azfiles", "source": "/s/share"},
+               {"relative_mount_path": "azfiles/deep", "source": "/s/deep"}]
+    job = [{"relative_mount_path": "job_afs", "source": "/s/job"}]
+    assert str(host_path("$AZ_BATCHAI_MOUNT_ROOT/azfiles/a/b", cluster, job)) == "/s/share/a/b"
+    assert str(host_path("${AZ_BATCHAI_MOUNT_ROOT}/azfiles/deep/x", cluster, job)) == "/s/deep/x"
+    assert str(host_path("$AZ_BATCHAI_JOB_MOUNT_ROOT/job_afs/", cluster, job)) == "/s/job"
+    assert host_path("$AZ_BATCHAI_MOUNT_ROOT/other", cluster, job) is None
+    assert host_path("$AZ_BATCHAI_MOUNT_ROOT/azfiles/../../etc", cluster, job) is None
+    assert host_path("/abs/path", cluster, job) is None
+    assert host_path("$AZ_BATCHAI_JOB_TEMP", cluster, job) is None
+
+
+def test_process_identity_needs_the_start_time():
+    from batchai_compat.backends.local import procs
+
+    me = os.getpid()
+    start = procs.start_time(me)
+    assert procs.alive(me, start)
+    assert not procs.alive(me, (start or 0) + 12345)  # same pid, another process (recycled pid)
+    assert not procs.alive(None, None) and not procs.alive(2 ** 22 + 7, None)
+
+
+def test_wall_clock_parsing():
+    from batchai_compat.backends.local import resources
+
+    assert resources.wall_clock_seconds({}) == 7 * 24 * 3600
+    assert resources.wall_clock_seconds({"constraints": {"maxWallClockTime": "PT1M30S"}}) == 90
+    with pytest.raises(InvalidInput):
+        resources.wall_clock_seconds({"constraints": {"maxWallClockTime": "soon"}})
+
+
+def test_job_ids_are_case_insensitive(backend, world):
+    backend.create_job(JobRef(SUB, RG, "ws", "exp", "Job"), job_params(world["id"]))
+    assert backend.get_job(JobRef(SUB, RG.upper(), "WS", "EXP", "job"))["name"] == "Job"
+    with pytest.raises(Conflict):
+        backend.create_job(JobRef(SUB, RG, "ws", "exp", "JOB"), job_params(world["id"]))
