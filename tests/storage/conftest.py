@@ -108,7 +108,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     _fileserver.stop_server()
 
 
-@pytest.fixture(params=["local", "remote"])
+@pytest.fixture(params=["local", pytest.param("remote", marks=pytest.mark.azurite)])
 def blob_service(request: pytest.FixtureRequest, home: Path) -> BlockBlobService:
     if request.param == "local":
         service = BlockBlobService(ACCOUNT, ACCOUNT_KEY)
