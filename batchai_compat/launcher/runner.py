@@ -13,7 +13,7 @@ import time
 from typing import List, Optional
 
 from . import env as envmod
-from . import layout, toolkits
+from . import layout, mpi, toolkits
 from .context import JobContext, SetupError, build_context, open_logs
 from .execlog import utc_now_iso
 from .processes import Task, kill_tree, reap_orphans, track
@@ -84,7 +84,7 @@ class JobRunner:
         self._log_start()
         self._check()
         count = toolkits.process_count(ctx.props, ctx.node_count)
-        slots = max(1, int(self.spec.gpus_per_node or 0), -(-count // ctx.node_count))
+        slots = mpi.slots_per_node(count, ctx.node_count, int(self.spec.gpus_per_node or 0))
         for i in ctx.local_nodes:
             layout.write_hostfile(ctx.paths[i], self.spec.nodes, slots)
         if ctx.props.get("containerSettings"):

@@ -140,7 +140,7 @@ def _pytorch(ctx: JobContext, s: Dict[str, Any]) -> List[Task]:
     count = int(s.get("processCount") or ctx.node_count)
     backend = s.get("communicationBackend")
     init_file = pytorch_init_file(ctx)
-    if os.path.exists(init_file):  # left over by an earlier run of this job (requeue)
+    if 0 in ctx.local_nodes and os.path.exists(init_file):  # left over by an earlier run (requeue)
         os.unlink(init_file)
     extra = {"AZ_BATCHAI_PYTORCH_INIT_METHOD": "file://" + init_file}
     if backend:
