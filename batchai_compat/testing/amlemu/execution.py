@@ -251,7 +251,13 @@ class Executor:
                 run.end = utcnow()
                 return
             run.set_status("CancelRequested")
-        self._kill_all(handle)
+            procs = list(handle.procs)
+        # Only signal here (callers may hold the state lock); the run thread escalates to SIGKILL, waits
+        # for the process groups to disappear and then reports Canceled.
+        for proc in procs:
+            if proc.popen.poll() is None:
+                proc.killed = True
+                _signal_group(proc.popen, signal.SIGTERM)
 
     def wait(self, run_id: str, timeout: float = 30.0) -> bool:
         handle = self.handles.get(run_id)

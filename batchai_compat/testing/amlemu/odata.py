@@ -21,7 +21,8 @@ import re
 from typing import Any, Callable, List, Optional, Tuple
 
 MISSING = object()
-_TOKEN_RE = re.compile(r'\s*(?:(\()|(\))|("(?:[^"\\]|\\.)*")|(\'(?:[^\']|\'\')*\')|([^\s()]+))')
+# azureml quotes values with "..." and escapes nothing; OData's '...' doubles embedded quotes.
+_TOKEN_RE = re.compile(r'\s*(?:(\()|(\))|("[^"]*")|(\'(?:[^\']|\'\')*\')|([^\s()]+))')
 _OPS = {"eq", "ne", "gt", "ge", "lt", "le"}
 
 
@@ -45,7 +46,7 @@ def _tokenize(text: str) -> List[Tuple[str, str]]:
         elif m.group(2):
             tokens.append((")", ")"))
         elif m.group(3):
-            tokens.append(("str", bytes(m.group(3)[1:-1], "utf-8").decode("unicode_escape")))
+            tokens.append(("str", m.group(3)[1:-1]))
         elif m.group(4):
             tokens.append(("str", m.group(4)[1:-1].replace("''", "'")))
         elif m.group(5):
