@@ -176,10 +176,42 @@ def _write_atomically(target: Path, root: Path, stream: IO[bytes], count: Option
     return target.stat()
 
 
+def _make_parents(root: Path, parent: Path, conflict: Callable[[], AzureHttpError]) -> None:
+    """``mkdir -p`` below ``root`` that checks each existing step first, so a symlink a job planted
+    cannot make us create directories outside the container."""
+    current = root
+    for part in parent.relative_to(root).parts:
+        current = current / part
+        if os.path.lexists(current):
+            if not _inside(root, current):
+                raise http_error(403, "The path resolves outside its container or share.", "AuthorizationFailure")
+            if not current.is_dir():
+                raise conflict()
+            continue
+        try:
+            current.mkdir()
+        except FileExistsError:
+            if not current.is_dir():
+                raise conflict() from None
+
+
+_umask_value: Optional[int] = None
+
+
 def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+    """The process umask, read once (``os.umask`` can only be read by setting it, which would race
+    with other threads creating files, so do that at most once and prefer /proc)."""
+    global _umask_value
+    if _umask_value is None:
+        try:
+            with open("/proc/self/status") as fh:
+                line = next(line for line in fh if line.startswith("Umask:"))
+            _umask_value = int(line.split()[1], 8)
+        except (OSError, StopIteration, ValueError, IndexError):
+            mask = os.umask(0o022)
+            os.umask(mask)
+            _umask_value = mask
+    return _umask_value
 
 
 def _page(entries: List[Tuple[str, Any]], marker: Optional[str], max_results: Optional[int]
@@ -282,10 +314,7 @@ class LocalBlobs:
         conflict = lambda: http_error(  # noqa: E731
             409, f"Blob {blob!r} conflicts with an existing blob or virtual directory of that name, which "
             "local mode cannot store side by side.", "LocalPathConflict")
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        except (FileExistsError, NotADirectoryError):
-            raise conflict() from None
+        _make_parents(root, path.parent, conflict)
         st = _write_atomically(path, root, stream, count, progress, conflict)
         return ResourceProperties(etag=_etag(st), last_modified=_mtime(st))
 

@@ -99,7 +99,10 @@ def test_symlink_out_of_the_container_is_refused(blobs: BlockBlobService, home: 
     assert err.value.status_code == 403
     with pytest.raises(AzureHttpError):
         blobs.create_blob_from_text("data", "link/planted.txt", "x")
-    assert not (outside / "planted.txt").exists()
+    with pytest.raises(AzureHttpError) as err:
+        blobs.create_blob_from_text("data", "link/new/dir/planted.txt", "x")
+    assert err.value.status_code == 403
+    assert sorted(p.name for p in outside.iterdir()) == ["secret.txt"]
     assert "link/secret.txt" not in list(blobs.list_blob_names("data"))
 
 
