@@ -103,12 +103,14 @@ def build_context(spec: LaunchSpec, node_index: Optional[int] = None, ssh_shim: 
     except OSError as exc:
         raise SetupError(f"cannot create the job's directories: {exc}") from exc
 
-    private_dir = tempfile.mkdtemp(prefix="batchai-launcher-")
+    private_dir = _private_dir()
     if ssh_shim:
         path_prepend, rsh_agent, node_defaults = _virtual_cluster(private_dir, paths, node_vars)
     else:  # real machines: their own ssh and MPI configuration
         path_prepend, rsh_agent, node_defaults = [], "ssh", [{} for _ in paths]
-    envs = [envmod.node_environment(base, spec, v, d, path_prepend) for v, d in zip(node_vars, node_defaults)]
+    given = {**base, **user}
+    envs = [envmod.node_environment(base, spec, v, _without_conflicts(d, given), path_prepend)
+            for v, d in zip(node_vars, node_defaults)]
     return JobContext(
         spec=spec,
         props=props,
@@ -120,6 +122,24 @@ def build_context(spec: LaunchSpec, node_index: Optional[int] = None, ssh_shim: 
         local_nodes=local_nodes,
         notes=notes,
     )
+
+
+PRIVATE_PREFIX = "batchai-launcher-"
+
+
+def _private_dir() -> str:
+    """A 0700 scratch directory named after this process; ones left behind by launchers that were
+    SIGKILLed (their pid is gone) are removed on the way."""
+    tmp = tempfile.gettempdir()
+    try:
+        for name in os.listdir(tmp):
+            if name.startswith(PRIVATE_PREFIX):
+                pid = name[len(PRIVATE_PREFIX):].split("-", 1)[0]
+                if pid.isdigit() and not os.path.exists(f"/proc/{pid}"):
+                    shutil.rmtree(os.path.join(tmp, name), ignore_errors=True)
+    except OSError:
+        pass
+    return tempfile.mkdtemp(prefix=f"{PRIVATE_PREFIX}{os.getpid()}-")
 
 
 def _virtual_cluster(private_dir: str, paths: List[layout.NodePaths], node_vars: List[Dict[str, str]]):
@@ -144,6 +164,15 @@ def _virtual_cluster(private_dir: str, paths: List[layout.NodePaths], node_vars:
     }
     bin_dir, rsh_agent = ssh.install(private_dir, ssh_context)
     return [bin_dir], rsh_agent, [{**defaults, mpi.SESSION_DIR_VARIABLE: d} for d in session_dirs]
+
+
+def _without_conflicts(defaults: Dict[str, str], user: Dict[str, str]) -> Dict[str, str]:
+    """OpenMPI refuses *_if_include together with *_if_exclude: the user's choice wins."""
+    result = dict(defaults)
+    for key in list(result):
+        if key.endswith("_if_include") and key.replace("_if_include", "_if_exclude") in user:
+            del result[key]
+    return result
 
 
 def open_logs(ctx: JobContext) -> None:
