@@ -20,7 +20,8 @@ from .compute import ComputeRoutes
 from .content import ContentRoutes
 from .credentials import CredentialRoutes
 from .datastores import DatastoreRoutes, builtin_datastores
-from .execution import ExecutionRoutes, Executor
+from .execution import ExecutionRoutes
+from .executor import Executor
 from .history import HistoryRoutes
 from .hygiene import fast_polling, isolated_azureml_home, no_compute_sleep
 from .server import LoopbackServer, RequestRecord, Router
