@@ -171,7 +171,7 @@ def test_delete_blob(blob_service: BlockBlobService, container: str) -> None:
 
 def test_sas_url_downloads_until_expiry(blob_service: BlockBlobService, container: str) -> None:
     blob_service.create_blob_from_bytes(container, "dir/shared file.bin", DATA)
-    expiry = datetime.utcnow() + timedelta(hours=1)
+    expiry = datetime.now(timezone.utc) + timedelta(hours=1)
     sas = blob_service.generate_blob_shared_access_signature(container, "dir/shared file.bin",
                                                              permission=BlobPermissions.READ, expiry=expiry)
     assert "sig=" in sas and "se=" in sas and "sp=r" in sas
@@ -190,7 +190,7 @@ def test_sas_url_downloads_until_expiry(blob_service: BlockBlobService, containe
 def test_container_sas_and_plain_url(blob_service: BlockBlobService, container: str) -> None:
     sas = blob_service.generate_container_shared_access_signature(
         container, permission=ContainerPermissions.READ + ContainerPermissions.LIST,
-        expiry=datetime.utcnow() + timedelta(hours=1))
+        expiry=datetime.now(timezone.utc) + timedelta(hours=1))
     assert "sp=rl" in sas and "sr=c" in sas
     blob_service.create_blob_from_text(container, "x.txt", "x")
     assert requests.get(blob_service.make_blob_url(container, "x.txt", sas_token=sas), timeout=30).text == "x"
@@ -204,5 +204,5 @@ def test_account_sas_shape(blob_service: BlockBlobService) -> None:
 
     sas = blob_service.generate_account_shared_access_signature(
         ResourceTypes.OBJECT + ResourceTypes.CONTAINER, AccountPermissions.READ,
-        datetime.utcnow() + timedelta(hours=1))
+        datetime.now(timezone.utc) + timedelta(hours=1))
     assert "srt=co" in sas and "sp=r" in sas and "sig=" in sas

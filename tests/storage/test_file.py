@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import List, Tuple
 
@@ -153,8 +153,8 @@ def test_file_url_and_sas_shape(file_service: FileService, share: str) -> None:
     assert plain.endswith(f"/{share}/dir/f.txt")
     assert file_service.make_file_url(share, None, "f.txt").endswith(f"/{share}/f.txt")
     sas = file_service.generate_file_shared_access_signature(
-        share, "dir", "f.txt", permission=FilePermissions.READ, expiry=datetime.utcnow() + timedelta(hours=1))
+        share, "dir", "f.txt", permission=FilePermissions.READ, expiry=datetime.now(timezone.utc) + timedelta(hours=1))
     assert "sp=r" in sas and "sr=f" in sas and "sig=" in sas
     share_sas = file_service.generate_share_shared_access_signature(
-        share, permission="rl", expiry=datetime.utcnow() + timedelta(hours=1))
+        share, permission="rl", expiry=datetime.now(timezone.utc) + timedelta(hours=1))
     assert "sr=s" in share_sas

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import warnings
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -150,12 +150,12 @@ def test_file_sas_url_is_a_loopback_download(files: FileService, home: Path) -> 
     files.create_directory("afs", "out")
     files.create_file_from_text("afs", "out", "result.txt", "42")
     sas = files.generate_file_shared_access_signature("afs", "out", "result.txt", permission=FilePermissions.READ,
-                                                      expiry=datetime.utcnow() + timedelta(minutes=30))
+                                                      expiry=datetime.now(timezone.utc) + timedelta(minutes=30))
     url = files.make_file_url("afs", "out", "result.txt", sas_token=sas)
     assert url.startswith("http://127.0.0.1:")
     assert requests.get(url, timeout=10).text == "42"
     share_sas = files.generate_share_shared_access_signature("afs", permission="r",
-                                                             expiry=datetime.utcnow() + timedelta(minutes=30))
+                                                             expiry=datetime.now(timezone.utc) + timedelta(minutes=30))
     assert requests.get(files.make_file_url("afs", "out", "result.txt", sas_token=share_sas), timeout=10).text == "42"
 
 
