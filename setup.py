@@ -19,6 +19,7 @@ setup(
     packages=find_packages(include=["batchai_compat", "batchai_compat.*"]),
     include_package_data=True,
     install_requires=[
+        "azure-common>=1.1",
         "msrest>=0.6.21,<0.8",
         "msrestazure>=0.6.4,<0.7",
         "requests>=2.20",
