@@ -40,6 +40,11 @@ class JobRunner:
         self.ctx: Optional[JobContext] = None
         self.start_time = utc_now_iso()
 
+    @property
+    def context(self) -> JobContext:
+        assert self.ctx is not None, "the job context is built first"
+        return self.ctx
+
     # -- signals ---------------------------------------------------------------------------------
     def install_signal_handlers(self) -> None:
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
@@ -79,8 +84,7 @@ class JobRunner:
             self._finish()
 
     def _run_job(self) -> LaunchResult:
-        ctx = self.ctx
-        assert ctx is not None
+        ctx = self.context
         self._log_start()
         self._check()
         count = toolkits.process_count(ctx.props, ctx.node_count)
@@ -105,10 +109,10 @@ class JobRunner:
         return self._result(code, None if code == 0 else "JobFailed")
 
     def _local(self, tasks: List[Task]) -> List[Task]:
-        return [t for t in tasks if t.node in self.ctx.local_nodes]
+        return [t for t in tasks if t.node in self.context.local_nodes]
 
     def _container_settings(self) -> Optional[LaunchResult]:
-        image = ((self.ctx.props.get("containerSettings") or {}).get("imageSourceRegistry") or {}).get("image")
+        image = ((self.context.props.get("containerSettings") or {}).get("imageSourceRegistry") or {}).get("image")
         if self.spec.container_runtime is None:
             self.log(None, f"containerSettings (image {image!r}) ignored: no container runtime is "
                            "configured, job preparation and the job run on the host", "WARN")
@@ -119,7 +123,7 @@ class JobRunner:
         return self._result(None, "FailedStartingContainer", message)
 
     def _log_start(self) -> None:
-        ctx = self.ctx
+        ctx = self.context
         spec = self.spec
         for i in ctx.local_nodes:
             p = ctx.paths[i]
