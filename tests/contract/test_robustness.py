@@ -157,3 +157,15 @@ def test_deleting_a_running_job_does_not_hurt_the_job_that_follows(ctx):
     job = ctx.wait_for_job("next")
     assert job.execution_state == "succeeded", job.execution_info.errors
     assert ctx.files("next", "stdouterr")["stdout.txt"] == "ok\n"
+
+
+def test_an_idle_supervisor_stands_by_for_the_next_job(ctx, local_backend):
+    cluster = ctx.create_cluster()
+    assert ctx.run_job("first", job_parameters(cluster.id, "true")).execution_state == "succeeded"
+    conn = local_backend.store.connection()
+    wait_for(lambda: conn.execute("SELECT COUNT(*) FROM standby").fetchone()[0] == 1, message="a standby")
+    assert ctx.run_job("second", job_parameters(cluster.id, "true")).execution_state == "succeeded"
+    pids = [r[0] for r in conn.execute("SELECT sup_pid FROM jobs ORDER BY seq")]
+    assert pids[0] == pids[1]  # no new interpreter for the second job
+    wait_for(lambda: conn.execute("SELECT COUNT(*) FROM standby").fetchone()[0] == 0, timeout=10,
+             message="the standby to retire")

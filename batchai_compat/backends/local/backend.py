@@ -72,7 +72,8 @@ class LocalBackend(ClusterOperations, JobOperations, Backend):
     ``kill_grace_seconds`` (SIGTERM to SIGKILL, default 6.0), ``python`` (interpreter for
     supervisors and launchers, default ``sys.executable``), ``launcher_mode`` (``"fork"``, default:
     the supervisor forks and runs the launcher's ``main``; ``"exec"``: ``python -m
-    batchai_compat.launcher``).
+    batchai_compat.launcher``), ``linger_seconds`` (how long an idle supervisor stands by for the
+    next job, default 2.0; 0 disables).
     """
 
     name = "local"

@@ -6,7 +6,8 @@
 2. reaps nodes whose setup-task runner died -> ``unusable``;
 3. sizes every cluster (manual ``targetNodeCount`` with ``nodeDeallocationOption``, or auto-scale);
 4. starts queued jobs (gang scheduling: ``nodeCount`` idle nodes at once; ``high > normal > low``,
-   FIFO within a priority, no back-filling past a job that could run once nodes free up);
+   FIFO within a priority, no back-filling past a job that could run once nodes free up), handing
+   each to a finishing or standby supervisor when there is one (``standby.py``), else spawning one;
 5. removes nodes that finished leaving and recomputes each cluster's ``allocationState``.
 
 Processes are spawned inside the transaction (spawning is a fork+exec, milliseconds) so the pid is
@@ -38,7 +39,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 from batchai_compat import _home
 from batchai_compat.backends.errors import BackendError
 
-from . import joblife, mounts, nodes, procs
+from . import joblife, mounts, nodes, procs, standby
 from .store import Store, dumps, loads
 
 Kill = Tuple[str, Optional[int], Optional[int]]  # ("process" | "group", pid, start)
@@ -58,6 +59,7 @@ class Options:
     kill_grace_seconds: float = 6.0  # the launcher kills its own tree within 2 s of SIGTERM; asks for >= 5 s
     python: str = field(default_factory=lambda: sys.executable)
     launcher_mode: str = "fork"  # "fork": the supervisor forks into the launcher; "exec": a new interpreter
+    linger_seconds: float = 2.0  # an idle supervisor waits this long for a next job (standby.py)
 
 
 class Scheduler:
@@ -247,6 +249,8 @@ class Scheduler:
         if self.adopter is not None and self.adopter(job, attempt):
             conn.execute("UPDATE jobs SET sup_pid=?, sup_start=? WHERE key=?",
                          (os.getpid(), procs.start_time(os.getpid()), job["key"]))
+            return
+        if standby.hand_over(conn, job["key"], attempt):
             return
         log = self._log_dir() / f"supervisor-{job_uid(job)}-{attempt}.log"
         argv = procs.module_argv(self.options.python, "batchai_compat.backends.local.supervisor", "--home",

@@ -102,6 +102,13 @@ CREATE TABLE IF NOT EXISTS jobs (
 CREATE INDEX IF NOT EXISTS jobs_exp ON jobs(exp_key, seq);
 CREATE INDEX IF NOT EXISTS jobs_sched ON jobs(cluster_key, state, priority DESC, seq);
 CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state);
+CREATE TABLE IF NOT EXISTS standby (
+    pid INTEGER PRIMARY KEY,             -- an idle supervisor waiting for a job (standby.py)
+    start INTEGER,                       -- its /proc start time
+    fifo TEXT NOT NULL,                  -- written to wake it
+    since REAL NOT NULL,
+    job_key TEXT, attempt INTEGER        -- the job handed over to it
+);
 """
 
 

@@ -37,7 +37,7 @@ from typing import Any, List, Optional
 from batchai_compat import _home
 from batchai_compat.launcher.spec import LaunchResult, LaunchSpec, MountSpec, NodeSpec
 
-from . import _util, joblife, procs, resources
+from . import _util, joblife, procs, resources, standby
 from .scheduler import Kill, Options, Scheduler, job_uid
 from .store import Store, loads
 
@@ -70,6 +70,9 @@ class Supervisor:
         signal.signal(signal.SIGHUP, signal.SIG_IGN)
         while True:
             self._run_one()
+            if self.next_job is None and self.options.linger_seconds > 0 and not self.stop_requested:
+                self.next_job = standby.wait_for_job(self.store, _home.run_dir(self.home), self.options.linger_seconds,
+                                                     lambda: self.stop_requested)
             if self.next_job is None:
                 break
             self.job_key, self.attempt = self.next_job
