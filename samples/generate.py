@@ -42,10 +42,12 @@ def legacy_text(compat: str, source: Path) -> str:
     lines = []
     for line in compat.splitlines(keepends=True):
         stripped = line.strip()
+        indent = line[: len(line) - len(line.lstrip())]
         if stripped in IMPORTS:
-            indent = line[: len(line) - len(line.lstrip())]
             lines.extend(indent + legacy + "\n" for legacy in IMPORTS[stripped])
-        elif "batchai_compat" in line and stripped.startswith(("import ", "from ")):
+        elif stripped.startswith("from utilities."):  # a helper module imported by name
+            lines.append(indent + "from _legacy." + stripped[len("from "):] + "\n")
+        elif ("batchai_compat" in line or "utilities" in line) and stripped.startswith(("import ", "from ")):
             raise SystemExit(f"{source}: no legacy form for {stripped!r}; add it to IMPORTS in {__file__}")
         else:
             lines.append(line)

@@ -78,7 +78,8 @@ class NumParamSpec(ParamSpec):
             values = [start * math.exp(ratio * i / float(num_values - 1)) for i in range(num_values)]
         else:
             raise ValueError('Give step (LINEAR) or num_values (LINEAR or LOG)')
-        self.values = [int(round(v)) for v in values] if data_type == 'INTEGER' else values
+        # 10 significant digits: 0.01, not 0.010000000000000002, in command lines and job names
+        self.values = [int(round(v)) for v in values] if data_type == 'INTEGER' else [float('%.10g' % v) for v in values]
 
     def get_random(self, rng=random):
         if self.scale == 'LOG':
