@@ -40,7 +40,7 @@ def test_workspace_create_over_https(leak_proxy, tmp_path):
         assert os.environ["REQUESTS_CA_BUNDLE"] == emu.cert_path
         ws = Workspace.create("new-ws", auth=emu.auth(), subscription_id="sub-9", resource_group="rg-9",
                               location="westeurope", create_resource_group=True, exist_ok=True,
-                              show_output=False, tags={"team": "ml"})
+                              show_output=True, tags={"team": "ml"})
         assert ws.name == "new-ws" and ws.location == "westeurope" and ws.tags["team"] == "ml"
         routes = emu.route_counts()
         assert routes["ARM PUT resource group"] == 1 and routes["ARM PUT deployment"] == 1
