@@ -110,6 +110,8 @@ class AzureMLBackend(JobOperations, Backend):
         self._auth: Any = None
         self._workspaces: Dict[tuple, Any] = {}
         self._cluster_settings: Dict[tuple, Dict[str, Any]] = {}
+        self._computes: Dict[tuple, Any] = {}
+        self._experiments: set = set()  # (AML workspace, name) of experiments seen to exist
         self._lock = threading.RLock()
 
     # -- lifecycle -----------------------------------------------------------------------------
@@ -145,9 +147,13 @@ class AzureMLBackend(JobOperations, Backend):
         return ws
 
     def _workspace_body(self, ref: WorkspaceRef, ws: Any, tags: Optional[Dict[str, str]] = None) -> Body:
+        # Read the ARM answer already held: ws.tags would GET the workspace again when it has no tags.
         details = getattr(ws, "_workspace_autorest_object", None)
         created = translate.iso(getattr(details, "creation_time", None)) if details is not None else None
-        return translate.workspace_body(ref, ws.location, tags if tags is not None else (ws.tags or None), created)
+        if tags is None:
+            tags = (getattr(details, "tags", None) if details is not None else ws.tags) or None
+        location = getattr(details, "location", None) if details is not None else None
+        return translate.workspace_body(ref, location or ws.location, tags, created)
 
     def create_workspace(self, ref: WorkspaceRef, body: Body) -> Operation:
         try:
@@ -237,7 +243,18 @@ class AzureMLBackend(JobOperations, Backend):
             found = Experiment.list(ws, experiment_name=ref.experiment)
         if not found:
             raise errors.not_found("Experiment", ref.experiment)
+        self._experiment_seen(ref, True)
         return found[0]
+
+    def _experiment_seen(self, ref: ExperimentRef, exists: bool) -> None:
+        key = (self.mapping.target(ref.workspace_ref), ref.experiment)
+        with self._lock:
+            (self._experiments.add if exists else self._experiments.discard)(key)
+
+    def experiment_known(self, ref: ExperimentRef) -> bool:
+        """Whether this backend saw the experiment exist (created, got or listed it, never deleted it)."""
+        with self._lock:
+            return (self.mapping.target(ref.workspace_ref), ref.experiment) in self._experiments
 
     @staticmethod
     def _experiment_created(exp: Any) -> Optional[str]:
@@ -250,6 +267,7 @@ class AzureMLBackend(JobOperations, Backend):
         ws = self.workspace(ref.workspace_ref)
         with translated("Experiment", ref.experiment):
             exp = Experiment(ws, ref.experiment)  # get-or-create
+        self._experiment_seen(ref, True)
         return completed(translate.experiment_body(ref, self._experiment_created(exp)))
 
     def get_experiment(self, ref: ExperimentRef) -> Body:
@@ -260,6 +278,7 @@ class AzureMLBackend(JobOperations, Backend):
         from azureml.core import Experiment
 
         exp = self._find_experiment(ref)
+        self._experiment_seen(ref, False)
         self.cancel_active_runs(exp)
         with translated("Experiment", ref.experiment):
             try:
@@ -281,12 +300,21 @@ class AzureMLBackend(JobOperations, Backend):
             found = Experiment.list(ws)
         bodies = [translate.experiment_body(ExperimentRef(*ref, e.name), self._experiment_created(e))
                   for e in sorted(found, key=lambda e: e.name)]
+        for body in bodies:
+            self._experiment_seen(ExperimentRef(*ref, body["name"]), True)
         return page(bodies, max_results, continuation)
 
     # -- clusters ------------------------------------------------------------------------------
-    def _compute(self, ref: ClusterRef) -> Any:
+    def _compute(self, ref: ClusterRef, fresh: bool = True) -> Any:
+        """The ``AmlCompute`` of a cluster: a GET, or (``fresh=False``) the object this backend already holds,
+        for calls that only need its endpoint or refresh it themselves (update, delete, list_nodes)."""
         from azureml.core.compute import AmlCompute
 
+        if not fresh:
+            with self._lock:
+                held = self._computes.get(self._cluster_key(ref))
+            if held is not None:
+                return held
         ws = self.workspace(ref.workspace_ref)
         with translated("Cluster", ref.cluster):
             ct = AmlCompute(ws, translate.compute_name(ref.cluster))
@@ -300,6 +328,7 @@ class AzureMLBackend(JobOperations, Backend):
         """Keep a cluster's Batch AI settings (from its tags): jobs need its mounts and VM size."""
         with self._lock:
             self._cluster_settings[self._cluster_key(ref)] = translate.decode_tags(ct.tags) or {}
+            self._computes[self._cluster_key(ref)] = ct
 
     def cluster_settings(self, ref: ClusterRef) -> Dict[str, Any]:
         """The Batch AI settings of a cluster (cached; a GET the first time). Raises ClusterNotFound."""
@@ -357,18 +386,18 @@ class AzureMLBackend(JobOperations, Backend):
         low, high, notes = translate.aml_scale(scale)
         for note in notes:
             warn(f"clusters.update {ref.cluster}: {note}")
-        ct = self._compute(ref)
+        ct = self._compute(ref, fresh=False)
         with translated("Cluster", ref.cluster):
-            ct.update(min_nodes=low, max_nodes=max(high, 1))
-            ct.refresh_state()
+            ct.update(min_nodes=low, max_nodes=max(high, 1))  # refreshes the object, then PATCHes
         return clusters.body(ref, ct)
 
     def delete_cluster(self, ref: ClusterRef) -> Operation:
-        ct = self._compute(ref)
+        ct = self._compute(ref, fresh=False)
         with translated("Cluster", ref.cluster):
             ct.delete()
         with self._lock:
             self._cluster_settings.pop(self._cluster_key(ref), None)
+            self._computes.pop(self._cluster_key(ref), None)
 
         def poll() -> OperationState:
             with translated("Cluster", ref.cluster):
@@ -395,7 +424,7 @@ class AzureMLBackend(JobOperations, Backend):
         return page(bodies, max_results, continuation)
 
     def list_cluster_remote_login_information(self, ref: ClusterRef, continuation: Optional[str]) -> Page:
-        ct = self._compute(ref)
+        ct = self._compute(ref, fresh=False)
         with translated("Cluster", ref.cluster):
             nodes = ct.list_nodes()
         return page(clusters.remote_login(nodes), 1000, continuation)

@@ -1,5 +1,10 @@
-"""Job operations: a Batch AI job is the newest Azure ML run of its experiment tagged
-``batchai.job_name=<job>`` and not tagged ``batchai.deleted`` (mapping doc §1.4, §1.8, §2.1)."""
+"""Job operations: a Batch AI job is the newest Azure ML run of its experiment whose property
+``batchai.job_name`` is ``<job>`` and that is not tagged ``batchai.deleted`` (mapping doc §1.4, §1.8, §2.1).
+
+Deviation from the mapping doc: the job name is a run *property* (immutable, filterable server-side like
+tags) rather than a tag, so that it travels with the job spec on the PATCH ``submit()`` sends anyway; a tag
+would cost one more request per job. Only ``batchai.deleted`` is a tag (it is set later).
+"""
 
 from __future__ import annotations
 
@@ -13,7 +18,7 @@ from typing import Any, Dict, List, Optional, Tuple
 from batchai_compat.backends import errors
 from batchai_compat.backends.base import Body, ExperimentRef, JobRef, Operation, OperationState, Page, completed, polled
 
-from . import jobs, nodeside, source, translate
+from . import jobs, nodeside, source, tracking, translate
 from .errors import status_of, translated
 from .paging import page
 
@@ -53,12 +58,14 @@ class JobOperations:
         ws = self.workspace(ref.workspace_ref)  # type: ignore[attr-defined]
         return Experiment(ws, ref.experiment, _create_in_cloud=False)
 
-    def _runs(self, ref: ExperimentRef, tags: Any) -> List[Any]:
+    def _runs(self, ref: ExperimentRef, job: Any) -> List[Any]:
+        """Runs carrying Batch AI jobs, newest first: ``job`` is a name, or ``None`` for every job."""
         from azureml.core import Run
 
         exp = self._experiment_stub(ref)
+        query = translate.PROP_JOB if job is None else {translate.PROP_JOB: job}
         try:
-            runs = list(Run.list(exp, tags=tags))
+            runs = list(Run.list(exp, properties=query))
         except Exception as exc:
             if status_of(exc) == 404:  # the run query of a missing experiment
                 raise errors.not_found("Experiment", ref.experiment) from exc
@@ -67,7 +74,7 @@ class JobOperations:
         return sorted(runs, key=_created, reverse=True)
 
     def _find_run(self, ref: JobRef) -> Any:
-        for run in self._runs(ref.experiment_ref, {translate.TAG_JOB: ref.job}):
+        for run in self._runs(ref.experiment_ref, ref.job):
             if (run.tags or {}).get(translate.TAG_DELETED) != "true":
                 return run
         raise errors.not_found("Job", ref.job)
@@ -99,7 +106,12 @@ class JobOperations:
         from azureml.core import Datastore
         from azureml.data.data_reference import DataReference
 
-        exp = self._find_experiment(ref.experiment_ref)  # type: ignore[attr-defined]
+        # An experiment this backend saw exist is not queried again (a request per job saved); one deleted
+        # behind its back makes the submission fail with ExperimentNotFound from Azure ML instead.
+        if self.experiment_known(ref.experiment_ref):  # type: ignore[attr-defined]
+            exp = self._experiment_stub(ref.experiment_ref)
+        else:
+            exp = self._find_experiment(ref.experiment_ref)  # type: ignore[attr-defined]
         ws = exp.workspace
         raw = body.get("properties") or {}
         c_sub, c_rg, c_ws, cluster = translate.parse_cluster_id((raw.get("cluster") or {}).get("id", ""))
@@ -134,16 +146,24 @@ class JobOperations:
             with translated("Job", ref.job):
                 ws.get_default_keyvault().set_secrets(job_plan["secret_values"])
         directory = source.build(job_plan["aml_spec"])
+        properties = {
+            translate.PROP_JOB: ref.job,
+            translate.PROP_SPEC: json.dumps(translate.strip_job_secrets(props), separators=(",", ":")),
+            translate.PROP_TOOL: props["toolType"],
+            translate.PROP_SEGMENT: props["jobOutputDirectoryPathSegment"],
+        }
         try:
             config = jobs.script_run_config(job_plan, directory, data_references)
-            with translated("Cluster", cluster):  # a cluster deleted meanwhile: ClusterNotFound
-                run = exp.submit(config, tags={translate.TAG_JOB: ref.job}, run_id=run_id)
-            with translated("Job", ref.job):
-                run.add_properties({
-                    translate.PROP_SPEC: json.dumps(translate.strip_job_secrets(props), separators=(",", ":")),
-                    translate.PROP_TOOL: props["toolType"],
-                    translate.PROP_SEGMENT: props["jobOutputDirectoryPathSegment"],
-                })
+            # The properties ride on the PATCH that submit() sends anyway (see tracking.py).
+            with tracking.run_properties(directory, properties) as pending, translated("Cluster", cluster):
+                run = exp.submit(config, run_id=run_id)
+            if not pending.gathered:  # the hook did not apply
+                with translated("Job", ref.job):
+                    run.add_properties(properties)
+        except errors.NotFound as exc:
+            if exc.code == "ExperimentNotFound" or "xperiment" in exc.message:
+                self._experiment_seen(ref.experiment_ref, False)  # type: ignore[attr-defined]
+            raise
         finally:
             source.remove(directory)
         facts = {"status": "Queued", "created": props["creationTime"]}
@@ -155,10 +175,9 @@ class JobOperations:
 
     def list_jobs(self, ref: ExperimentRef, max_results: int, continuation: Optional[str]) -> Page:
         newest: Dict[str, Any] = {}
-        for run in self._runs(ref, translate.TAG_JOB):
-            tags = run.tags or {}
-            name = tags.get(translate.TAG_JOB)
-            if not name or name in newest or tags.get(translate.TAG_DELETED) == "true":
+        for run in self._runs(ref, None):
+            name = (run.properties or {}).get(translate.PROP_JOB)
+            if not name or name in newest or (run.tags or {}).get(translate.TAG_DELETED) == "true":
                 continue
             newest[name] = run
         bodies = []
@@ -171,10 +190,14 @@ class JobOperations:
 
     # -- terminate / delete --------------------------------------------------------------------
     def _cancel(self, ref: JobRef, run: Any) -> None:
+        from azureml.core import Run
+
         if _terminal(run):
             return
         with translated("Job", ref.job):
-            run.cancel()
+            # Run.cancel posts to the run's cancelUri; ScriptRun.cancel would first fetch the run details
+            # (3 requests) only to check that the target is not "local", which it never is here.
+            Run.cancel(run)
 
     def terminate_job(self, ref: JobRef) -> Operation:
         run = self._find_run(ref)
@@ -202,9 +225,9 @@ class JobOperations:
         from azureml.core import Run
 
         with translated("Experiment", exp.name):
-            for run in Run.list(exp, tags=translate.TAG_JOB):
+            for run in Run.list(exp, properties=translate.PROP_JOB):
                 if not _terminal(run):
-                    run.cancel()
+                    Run.cancel(run)
 
     # -- files and nodes -----------------------------------------------------------------------
     def list_output_files(self, ref: JobRef, output_directory_id: str, directory: str, link_expiry_minutes: int,

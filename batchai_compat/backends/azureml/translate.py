@@ -24,7 +24,7 @@ TYPE_CLUSTER = "Microsoft.BatchAI/workspaces/clusters"
 DEFAULT_IMAGE = {"publisher": "Canonical", "offer": "UbuntuServer", "sku": "16.04-LTS", "version": "latest"}
 
 # Tags and properties the backend owns on AML objects.
-TAG_JOB = "batchai.job_name"
+PROP_JOB = "batchai.job_name"
 TAG_DELETED = "batchai.deleted"
 TAG_CLUSTER_NAME = "batchai.name"
 TAG_CLUSTER_SPEC = "batchai.cluster"  # chunked: batchai.cluster.0, .1, ... (ARM tag values <= 256 chars)
