@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from .helpers import make_source
+from .helpers import make_source, wait_until
 from .test_features import _cluster, _env
 
 pytestmark = [pytest.mark.azureml]
@@ -13,7 +13,7 @@ pytestmark = [pytest.mark.azureml]
 
 def test_misc_api(emu, ws, tmp_path):
     import requests
-    from azureml.core import Datastore, Experiment, ScriptRunConfig
+    from azureml.core import Datastore, Experiment, Run, ScriptRunConfig
     from azureml.core.compute import AmlCompute
 
     sizes = AmlCompute.supported_vmsizes(ws)
@@ -48,10 +48,20 @@ def test_misc_api(emu, ws, tmp_path):
     store.unregister()
     assert "extra" not in ws.datastores
 
-    _cluster(ws)
-    run = exp.submit(ScriptRunConfig(source_directory=make_source(str(tmp_path / "src")),
-                                     command="python train.py", compute_target="cpu", environment=_env()))
+    ct = _cluster(ws)
+    gate = str(tmp_path / "gate")
+    config = ScriptRunConfig(source_directory=make_source(str(tmp_path / "src")), command="python train.py",
+                             compute_target="cpu", environment=_env())
+    config.run_config.environment_variables = {"GATE_FILE": gate}
+    run = exp.submit(config)
+    wait_until(lambda: run.get_status() == "Running")
+    assert [r.run_id for r in ct.get_active_runs()] == [run.id]
+    open(gate, "w").close()
     run.wait_for_completion(show_output=False)
+    assert list(ct.get_active_runs()) == []
+    run.download_files(prefix="outputs", output_directory=str(tmp_path / "dl"))
+    assert (tmp_path / "dl" / "outputs" / "result_0.txt").read_text().startswith("rank 0 of 1")
+    assert [r.id for r in Run.list(exp, properties={"azureml.runsource": "experiment"})] == [run.id]
     url = run._client.artifacts.get_file_uri("ExperimentRun", run._container, "outputs/result_0.txt")
     head = requests.head(url, timeout=10)
     assert head.status_code == 200 and int(head.headers["Content-Length"]) > 0

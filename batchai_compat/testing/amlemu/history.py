@@ -44,6 +44,7 @@ class HistoryRoutes:
         r.add("POST", H + "/experiments/(?P<exp>[^/]+)/runs:query", self.query_runs, "HIST POST runs:query")
         r.add("GET", H + "/experiments/(?P<exp>[^/]+)/runs", self.query_runs, "HIST GET runs")
         r.add("GET", run + "/children", self.children, "HIST GET run children")
+        r.add("GET", H + "/computes/(?P<compute>[^/]+)/runs", self.compute_runs, "HIST GET compute runs")
         r.add("DELETE", run + "/tags", self.delete_tags, "HIST DELETE run tags")
         r.add("POST", run + "/events", self.post_event, "HIST POST run events")
         r.add("POST", H + "/experiments/(?P<exp>[^/]+)/batch/events", self.post_batch_events,
@@ -347,12 +348,27 @@ class HistoryRoutes:
     @staticmethod
     def _page(items: List[Any], body: Any, req: Request) -> Dict[str, Any]:
         top = ci_get(body, "top") or req.arg("$top")
-        token = ci_get(body, "continuationToken") or req.arg("continuationToken")
+        token = ci_get(body, "continuationToken") or req.arg("continuationToken") or req.arg("$continuationToken")
         start = int(token) if token and str(token).isdigit() else 0
         size = int(top) if top else len(items) or 1
         page = items[start:start + size]
         nxt = start + size
         return {"value": page, "continuationToken": str(nxt) if nxt < len(items) else None, "nextLink": None}
+
+    def compute_runs(self, req: Request) -> Any:
+        """Active (non-terminal) runs placed on a compute target (``AmlCompute.get_active_runs``), newest
+        first."""
+        try:
+            pred = compile_filter(req.arg("$filter"))
+        except ODataError as exc:
+            raise HttpError(400, "BadArgument", f"Invalid filter: {exc}") from exc
+        with self.state.lock:
+            ws = self.ws(req)
+            runs = [r for r in ws.runs.values()
+                    if r.target.lower() == req.params["compute"].lower() and not r.terminal]
+            runs = [r for r in runs if pred(functools.partial(self._run_field, r))]
+            dtos = [self.run_dto(ws, r, req.base_url) for r in self._order(runs, "CreatedUtc desc")]
+        return self._page(dtos, {}, req)
 
     def children(self, req: Request) -> Any:
         with self.state.lock:
