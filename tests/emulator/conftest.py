@@ -1,6 +1,6 @@
 """Fixtures for driving the real azureml-core against :class:`batchai_compat.testing.AzureMLEmulator`.
 
-* ``leak_proxy`` (session): a recording HTTP proxy.  ``HTTP(S)_PROXY`` point at it and ``NO_PROXY`` lists
+* ``leak_proxy`` (per module, environment restored afterwards): a recording HTTP proxy.  ``HTTP(S)_PROXY`` point at it and ``NO_PROXY`` lists
   only 127.0.0.1/localhost, so any request azureml-core tries to send anywhere else lands there; every test
   asserts it saw nothing.
 * ``emu``: a started emulator with workspace ``("sub-1", "rg-1", "ws-1")``; at teardown the test fails on
@@ -49,7 +49,7 @@ class LeakProxy:
         self.server.server_close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def leak_proxy() -> Iterator[LeakProxy]:
     pytest.importorskip("azureml.core", reason="azureml-core is not installed")
     proxy = LeakProxy()
