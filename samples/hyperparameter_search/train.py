@@ -32,7 +32,8 @@ def load(data_dir, prefix):
     images = read_idx(os.path.join(data_dir, prefix + '-images-idx3-ubyte.gz'))
     labels = read_idx(os.path.join(data_dir, prefix + '-labels-idx1-ubyte.gz'))
     width = len(images[0])
-    return [([i for i, p in enumerate(img) if p >= 128] + [width], label) for img, label in zip(images, labels)], width + 1
+    examples = [([i for i, p in enumerate(img) if p >= 128] + [width], label) for img, label in zip(images, labels)]
+    return examples, width + 1
 
 
 def predict(weights, features, width):

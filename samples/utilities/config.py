@@ -41,7 +41,7 @@ class Configuration(object):
             self.storage_account_key = conf['storage_account']['key']
             self.admin = conf['admin_user']['name']
         except KeyError as err:
-            raise AttributeError('Please provide a value for "{0}" configuration key'.format(err.args[0]))
+            raise AttributeError('Please provide a value for "{0}" configuration key'.format(err.args[0])) from None
         self.admin_password = conf['admin_user'].get('password')
         self.admin_ssh_key = conf['admin_user'].get('ssh_public_key')
         if not self.admin_password and not self.admin_ssh_key:

@@ -90,7 +90,8 @@ class ExperimentUtils(object):
         job = self.client.jobs.create(self.resource_group_name, self.workspace_name, self.experiment_name,
                                       job_name, jcp, polling=CustomPolling()).result()
         parameters = {ev.name: ev.value for ev in job.environment_variables or []}
-        self.logger.info('Created job "{0}" with parameters {1}'.format(job.name, json.dumps(parameters, sort_keys=True)))
+        self.logger.info('Created job "{0}" with parameters {1}'.format(
+            job.name, json.dumps(parameters, sort_keys=True)))
         return job
 
     @staticmethod

@@ -79,7 +79,10 @@ class NumParamSpec(ParamSpec):
         else:
             raise ValueError('Give step (LINEAR) or num_values (LINEAR or LOG)')
         # 10 significant digits: 0.01, not 0.010000000000000002, in command lines and job names
-        self.values = [int(round(v)) for v in values] if data_type == 'INTEGER' else [float('%.10g' % v) for v in values]
+        if data_type == 'INTEGER':
+            self.values = [int(round(v)) for v in values]
+        else:
+            self.values = [float('%.10g' % v) for v in values]
 
     def get_random(self, rng=random):
         if self.scale == 'LOG':
