@@ -88,6 +88,8 @@ class Supervisor:
             return
         spec, deadline, limit = prepared
         self.jobs_run += 1
+        for node in spec.nodes:  # outside any transaction: the nodes are this job's alone now
+            _wipe_job_temp(Path(node.root) / "jobs", keep=spec.job_uid)
         try:
             status = self._launch_and_wait(spec, deadline)
             self._finalize(spec, status, limit)
@@ -144,8 +146,6 @@ class Supervisor:
         shared = self.home / "nodes" / cluster_uid / "shared" / f"{uid}-{self.attempt}"
         shared.mkdir(mode=0o700, parents=True, exist_ok=True)
         resolved = loads(job["mounts"]) or {}
-        for node in node_specs:
-            _wipe_job_temp(Path(node.root) / "jobs", keep=uid)
         return LaunchSpec(
             job=loads(job["body"]),
             nodes=node_specs,
