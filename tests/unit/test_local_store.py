@@ -428,3 +428,14 @@ def test_job_ids_are_case_insensitive(backend, world):
     assert backend.get_job(JobRef(SUB, RG.upper(), "WS", "EXP", "job"))["name"] == "Job"
     with pytest.raises(Conflict):
         backend.create_job(JobRef(SUB, RG, "ws", "exp", "JOB"), job_params(world["id"]))
+
+
+def test_invalid_storage_names_are_bad_requests(backend, world):
+    bad = {"azureBlobFileSystems": [{"accountName": "acct", "containerName": "../../etc", "credentials": {},
+                                     "relativeMountPath": "b"}]}
+    with pytest.raises(InvalidInput):
+        backend.create_job(JobRef(SUB, RG, "ws", "exp", "j"), job_params(world["id"], mountVolumes=bad))
+    bad = {"azureFileShares": [{"accountName": "acct", "azureFileUrl": "https://acct.file.core.windows.net/Bad_Share",
+                                "credentials": {}, "relativeMountPath": "a"}]}
+    with pytest.raises(InvalidInput):
+        backend.create_job(JobRef(SUB, RG, "ws", "exp", "j"), job_params(world["id"], mountVolumes=bad))

@@ -37,7 +37,10 @@ def resolve(conn: sqlite3.Connection, home: Path, volumes: Optional[Body]) -> Li
     for share in volumes.get("azureFileShares") or ():
         specs.append(_spec(share, _share_dir(home, share), "azure_file_share", share.get("mountOptions")))
     for blob in volumes.get("azureBlobFileSystems") or ():
-        source = _home.container_path(blob["accountName"], blob["containerName"], home)
+        try:
+            source = _home.container_path(blob.get("accountName") or "", blob.get("containerName") or "", home)
+        except ValueError as exc:
+            raise InvalidInput("InvalidAzureBlobFileSystem", str(exc)) from exc
         specs.append(_spec(blob, source, "azure_blob", blob.get("mountOptions")))
     for ref in volumes.get("fileServers") or ():
         specs.append(_spec(ref, _file_server_dir(conn, ref), "file_server", ref.get("mountOptions")))
