@@ -16,7 +16,7 @@ from msrestazure.azure_exceptions import CloudError
 
 import batchai_compat.models as models
 
-from .helpers import EXP, JOB_MOUNT_ROOT, RG, SUB, WS, blob_mount, job_parameters, share_mount, wait_for
+from .helpers import EXP, JOB_MOUNT_ROOT, OUTPUT_ID, RG, SUB, WS, blob_mount, job_parameters, share_mount, wait_for
 
 
 @pytest.fixture
@@ -226,7 +226,7 @@ def test_priorities_and_fifo(ctx):
 
 def test_gang_scheduling_waits_for_enough_idle_nodes(ctx):
     cluster = ctx.create_cluster(target=2)
-    ctx.create_job("one", job_parameters(cluster.id, "sleep 1"))
+    ctx.create_job("one", job_parameters(cluster.id, "sleep 2"))
     ctx.wait_for_state("one", "running")
     ctx.create_job("two", job_parameters(cluster.id, "true", node_count=2))
     assert ctx.get_job("two").execution_state == "queued"
@@ -306,3 +306,43 @@ def test_job_temp_dir_is_wiped_when_the_node_starts_another_job(ctx, cluster):
         cluster.id, "ls $AZ_BATCHAI_JOB_TEMP_DIR | wc -l; test -d $AZ_BATCHAI_JOB_TEMP && echo own"))
     assert second.execution_state == "succeeded"
     assert ctx.files("second", "stdouterr")["stdout.txt"].split() == ["1", "own"]
+
+
+def _job_in_state(ctx, state):
+    """A job named ``job`` in ``state`` (queued on a 0-node cluster, else on the 1-node ``cluster``)."""
+    if state == "queued":
+        cluster = ctx.create_cluster("empty", target=0, wait=False)
+        ctx.create_job("job", job_parameters(cluster.id, "true"))
+        return
+    cluster = ctx.create_cluster()
+    started = "touch $AZ_BATCHAI_OUTPUT_OUTPUTS/started"
+    command = {"running": f"{started}; sleep 600", "terminating": f"trap '' TERM; {started}; sleep 600",
+               "succeeded": "true", "failed": "false"}[state]
+    ctx.create_job("job", job_parameters(cluster.id, command))
+    if state in ("succeeded", "failed"):
+        assert ctx.wait_for_job("job").execution_state == state
+        return
+    ctx.wait_for_state("job", "running")
+    wait_for(lambda: ctx.files("job", OUTPUT_ID).get("started") == "", message="the command to start")
+    if state == "terminating":  # the command ignores SIGTERM: terminating lasts until the SIGKILL
+        ctx.client.jobs.terminate(RG, WS, EXP, "job", polling=False)
+        assert ctx.get_job("job").execution_state == "terminating"
+
+
+@pytest.mark.parametrize("state", ["queued", "running", "terminating", "succeeded", "failed"])
+def test_delete_works_in_every_state(ctx, state):
+    _job_in_state(ctx, state)
+    ctx.client.jobs.delete(RG, WS, EXP, "job").result(timeout=30)
+    with pytest.raises(CloudError) as err:
+        ctx.get_job("job")
+    assert err.value.error.error == "JobNotFound"
+    assert list(ctx.client.jobs.list_by_experiment(RG, WS, EXP)) == []
+
+
+@pytest.mark.parametrize("state", ["succeeded", "failed"])
+def test_terminate_is_a_no_op_on_finished_jobs(ctx, state):
+    _job_in_state(ctx, state)
+    before = ctx.get_job("job")
+    assert ctx.client.jobs.terminate(RG, WS, EXP, "job").result() is None
+    after = ctx.get_job("job")
+    assert after.execution_state == state and after.execution_info.as_dict() == before.execution_info.as_dict()

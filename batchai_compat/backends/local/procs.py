@@ -88,11 +88,24 @@ def spawn_detached(argv: Sequence[str], log_path: Optional[Path] = None,
         (os.POSIX_SPAWN_OPEN, 1, out, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600),
         (os.POSIX_SPAWN_DUP2, 1, 2),
     ]
-    pid = os.posix_spawn(argv[0], list(argv), env if env is not None else child_env(), file_actions=actions,
-                         setsid=True)
+    environment = env if env is not None else child_env()
+    try:
+        pid = os.posix_spawn(argv[0], list(argv), environment, file_actions=actions, setsid=True)
+    except (AttributeError, NotImplementedError, TypeError):  # no posix_spawn(setsid=...) on this platform
+        pid = _popen_detached(argv, out, environment)
     with _children_lock:
         _children.append(pid)
     return pid, start_time(pid)
+
+
+def _popen_detached(argv: Sequence[str], out: str, env: Dict[str, str]) -> int:
+    import subprocess
+
+    with open(out, "ab") as log:
+        proc = subprocess.Popen(list(argv), stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                                close_fds=True, start_new_session=True, env=env)
+    proc.returncode = 0  # reaped by reap() through its pid; keeps Popen.__del__ quiet
+    return proc.pid
 
 
 BOOT = str(Path(__file__).with_name("_boot.py"))
