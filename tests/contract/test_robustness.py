@@ -44,6 +44,7 @@ def test_kill_9_of_the_supervisor_fails_the_job_with_a_clear_error(ctx, local_ba
             return True
         return False
     wait_for(group_gone, timeout=15, message="the job's processes to be killed")
+    assert list((ctx.home / "run" / "jobs").glob("*/spec.json")) == []  # no secrets left behind
 
 
 def test_jobs_survive_the_client_process(ctx):

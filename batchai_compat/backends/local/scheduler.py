@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import sqlite3
 import sys
@@ -112,6 +113,8 @@ class Scheduler:
             if job["sup_pid"] is None or procs.alive(job["sup_pid"], job["sup_start"]):
                 continue
             kills.append(("group", job["run_pid"], job["run_start"]))
+            # the dead supervisor cannot remove its launch spec any more, and the spec holds secrets
+            shutil.rmtree(_home.run_dir(self.home) / "jobs" / f"{job_uid(job)}-{job['attempt']}", ignore_errors=True)
             if job["state"] == "terminating":
                 joblife.finish(conn, job, "failed", errors=[joblife.JOB_TERMINATED],
                                leave_seconds=self.options.leave_seconds, now=now)
