@@ -28,6 +28,10 @@ Deviations from the service (each is repeated where it happens):
   ``OutputDirectoryNotOnMount``, ``OutputDirectoryNotFound``;
 * deleting a cluster fails its running jobs (``ClusterDeleted``); its queued jobs stay queued;
 * low-priority preemption is not emulated; quotas (usage limits) are reported, not enforced;
+* no networking resources: no ``subnet`` is invented for file servers or the clusters mounting
+  them; node and file-server IPs are loopback addresses, ssh between nodes is the launcher's shim;
+* environment: jobs inherit the client's environment (plus the Batch AI variables) and run as the
+  current user; setup tasks too (the service ran them as root);
 * job nodes are freed as soon as a job is deleted, while its processes are still being stopped;
 * a job requeued by a scale-down keeps its ``jobOutputDirectoryPathSegment`` (its rerun writes
   into the same folders).
