@@ -53,9 +53,8 @@ def client(backend_name: str, home: Any) -> Any:
     yield client
     _delete_everything(client)
     client.close()
-    from batchai_compat import _fileserver
-
-    _fileserver.stop_server()  # the download-URL server of this test's home
+    # The download-URL server of this home stays up (an idle thread): _fileserver.stop_server() would
+    # stop the servers of every home in this process, including other test modules' ones.
 
 
 def _delete_everything(client: Any) -> None:
