@@ -55,9 +55,11 @@ def test_seed_script_runs_like_the_notebook_did_and_cleans_up(home, workdir):
     assert result.returncode == 0, result.stdout + result.stderr
     check_seed_output(result.stdout)
     assert "Traceback" not in result.stderr
-    # The only warning: containerSettings is ignored by the local backend (documented deviation).
-    warnings = re.findall(r"(\w+Warning): ", result.stderr)
-    assert set(warnings) <= {"BatchAICompatWarning"}, result.stderr
+    # The only warnings: containerSettings is ignored by the local backend (documented deviation),
+    # and, on Python 3.12+, the seed's own datetime.utcnow() (legacy code, kept as it was).
+    warnings = re.findall(r"(\w+Warning): (.*)", result.stderr)
+    assert all(kind == "BatchAICompatWarning" or (kind == "DeprecationWarning" and "utcnow" in text)
+               for kind, text in warnings), result.stderr
     assert elapsed < 60, elapsed
     assert_tidy(home)
     assert list(workdir.iterdir()) == []
