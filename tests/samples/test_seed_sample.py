@@ -30,7 +30,7 @@ def check_seed_output(out: str) -> None:
     # The tail of stdout-wk-0.txt, fetched with Range requests while the job ran.
     assert "Waiting for job output to become available..." in lines
     steps = [int(s) for s in re.findall(r"Worker 0: training step (\d+) done \(global step: \d+\) loss: [\d.]+", out)]
-    assert len(steps) >= 5 and steps == sorted(steps)
+    assert len(steps) >= 2 and steps == sorted(steps)  # no line twice: the tail used Range
     assert "job name = worker, task index = 0" in out
     accuracy = float(re.search(r"^Test accuracy: ([\d.]+)$", out, re.M).group(1))
     assert accuracy > 0.7
