@@ -3,6 +3,7 @@
 Prints:
 * create->running latency p50/p95 (a job on an idle 1-node cluster until ``get`` says running);
 * create->succeeded for ``true`` vs a bare ``subprocess.run('true')`` (the per-job overhead);
+* how much of that the node launcher takes by itself;
 * throughput of 200 tiny jobs submitted at once to a 2-node cluster.
 
 Usage: ``python bench/local_jobs.py [--jobs 200] [--samples 30]`` (uses a throwaway home).
@@ -77,6 +78,38 @@ def latency(client, cluster_id: str, samples: int) -> None:
     print(f"overhead per job   p50 {ms(statistics.median(to_done) - statistics.median(bare))}")
 
 
+def launcher_alone(samples: int) -> None:
+    """The node launcher by itself (forked like the supervisor does), for the share of the overhead."""
+    import contextlib
+    import io
+    import os
+
+    import batchai_compat.launcher.__main__ as launcher
+    from batchai_compat.launcher.spec import LaunchSpec, NodeSpec
+
+    times = []
+    for i in range(samples):
+        with tempfile.TemporaryDirectory() as tmp:
+            spec = LaunchSpec(
+                job={"id": f"/subscriptions/s/resourceGroups/r/providers/Microsoft.BatchAI/workspaces/w/experiments/e"
+                           f"/jobs/j{i}", "name": f"j{i}",
+                     "properties": {"nodeCount": 1, "stdOutErrPathPrefix": f"{tmp}/out",
+                                    "jobOutputDirectoryPathSegment": f"s/r/w/e/j{i}/u",
+                                    "customToolkitSettings": {"commandLine": "true"}}},
+                nodes=[NodeSpec(id="tvm-1_1-20200101t000000z", address="127.0.0.2", root=f"{tmp}/node")],
+                shared_job_temp=f"{tmp}/shared", job_uid="u", result_path=f"{tmp}/result.json", python=sys.executable)
+            path = spec.write(f"{tmp}/spec.json")
+            start = time.perf_counter()
+            with contextlib.redirect_stdout(io.StringIO()):
+                pid = os.fork()
+                if pid == 0:
+                    os.setsid()
+                    os._exit(launcher.main(["--spec", str(path)]))
+                os.waitpid(pid, 0)
+            times.append(time.perf_counter() - start)
+    print(f"launcher alone     p50 {statistics.median(times) * 1000:7.1f} ms   (forked, job 'true'; part of the above)")
+
+
 def throughput(client, cluster_id: str, count: int) -> None:
     start = time.perf_counter()
     for i in range(count):
@@ -103,6 +136,7 @@ def main() -> None:
         client.workspaces.create(RG, WS, "local").result()
         client.experiments.create(RG, WS, EXP).result()
         latency(client, make_cluster(client, "one", 1), args.samples)
+        launcher_alone(min(args.samples, 20))
         throughput(client, make_cluster(client, "two", 2), args.jobs)
         client.close()
 
