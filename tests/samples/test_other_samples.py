@@ -79,7 +79,8 @@ def test_hyperparameter_sweep_from_threads(home, workdir):
                      ".request (legacy ExperimentUtils passes CustomPolling(ARMPolling))")
     assert result.returncode == 0, result.stdout + result.stderr
     out = result.stdout
-    created = re.findall(r'^Created job "(mnist_param_sweep_[0-9a-f]{16})" with parameters', out, re.M)
+    # ExperimentUtils logs (to stderr, as the recipes' logging.StreamHandler did) each job it created.
+    created = re.findall(r'^Created job "(mnist_param_sweep_[0-9a-f]{16})" with parameters', result.stderr, re.M)
     assert len(set(created)) == 6
     assert "6/6 jobs completed (6 succeeded, 0 failed)" in out
     accuracies = re.findall(r"^(mnist_param_sweep_[0-9a-f]{16}): accuracy ([\d.]+) with \{", out, re.M)
