@@ -46,7 +46,7 @@ def test_9_10_nodes_become_idle_and_have_login_information(ctx):
     assert len(logins) == 2
     for login in logins:
         assert IPV4.match(login.ip_address) and login.node_id and login.port > 0
-        assert re.match(r"^tvm-\d+_\d+-\d{8}t\d{6}z$", login.node_id)
+        assert re.match(r"^tvm-\d+_\d+-\d{8}t\d{6}z-p$", login.node_id)  # -p: a low-priority node
     assert len({x.ip_address for x in logins}) == 2 and len({x.node_id for x in logins}) == 2
 
 

@@ -177,7 +177,7 @@ def test_cluster_nodes_and_remote_login(backend):
     assert len(logins) == 2
     assert len({x["ipAddress"] for x in logins}) == 2
     for i, login in enumerate(logins):
-        assert re.match(r"^tvm-\d+_\d+-\d{8}t\d{6}z$", login["nodeId"])
+        assert re.match(r"^tvm-\d+_\d+-\d{8}t\d{6}z-p$", login["nodeId"])  # low priority
         assert re.match(r"^127\.0\.\d+\.\d+$", login["ipAddress"]) and login["ipAddress"] != "127.0.0.1"
         assert login["port"] == 50000 + i
         uid_dirs = list((backend.home / "nodes").iterdir())

@@ -1,9 +1,10 @@
 """The virtual nodes of local clusters: ids, loopback addresses, directories, states, counts.
 
 A node is a row in ``nodes`` plus a directory ``<home>/nodes/<cluster-uid>/<node-id>`` (its private
-disk). Node ids look like the service's (``tvm-<pool digits>_<n>-<yyyymmdd>t<hhmmss>z``); each node
-gets its own loopback address 127.0.0.x (x >= 2, unique among live nodes and file servers; after
-127.0.0.254 the allocator continues with 127.0.1.2 and so on) and a remote-login port
+disk). Node ids look like the service's (``tvm-<pool digits>_<n>-<yyyymmdd>t<hhmmss>z``, with ``-p``
+appended on low-priority clusters as the service did); each node gets its own loopback address
+127.0.0.x (x >= 2, unique among live nodes and file servers; after 127.0.0.254 the allocator
+continues with 127.0.1.2 and so on) and a remote-login port
 ``50000 + n - 1`` (the service used 50000, 50001, ... behind one public IP).
 
 States: ``preparing`` (setup task running), ``idle``, ``running``, ``leaving`` (being removed by a
@@ -25,6 +26,7 @@ from pathlib import Path
 from typing import Dict, List, Optional
 
 from . import _util
+from .store import loads
 
 STATES = ("idle", "running", "preparing", "unusable", "leaving")
 FIRST_PORT = 50000
@@ -50,9 +52,10 @@ def add_nodes(conn: sqlite3.Connection, home: Path, cluster: sqlite3.Row, count:
     now = time.time() if now is None else now
     stamp = time.strftime("%Y%m%dt%H%M%Sz", time.gmtime(now))
     first = int(conn.execute("SELECT next_node FROM clusters WHERE key=?", (cluster["key"],)).fetchone()[0])
+    low_priority = (loads(cluster["body"])["properties"].get("vmPriority") or "").lower() == "lowpriority"
     ids = []
     for idx in range(first, first + count):
-        node_id = f"tvm-{cluster['pool']}_{idx}-{stamp}"
+        node_id = f"tvm-{cluster['pool']}_{idx}-{stamp}" + ("-p" if low_priority else "")
         root = node_root(home, cluster["uid"], node_id)
         root.mkdir(mode=0o700, parents=True, exist_ok=True)
         conn.execute(
