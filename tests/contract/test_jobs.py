@@ -7,6 +7,7 @@ Containers: there is no container engine locally, so "container" jobs run on the
 from __future__ import annotations
 
 import re
+import time
 import warnings
 from datetime import timedelta
 
@@ -349,3 +350,24 @@ def test_terminate_is_a_no_op_on_finished_jobs(ctx, state):
     assert ctx.client.jobs.terminate(RG, WS, EXP, "job").result() is None
     after = ctx.get_job("job")
     assert after.execution_state == state and after.execution_info.as_dict() == before.execution_info.as_dict()
+
+
+def test_stdout_can_be_streamed_while_the_job_runs(ctx, cluster):
+    """What the recipes' ``utilities.job.wait_for_job_completion`` did: poll the listing and fetch the
+    new bytes of stdout.txt with ``Range`` requests until the job ends."""
+    ctx.create_job("job", job_parameters(cluster.id, "for i in 1 2 3 4 5; do echo line $i; sleep 0.2; done"))
+    received, seen_running = b"", False
+    while True:
+        job = ctx.get_job("job")
+        seen_running = seen_running or job.execution_state == "running"
+        for item in ctx.list_files("job", "stdouterr"):
+            if item.name == "stdout.txt" and item.content_length > len(received):
+                part = requests.get(item.download_url, headers={"Range": f"bytes={len(received)}-"}, timeout=10)
+                assert part.status_code == 206
+                received += part.content
+        finished = job.execution_state in ("succeeded", "failed")
+        if finished and ctx.files("job", "stdouterr")["stdout.txt"].encode() == received:
+            break
+        time.sleep(0.05)
+    assert seen_running and job.execution_state == "succeeded"
+    assert received.decode() == "".join(f"line {i}\n" for i in range(1, 6))
