@@ -357,7 +357,8 @@ def test_stdout_can_be_streamed_while_the_job_runs(ctx, cluster):
     new bytes of stdout.txt with ``Range`` requests until the job ends."""
     ctx.create_job("job", job_parameters(cluster.id, "for i in 1 2 3 4 5; do echo line $i; sleep 0.2; done"))
     received, seen_running = b"", False
-    while True:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
         job = ctx.get_job("job")
         seen_running = seen_running or job.execution_state == "running"
         for item in ctx.list_files("job", "stdouterr"):
