@@ -46,10 +46,12 @@ def test_custom_toolkit_with_job_preparation_and_job_level_mount(home, workdir):
 def test_horovod_allreduce_under_mpirun(home, workdir):
     out = _run("horovod_mpi", home, workdir)
     assert re.search(r"^Job state: succeeded ExitCode: 0$", out, re.M)
-    ranks = re.findall(r"^rank (\d) of 4 \(local rank (\d)\) on \S+: partial sum of squares = (\d+)$", out, re.M)
+    # mpirun forwards the ranks' output in pieces: a rank's line may end after another rank's line
+    # ("...= 83083250rank 2 of 4 ...\n\n"), so the lines are found without anchors.
+    ranks = re.findall(r"rank (\d) of 4 \(local rank (\d)\) on \S+: partial sum of squares = (\d+)", out)
     assert sorted(r for r, _, _ in ranks) == ["0", "1", "2", "3"]
     assert sum(int(p) for _, _, p in ranks) == 333833500
-    assert sorted(re.findall(r"^rank (\d): allreduce total = 333833500 \(correct\)$", out, re.M)) == list("0123")
+    assert sorted(re.findall(r"rank (\d): allreduce total = 333833500 \(correct\)", out)) == list("0123")
     names = re.findall(r"^(\S+) http://127\.0\.0\.1:\d+/", out, re.M)
     assert {"stdout.txt", "stderr.txt"} <= set(names)
     assert len([n for n in names if n.startswith("stdout-job_prep-")]) == 2
