@@ -144,19 +144,46 @@ def track(pid: int) -> None:
     _tracked_pids.add(pid)
 
 
+def _tree(root: int, include_root: bool, include_session: bool) -> Set[int]:
+    pids = descendants(root, include_session=include_session)
+    stat = _read_stat(root)
+    if include_root and root != os.getpid() and stat is not None and stat[0] != "Z":
+        pids.add(root)
+    return pids
+
+
+def _freeze(root: int, include_root: bool, include_session: bool) -> Set[int]:
+    """SIGSTOP the whole tree, re-reading it until no new process appears (or three rounds).
+
+    Killing a running tree one process at a time lets a parent act on a child's death before its
+    own signal lands (``sleep 300; echo never`` would print "never"). A frozen tree cannot: the
+    signals are queued while stopped and delivered before any process runs another instruction.
+    """
+    frozen: Set[int] = set()
+    for _ in range(3):
+        new = _tree(root, include_root, include_session) - frozen
+        if not new:
+            break
+        _signal_all(new, signal.SIGSTOP)
+        frozen |= new
+    return frozen
+
+
 def kill_tree(root: int, grace: float = 2.0, include_root: bool = True, include_session: bool = False,
               reap: Optional[List[Task]] = None) -> None:
     """SIGTERM a process and all its descendants, then SIGKILL whatever is left after ``grace``.
 
-    The tree is re-read on every round, so processes forked while we are killing are caught too.
+    The first round freezes the tree, queues SIGTERM everywhere and thaws it (see ``_freeze``);
+    later rounds re-read the tree, so processes forked while we are killing are caught too.
     """
     deadline = time.monotonic() + grace
+    frozen = _freeze(root, include_root, include_session)
+    _signal_all(frozen, signal.SIGTERM)
+    _signal_all(frozen, signal.SIGCONT)
     sig = signal.SIGTERM
+    pause = 0.005  # most trees are gone after the first round; back off to 50 ms otherwise
     while True:
-        pids = descendants(root, include_session=include_session)
-        stat = _read_stat(root)
-        if include_root and root != os.getpid() and stat is not None and stat[0] != "Z":
-            pids.add(root)
+        pids = _tree(root, include_root, include_session)
         if not pids:
             return
         _signal_all(pids, sig)
@@ -167,4 +194,5 @@ def kill_tree(root: int, grace: float = 2.0, include_root: bool = True, include_
             return  # unkillable (D state); give up rather than hang
         if time.monotonic() >= deadline:
             sig = signal.SIGKILL
-        time.sleep(0.05)
+        time.sleep(pause)
+        pause = min(pause * 2, 0.05)

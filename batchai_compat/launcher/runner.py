@@ -162,6 +162,9 @@ class JobRunner:
         finished: List[Task] = []
         mains = [t for t in tasks if t.role == "main"] or tasks  # a ps-only node waits for its ps
         last_reap = time.monotonic()
+        # Poll quickly at first (most short jobs end within milliseconds), backing off to
+        # POLL_SECONDS: job latency stays low without a busy loop for long jobs.
+        delay = 0.001
         while len([t for t in finished if t in mains]) < len(mains):
             self._check()
             for task in tasks:
@@ -171,7 +174,8 @@ class JobRunner:
             if time.monotonic() - last_reap > 1.0:
                 reap_orphans()
                 last_reap = time.monotonic()
-            time.sleep(POLL_SECONDS)
+            time.sleep(delay)
+            delay = min(delay * 2, POLL_SECONDS)
         for task in tasks:
             if task not in finished and task.proc is not None:
                 self.log(task.node, f"{what}: all workers finished, stopping {task.name}")
