@@ -18,7 +18,7 @@ import pytest
 
 from batchai_compat.backends.base import ClusterRef, ExperimentRef, FileServerRef, JobRef, WorkspaceRef
 from batchai_compat.backends.errors import Conflict, InvalidInput, NotFound, NotSupported
-from batchai_compat.backends.local import LocalBackend
+from batchai_compat.backends.local import LocalBackend, nodes
 from batchai_compat.exceptions import BatchAICompatWarning
 
 SUB, RG = "00000000-0000-0000-0000-000000000000", "rg"
@@ -178,7 +178,8 @@ def test_cluster_nodes_and_remote_login(backend):
     assert len({x["ipAddress"] for x in logins}) == 2
     for i, login in enumerate(logins):
         assert re.match(r"^tvm-\d+_\d+-\d{8}t\d{6}z-p$", login["nodeId"])  # low priority
-        assert re.match(r"^127\.0\.\d+\.\d+$", login["ipAddress"]) and login["ipAddress"] != "127.0.0.1"
+        octet = nodes.home_octet(backend.home)
+        assert re.match(rf"^127\.{octet}\.\d+\.\d+$", login["ipAddress"]) and login["ipAddress"] != "127.0.0.1"
         assert login["port"] == 50000 + i
         uid_dirs = list((backend.home / "nodes").iterdir())
         assert (uid_dirs[0] / login["nodeId"]).is_dir()
@@ -213,7 +214,7 @@ def test_file_server(backend):
     assert props["sshConfiguration"]["userAccountSettings"] == {"adminUserName": "u"}
     assert props["dataDisks"]["cachingType"] == "none"
     assert props["mountSettings"]["mountPoint"] == "/data"
-    assert re.match(r"^127\.0\.\d+\.\d+$", props["mountSettings"]["fileServerInternalIP"])
+    assert re.match(r"^127\.\d+\.\d+\.\d+$", props["mountSettings"]["fileServerInternalIP"])
     assert [f["name"] for f in backend.list_file_servers(WS, 1000, None).value] == ["FS1"]
     export = backend.home / "fileservers" / SUB / RG / "ws" / "FS1" / "data"
     assert export.is_dir()

@@ -218,7 +218,7 @@ class LocalBackend(ClusterOperations, JobOperations, Backend):
             self._workspace(conn, ref.workspace_ref)
             if conn.execute("SELECT 1 FROM file_servers WHERE key=?", (fs_key,)).fetchone():
                 raise Conflict("Conflict", f"The specified file server {ref.file_server} already exists")
-            address = nodes.allocate_address(conn)
+            address = nodes.allocate_address(conn, self.home)
             stored = resources.file_server_body(ref, body, _util.iso(), address)
             export.mkdir(mode=0o755, parents=True, exist_ok=True)
             conn.execute("INSERT INTO file_servers(key, ws_key, address, export, body) VALUES (?,?,?,?,?)",

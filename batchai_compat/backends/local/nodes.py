@@ -3,8 +3,10 @@
 A node is a row in ``nodes`` plus a directory ``<home>/nodes/<cluster-uid>/<node-id>`` (its private
 disk). Node ids look like the service's (``tvm-<pool digits>_<n>-<yyyymmdd>t<hhmmss>z``, with ``-p``
 appended on low-priority clusters as the service did); each node gets its own loopback address
-127.0.0.x (x >= 2, unique among live nodes and file servers; after 127.0.0.254 the allocator
-continues with 127.0.1.2 and so on) and a remote-login port
+127.H.y.x (x >= 2, unique among live nodes and file servers of the home; after 127.H.0.254 the
+allocator continues with 127.H.1.2 and so on, where H (1..254) is derived from the home's path so
+that two homes used at the same time, e.g. ``make demo`` during a test run, do not hand out the same
+addresses and collide on ports such as TensorFlow's 2222) and a remote-login port
 ``50000 + n - 1`` (the service used 50000, 50001, ... behind one public IP).
 
 States: ``preparing`` (setup task running), ``idle``, ``running``, ``leaving`` (being removed by a
@@ -19,6 +21,7 @@ took minutes); removed nodes stay ``leaving`` for ``leave_seconds`` (default 0.5
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import sqlite3
 import time
@@ -32,14 +35,21 @@ STATES = ("idle", "running", "preparing", "unusable", "leaving")
 FIRST_PORT = 50000
 
 
-def allocate_address(conn: sqlite3.Connection) -> str:
+def home_octet(home: Path) -> int:
+    """The second octet of this home's node addresses: a stable function of its path, 1..254."""
+    digest = hashlib.sha256(str(Path(home).resolve()).encode("utf-8")).digest()
+    return 1 + int.from_bytes(digest[:4], "big") % 254
+
+
+def allocate_address(conn: sqlite3.Connection, home: Path) -> str:
     used = {row[0] for row in conn.execute("SELECT address FROM nodes UNION SELECT address FROM file_servers")}
+    octet = home_octet(home)
     for high in range(0, 256):
         for low in range(2, 255):
-            candidate = f"127.0.{high}.{low}"
+            candidate = f"127.{octet}.{high}.{low}"
             if candidate not in used:
                 return candidate
-    raise RuntimeError("no free loopback address left in 127.0.0.0/16")
+    raise RuntimeError(f"no free loopback address left in 127.{octet}.0.0/16")
 
 
 def node_root(home: Path, cluster_uid: str, node_id: str) -> Path:
@@ -61,7 +71,7 @@ def add_nodes(conn: sqlite3.Connection, home: Path, cluster: sqlite3.Row, count:
         conn.execute(
             "INSERT INTO nodes(node_id, cluster_key, idx, address, port, root, state, state_time) "
             "VALUES (?,?,?,?,?,?,?,?)",
-            (node_id, cluster["key"], idx, allocate_address(conn), FIRST_PORT + idx - 1, str(root),
+            (node_id, cluster["key"], idx, allocate_address(conn, home), FIRST_PORT + idx - 1, str(root),
              "preparing" if prepare else "idle", now),
         )
         ids.append(node_id)

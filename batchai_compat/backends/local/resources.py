@@ -85,7 +85,7 @@ def file_server_body(ref: FileServerRef, params: Body, created: str, address: st
     """A file server is a directory on this machine; its "IPs" are a loopback address.
 
     Deviations: ``provisioningState`` is ``succeeded`` at once (the service took minutes);
-    ``mountSettings.mountPoint`` is ``/data`` and both IPs are the same 127.0.0.x address; no
+    ``mountSettings.mountPoint`` is ``/data`` and both IPs are the same loopback address; no
     ``subnet`` is invented when none was given.
     """
     props = copy.deepcopy(params.get("properties") or {})

@@ -70,7 +70,7 @@ CREATE TABLE IF NOT EXISTS nodes (
     node_id TEXT PRIMARY KEY,
     cluster_key TEXT NOT NULL,
     idx INTEGER NOT NULL,                -- the <n> of the node id, 1-based
-    address TEXT NOT NULL UNIQUE,        -- 127.0.0.x, unique among live nodes and file servers
+    address TEXT NOT NULL UNIQUE,        -- 127.H.y.x, unique among live nodes and file servers
     port INTEGER NOT NULL,               -- remote login port
     root TEXT NOT NULL,                  -- the node's private directory
     state TEXT NOT NULL,                 -- preparing | idle | running | leaving | unusable
