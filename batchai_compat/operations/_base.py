@@ -109,7 +109,9 @@ class OperationGroup:
 
         ``polling=True`` polls the backend, ``polling=False`` returns the deserialized initial
         response (``None`` after a 202, as the service answered for job/cluster/file-server
-        creation), any other value is used as the ``PollingMethod``.
+        creation), any other value is used as the ``PollingMethod``. An ``ARMPolling`` instance
+        (legacy code subclassed it to change the poll interval) polls the backend too: there is
+        no ``Azure-AsyncOperation`` URL for it to follow.
         """
         with translate_errors():
             operation = start()
@@ -122,7 +124,7 @@ class OperationGroup:
                 return ClientRawResponse(deserialized, result)
             return deserialized
 
-        if polling is True:
+        if polling is True or _is_arm_polling(polling):
             method: Any = BackendPolling()
         elif polling is False:
             method = NoPolling()
@@ -179,6 +181,12 @@ class OperationGroup:
         if raw:
             return paged_class(internal_paging, self._deserialize.dependencies, {})
         return paged_class(internal_paging, self._deserialize.dependencies)
+
+
+def _is_arm_polling(polling: Any) -> bool:
+    from msrestazure.polling.arm_polling import ARMPolling
+
+    return isinstance(polling, ARMPolling)
 
 
 def _link_from_token(base: str, token: str) -> str:

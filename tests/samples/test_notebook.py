@@ -11,13 +11,11 @@ from __future__ import annotations
 import json
 import re
 
+import nbclient
+import nbformat
 import pytest
 
 from .conftest import SAMPLES, assert_tidy, sample_environment
-
-nbformat = pytest.importorskip("nbformat")
-nbclient = pytest.importorskip("nbclient")
-pytest.importorskip("ipykernel")
 
 pytestmark = [pytest.mark.spawns_processes]
 

@@ -4,7 +4,6 @@ mpirun, PyTorch with a file rendezvous, and the job-factory hyperparameter sweep
 from __future__ import annotations
 
 import re
-import shutil
 
 import pytest
 
@@ -42,7 +41,7 @@ def test_custom_toolkit_with_job_preparation_and_job_level_mount(home, workdir):
 
 
 @pytest.mark.mpi
-@pytest.mark.skipif(shutil.which("mpirun") is None, reason="needs OpenMPI's mpirun (make test installs it)")
+@pytest.mark.mpi
 def test_horovod_allreduce_under_mpirun(home, workdir):
     out = _run("horovod_mpi", home, workdir)
     assert re.search(r"^Job state: succeeded ExitCode: 0$", out, re.M)
@@ -69,16 +68,8 @@ def test_pytorch_ranks_meet_through_the_init_method(home, workdir):
     assert model and abs(float(model.group(1)) - 3) < 0.05 and abs(float(model.group(2)) - 2) < 0.05
 
 
-# The polling-method bug this sample hits on the current library (see the report in issue 6):
-# ``jobs.create(..., polling=<msrestazure ARMPolling subclass>)`` fails inside ARMPolling.initialize.
-ARMPOLLING_BUG = "self.method = response.request.method"
-
-
 def test_hyperparameter_sweep_from_threads(home, workdir):
     result = run_sample(SAMPLES / "hyperparameter_search" / "sample.py", home, workdir)
-    if result.returncode != 0 and ARMPOLLING_BUG in result.stderr:
-        pytest.xfail("batchai_compat: jobs.create(polling=ARMPolling subclass) fails: initial response has no "
-                     ".request (legacy ExperimentUtils passes CustomPolling(ARMPolling))")
     assert result.returncode == 0, result.stdout + result.stderr
     out = result.stdout
     # ExperimentUtils logs (to stderr, as the recipes' logging.StreamHandler did) each job it created.

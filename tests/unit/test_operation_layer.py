@@ -123,3 +123,26 @@ def test_usages_and_operations_lists():
     operations = list(client.operations.list())
     assert {o.name for o in operations} >= {"Microsoft.BatchAI/workspaces/experiments/jobs/write"}
     assert all(o.display.provider == "Microsoft Batch AI" for o in operations)
+
+
+def test_arm_polling_subclasses_from_legacy_code_poll_the_backend():
+    """The Batch AI recipes passed ``CustomPolling(ARMPolling)`` to change the poll interval."""
+    import time
+
+    from msrestazure.polling.arm_polling import ARMPolling
+
+    class CustomPolling(ARMPolling):
+        def _delay(self):
+            if self._response is None:
+                return
+            time.sleep(1)
+
+    backend = ScriptedBackend(polls=2)
+    workspace = client_for(backend).workspaces.create("rg", "ws", "eastus", polling=CustomPolling()).result(timeout=10)
+    assert workspace.name == "ws" and backend.poll_count == 3
+    assert (
+        client_for(ScriptedBackend(workspaces=1))
+        .workspaces.delete("rg", "ws000", polling=ARMPolling(timeout=1))
+        .result()
+        is None
+    )
