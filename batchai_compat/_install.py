@@ -41,7 +41,6 @@ import importlib.util
 import sys
 import threading
 import types
-import warnings
 from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
 
 __all__ = ["install", "uninstall"]
@@ -228,13 +227,12 @@ def install() -> None:
         stale = sorted(n for n in list(sys.modules) if _target_for(n) is not None
                        and not getattr(sys.modules[n], "__batchai_compat_target__", None))
         if stale:
-            from batchai_compat.exceptions import BatchAICompatWarning
+            from batchai_compat.exceptions import warn_compat
 
             roots = [n for n in stale if n.rpartition(".")[0] not in stale]
-            warnings.warn(
+            warn_compat(
                 f"batchai_compat.install(): {', '.join(roots)} (and submodules) had already been imported; "
-                "objects taken from them earlier keep pointing at the original package",
-                BatchAICompatWarning, stacklevel=2)
+                "objects taken from them earlier keep pointing at the original package")
             for name in stale:
                 del sys.modules[name]
             _unlink_from_parents(stale)

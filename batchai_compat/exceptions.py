@@ -20,6 +20,8 @@ The tree users see::
 from __future__ import annotations
 
 import json
+import sys
+import warnings
 from typing import Any, Dict, List, Optional
 
 import requests
@@ -31,11 +33,27 @@ __all__ = [
     "BatchAICompatWarning",
     "CloudError",
     "make_cloud_error",
+    "warn_compat",
 ]
 
 
 class BatchAICompatWarning(UserWarning):
     """A Batch AI feature was accepted but is emulated, degraded or ignored by the chosen backend."""
+
+
+def warn_compat(message: str) -> None:
+    """Emit a :class:`BatchAICompatWarning` attributed to the user's line, not to library code.
+
+    The warning's location is the first stack frame outside ``batchai_compat``, so
+    ``warnings.filterwarnings(..., module=...)`` and the printed file/line point at the call the
+    user wrote (``client.jobs.create(...)``).
+    """
+    frame = sys._getframe(1)
+    level = 2
+    while frame is not None and frame.f_globals.get("__name__", "").split(".")[0] == "batchai_compat":
+        frame = frame.f_back  # type: ignore[assignment]
+        level += 1
+    warnings.warn(message, BatchAICompatWarning, stacklevel=level)
 
 
 class BackendNotAvailableError(ImportError):

@@ -17,7 +17,6 @@ import os
 import shutil
 import stat
 import tempfile
-import warnings
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any, Callable, Iterable, List, Optional, Tuple
@@ -46,10 +45,9 @@ PAGE_SIZE = 5000
 # Helpers shared by blobs and files
 # --------------------------------------------------------------------------------------------------
 def _warn_not_kept(what: str) -> None:
-    from batchai_compat.exceptions import BatchAICompatWarning
+    from batchai_compat.exceptions import warn_compat
 
-    warnings.warn(f"local storage mode does not keep {what}; it was accepted and ignored",
-                  BatchAICompatWarning, stacklevel=4)
+    warn_compat(f"local storage mode does not keep {what}; it was accepted and ignored")
 
 
 def _etag(st: os.stat_result) -> str:

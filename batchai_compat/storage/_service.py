@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import os
-import warnings
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import IO, Any, Dict, Optional, Tuple
@@ -78,9 +77,9 @@ def ignored(**options: Any) -> None:
     """Warn (``BatchAICompatWarning``) about 2.x options this implementation does not apply."""
     given = sorted(name for name, value in options.items() if value not in (None, False))
     if given:
-        from batchai_compat.exceptions import BatchAICompatWarning
+        from batchai_compat.exceptions import warn_compat
 
-        warnings.warn(f"batchai_compat storage ignores {', '.join(given)}", BatchAICompatWarning, stacklevel=3)
+        warn_compat(f"batchai_compat storage ignores {', '.join(given)}")
 
 
 def bytes_stream(data: Any, index: int, count: Optional[int]) -> Tuple[IO[bytes], int]:

@@ -74,3 +74,39 @@ def test_choice_is_logged_once(caplog):
         for _ in range(3):
             batchai_compat.BatchAIManagementClient(object(), "sub", backend=ScriptedBackend())
     assert sum("backend" in r.getMessage() for r in caplog.records) == 1
+
+
+def test_compat_warnings_point_at_the_users_line(tmp_path):
+    import warnings
+
+    import batchai_compat.models as models
+    from batchai_compat.exceptions import BatchAICompatWarning
+
+    client = batchai_compat.BatchAIManagementClient(object(), "sub", home=tmp_path)
+    client.workspaces.create("rg", "ws", "eastus").result()
+    client.experiments.create("rg", "ws", "exp").result()
+    client.clusters.create(
+        "rg",
+        "ws",
+        "c",
+        models.ClusterCreateParameters(
+            vm_size="STANDARD_D1",
+            user_account_settings=models.UserAccountSettings(admin_user_name="u"),
+            scale_settings=models.ScaleSettings(manual=models.ManualScaleSettings(target_node_count=0)),
+        ),
+    ).result()
+    parameters = models.JobCreateParameters(
+        cluster=models.ResourceId(
+            id="/subscriptions/sub/resourceGroups/rg/providers/Microsoft.BatchAI/workspaces/ws/clusters/c"
+        ),
+        node_count=1,
+        std_out_err_path_prefix="$AZ_BATCHAI_JOB_TEMP",
+        container_settings=models.ContainerSettings(image_source_registry=models.ImageSourceRegistry(image="ubuntu")),
+        custom_toolkit_settings=models.CustomToolkitSettings(command_line="true"),
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        client.jobs.create("rg", "ws", "exp", "job", parameters)  # the line the warning must name
+    compat = [w for w in caught if issubclass(w.category, BatchAICompatWarning)]
+    assert len(compat) == 1 and "ubuntu" in str(compat[0].message)
+    assert compat[0].filename == __file__

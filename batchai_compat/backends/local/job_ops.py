@@ -6,7 +6,6 @@ from __future__ import annotations
 import signal
 import sqlite3
 import uuid
-import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, List, Optional
 
@@ -22,7 +21,7 @@ from batchai_compat.backends.base import (
     polled,
 )
 from batchai_compat.backends.errors import Conflict, NotFound, not_found
-from batchai_compat.exceptions import BatchAICompatWarning
+from batchai_compat.exceptions import warn_compat
 
 from . import _util, files, joblife, mounts, nodes, paging, procs, resources
 from .cluster_ops import _login
@@ -150,6 +149,6 @@ def _job_view(row: sqlite3.Row) -> Body:
 def _warn_container(props: Body) -> None:
     image = ((props.get("containerSettings") or {}).get("imageSourceRegistry") or {}).get("image")
     if image:
-        warnings.warn(f"containerSettings ignored: the local backend has no container engine, so the job runs on "
-                      f"the host instead of in image {image!r}", BatchAICompatWarning, stacklevel=3)
+        warn_compat(f"containerSettings ignored: the local backend has no container engine, so the job runs on "
+                    f"the host instead of in image {image!r}")
 
