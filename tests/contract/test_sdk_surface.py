@@ -60,3 +60,23 @@ def test_polling_false_for_cluster_create(ctx):
 def test_operations_list(client):
     names = [op.name for op in client.operations.list()]
     assert "Microsoft.BatchAI/workspaces/experiments/jobs/write" in names
+
+
+def test_repeating_a_create_is_idempotent_and_a_different_one_conflicts(ctx):
+    """Re-running a notebook that was interrupted must not fail on resources it already made."""
+    from .helpers import cluster_parameters, job_parameters
+
+    first = ctx.create_cluster(target=0, wait=False)
+    again = ctx.client.clusters.create(RG, WS, "cluster", cluster_parameters(0)).result()
+    assert again.id == first.id and again.creation_time == first.creation_time
+    with pytest.raises(CloudError) as err:
+        ctx.client.clusters.create(RG, WS, "cluster", cluster_parameters(2)).result()
+    assert err.value.status_code == 409 and "different parameters" in err.value.message
+
+    job = ctx.client.jobs.create(RG, WS, EXP, "job", job_parameters(first.id, "true")).result()
+    same = ctx.client.jobs.create(RG, WS, EXP, "job", job_parameters(first.id, "true")).result()
+    assert same.job_output_directory_path_segment == job.job_output_directory_path_segment
+    assert len(list(ctx.client.jobs.list_by_experiment(RG, WS, EXP))) == 1
+    with pytest.raises(CloudError) as err:
+        ctx.client.jobs.create(RG, WS, EXP, "job", job_parameters(first.id, "false"))
+    assert err.value.status_code == 409

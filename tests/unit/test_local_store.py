@@ -165,8 +165,12 @@ def test_cluster_body_defaults_and_secrets(backend):
                                         "unusableNodeCount": 0, "leavingNodeCount": 0}
     assert props["currentNodeCount"] == 0 and props["allocationState"] == "steady"
     assert "errors" not in props
-    with pytest.raises(Conflict):
-        backend.create_cluster(CL, params)
+    again = backend.create_cluster(CL, params).poll().resource  # identical create: idempotent
+    assert again["properties"]["creationTime"] == props["creationTime"]
+    assert "_createRequestDigest" not in again
+    changed = dict(params, properties=dict(params["properties"], vmSize="STANDARD_NC6"))
+    with pytest.raises(Conflict, match="different parameters"):
+        backend.create_cluster(CL, changed)
 
 
 def test_cluster_nodes_and_remote_login(backend):
@@ -250,8 +254,14 @@ def test_job_server_filled_fields(backend, world):
     assert props["mountVolumes"]["azureBlobFileSystems"][0]["credentials"] == {}
     assert props["containerSettings"]["imageSourceRegistry"]["credentials"] == {"username": "me"}
     assert props["stdOutErrPathPrefix"] == "$AZ_BATCHAI_MOUNT_ROOT/azfiles"
-    with pytest.raises(Conflict):
-        backend.create_job(ref, job_params(world["id"]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", BatchAICompatWarning)
+        again = backend.create_job(ref, params).poll().resource  # identical create: idempotent
+    assert again["properties"]["jobOutputDirectoryPathSegment"] == props["jobOutputDirectoryPathSegment"]
+    assert again["properties"]["secrets"] == [{"name": "SECRET"}]
+    changed = job_params(world["id"])
+    with pytest.raises(Conflict, match="different parameters"):
+        backend.create_job(ref, changed)
 
 
 @pytest.mark.parametrize("settings, node_count, expected", [
@@ -427,8 +437,12 @@ def test_wall_clock_parsing():
 def test_job_ids_are_case_insensitive(backend, world):
     backend.create_job(JobRef(SUB, RG, "ws", "exp", "Job"), job_params(world["id"]))
     assert backend.get_job(JobRef(SUB, RG.upper(), "WS", "EXP", "job"))["name"] == "Job"
+    assert backend.create_job(JobRef(SUB, RG, "ws", "exp", "JOB"), job_params(world["id"])).poll().resource[
+        "name"] == "Job"  # the same job: names are case-insensitive, the create is idempotent
+    changed = job_params(world["id"])
+    changed["properties"]["nodeCount"] = 2
     with pytest.raises(Conflict):
-        backend.create_job(JobRef(SUB, RG, "ws", "exp", "JOB"), job_params(world["id"]))
+        backend.create_job(JobRef(SUB, RG, "ws", "exp", "JOB"), changed)
 
 
 def test_invalid_storage_names_are_bad_requests(backend, world):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 import time
 from datetime import datetime, timezone
@@ -72,3 +73,17 @@ def decode_token(token: Optional[str]) -> Dict[str, Any]:
     if not isinstance(state, dict):
         raise InvalidInput("InvalidContinuationToken", "The continuation token is not valid")
     return state
+
+
+# The digest of the create request is kept inside the stored body (never in a view) so that a
+# repeated create with the same parameters is idempotent, as an ARM PUT is.
+DIGEST_KEY = "_createRequestDigest"
+
+
+def request_digest(body: Dict[str, Any]) -> str:
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def same_request(stored: Dict[str, Any], body: Dict[str, Any]) -> bool:
+    return stored.get(DIGEST_KEY) == request_digest(body)

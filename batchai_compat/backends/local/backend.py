@@ -19,7 +19,8 @@ Deviations from the service (each is repeated where it happens):
 * create operations answer like a ``202`` with an empty body (``polling=False`` gives ``None``),
   as the service did for jobs, clusters and file servers;
 * credentials, storage keys and subscriptions are not checked; storage accounts are directories;
-* creating a cluster, file server or job that already exists is a ``Conflict``;
+* creating a cluster, file server or job that already exists returns it when the parameters are
+  identical (ARM PUT idempotency) and is a ``Conflict`` otherwise;
 * containers: no container engine; jobs run on the host and one ``BatchAICompatWarning`` names
   the ignored image;
 * ``unmanagedFileSystems`` mounts are refused (``NotSupported``);
@@ -216,10 +217,16 @@ class LocalBackend(ClusterOperations, JobOperations, Backend):
                                           ref.file_server, self.home)
         with self.store.write() as conn:
             self._workspace(conn, ref.workspace_ref)
-            if conn.execute("SELECT 1 FROM file_servers WHERE key=?", (fs_key,)).fetchone():
-                raise Conflict("Conflict", f"The specified file server {ref.file_server} already exists")
+            existing = conn.execute("SELECT body FROM file_servers WHERE key=?", (fs_key,)).fetchone()
+            if existing is not None:  # identical creates are idempotent, as an ARM PUT is
+                stored = loads(existing["body"])
+                if not _util.same_request(stored, body):
+                    raise Conflict("Conflict", f"The specified file server {ref.file_server} already exists with "
+                                   "different parameters; file servers cannot be updated: delete it first")
+                return completed(resources.file_server_view(stored), accepted=True)
             address = nodes.allocate_address(conn, self.home)
             stored = resources.file_server_body(ref, body, _util.iso(), address)
+            stored[_util.DIGEST_KEY] = _util.request_digest(body)
             export.mkdir(mode=0o755, parents=True, exist_ok=True)
             conn.execute("INSERT INTO file_servers(key, ws_key, address, export, body) VALUES (?,?,?,?,?)",
                          (fs_key, _util.key(_util.workspace_id(ref.workspace_ref)), address, str(export),

@@ -36,27 +36,39 @@ class ClusterOperations:
         def _finish_deletion(self, kills: List[Kill], doomed: List[Path]) -> Operation: ...
 
     def create_cluster(self, ref: ClusterRef, body: Body) -> Operation:
-        """Nodes are added at once (``initialNodeCount`` for auto-scale, clamped to min..max)."""
+        """Nodes are added at once (``initialNodeCount`` for auto-scale, clamped to min..max).
+
+        Repeating a create with identical parameters returns the existing cluster (an ARM PUT is
+        idempotent); different parameters are a ``Conflict``: only scale settings can change.
+        """
         cl_key = _util.key(_util.cluster_id(ref))
         now = time.time()
         with self.store.write() as conn:
             self._workspace(conn, ref.workspace_ref)
-            if conn.execute("SELECT 1 FROM clusters WHERE key=?", (cl_key,)).fetchone():
-                raise Conflict("Conflict", f"The specified cluster {ref.cluster} already exists")
-            stored = resources.cluster_body(ref, body, _util.iso(now))
-            mounts.check_job_mounts(conn, self.home, (stored["properties"].get("nodeSetup") or {}).get("mountVolumes"))
-            conn.execute(
-                "INSERT INTO clusters(key, ws_key, uid, pool, alloc_state, alloc_time, body) VALUES (?,?,?,?,?,?,?)",
-                (cl_key, _util.key(_util.workspace_id(ref.workspace_ref)), uuid.uuid4().hex,
-                 str(uuid.uuid4().int % 9_000_000_000 + 1_000_000_000), "steady", _util.iso(now), dumps(stored)))
-            cluster = conn.execute("SELECT * FROM clusters WHERE key=?", (cl_key,)).fetchone()
-            auto = stored["properties"]["scaleSettings"].get("autoScale")
-            if auto:
-                initial = max(auto["minimumNodeCount"], min(auto["maximumNodeCount"], auto["initialNodeCount"]))
-                self.scheduler.grow(conn, cluster, initial, now)
-            nodes.refresh_allocation(conn, cl_key, now)
+            existing = conn.execute("SELECT body FROM clusters WHERE key=?", (cl_key,)).fetchone()
+            if existing is not None:
+                if not _util.same_request(loads(existing["body"]), body):
+                    raise Conflict("Conflict", f"The specified cluster {ref.cluster} already exists with different "
+                                   "parameters; only its scale settings can change (clusters.update): delete it first")
+            else:
+                self._insert_cluster(conn, ref, cl_key, body, now)
         self.scheduler.tick()
         return completed(self.get_cluster(ref), accepted=True)
+
+    def _insert_cluster(self, conn, ref: ClusterRef, cl_key: str, body: Body, now: float) -> None:
+        stored = resources.cluster_body(ref, body, _util.iso(now))
+        stored[_util.DIGEST_KEY] = _util.request_digest(body)
+        mounts.check_job_mounts(conn, self.home, (stored["properties"].get("nodeSetup") or {}).get("mountVolumes"))
+        conn.execute(
+            "INSERT INTO clusters(key, ws_key, uid, pool, alloc_state, alloc_time, body) VALUES (?,?,?,?,?,?,?)",
+            (cl_key, _util.key(_util.workspace_id(ref.workspace_ref)), uuid.uuid4().hex,
+             str(uuid.uuid4().int % 9_000_000_000 + 1_000_000_000), "steady", _util.iso(now), dumps(stored)))
+        cluster = conn.execute("SELECT * FROM clusters WHERE key=?", (cl_key,)).fetchone()
+        auto = stored["properties"]["scaleSettings"].get("autoScale")
+        if auto:
+            initial = max(auto["minimumNodeCount"], min(auto["maximumNodeCount"], auto["initialNodeCount"]))
+            self.scheduler.grow(conn, cluster, initial, now)
+        nodes.refresh_allocation(conn, cl_key, now)
 
     def get_cluster(self, ref: ClusterRef) -> Body:
         self.scheduler.tick()

@@ -41,7 +41,10 @@ class JobOperations:
 
     def create_job(self, ref: JobRef, body: Body) -> Operation:
         """Queue a job. ``containerSettings`` is accepted but the job runs on the host: one
-        ``BatchAICompatWarning`` names the ignored image (there is no container engine here)."""
+        ``BatchAICompatWarning`` names the ignored image (there is no container engine here).
+
+        Repeating a create with identical parameters returns the existing job (an ARM PUT is
+        idempotent; nothing runs twice); different parameters are a ``Conflict``."""
         job_key = _util.key(_util.job_id(ref))
         props = body.get("properties") or {}
         cluster_id = (props.get("cluster") or {}).get("id") or ""
@@ -49,20 +52,28 @@ class JobOperations:
             self._experiment(conn, ref.experiment_ref)
             if conn.execute("SELECT 1 FROM clusters WHERE key=?", (_util.key(cluster_id),)).fetchone() is None:
                 raise not_found("Cluster", cluster_id.rstrip("/").rsplit("/", 1)[-1] or cluster_id)
-            if conn.execute("SELECT 1 FROM jobs WHERE key=?", (job_key,)).fetchone():
-                raise Conflict("Conflict", f"The specified job {ref.job} already exists")
-            stored = resources.job_body(ref, body, _util.iso(), str(uuid.uuid4()))
-            mounts.check_job_mounts(conn, self.home, stored["properties"].get("mountVolumes"))
-            conn.execute(
-                "INSERT INTO jobs(key, exp_key, ws_key, cluster_key, node_count, priority, state, state_time, body) "
-                "VALUES (?,?,?,?,?,?,?,?,?)",
-                (job_key, _util.key(_util.experiment_id(ref.experiment_ref)),
-                 _util.key(_util.workspace_id(ref.workspace_ref)), _util.key(cluster_id),
-                 stored["properties"]["nodeCount"], resources.PRIORITIES[stored["properties"]["schedulingPriority"]],
-                 "queued", stored["properties"]["creationTime"], dumps(stored)))
+            existing = conn.execute("SELECT body FROM jobs WHERE key=?", (job_key,)).fetchone()
+            if existing is not None:
+                if not _util.same_request(loads(existing["body"]), body):
+                    raise Conflict("Conflict", f"The specified job {ref.job} already exists with different "
+                                   "parameters; jobs cannot be updated: delete it first")
+                return completed(_job_view(self._job(conn, ref)), accepted=True)
+            self._insert_job(conn, ref, job_key, cluster_id, body)
         _warn_container(props)
         self.scheduler.tick()
         return completed(self.get_job(ref), accepted=True)
+
+    def _insert_job(self, conn, ref: JobRef, job_key: str, cluster_id: str, body: Body) -> None:
+        stored = resources.job_body(ref, body, _util.iso(), str(uuid.uuid4()))
+        stored[_util.DIGEST_KEY] = _util.request_digest(body)
+        mounts.check_job_mounts(conn, self.home, stored["properties"].get("mountVolumes"))
+        conn.execute(
+            "INSERT INTO jobs(key, exp_key, ws_key, cluster_key, node_count, priority, state, state_time, body) "
+            "VALUES (?,?,?,?,?,?,?,?,?)",
+            (job_key, _util.key(_util.experiment_id(ref.experiment_ref)),
+             _util.key(_util.workspace_id(ref.workspace_ref)), _util.key(cluster_id),
+             stored["properties"]["nodeCount"], resources.PRIORITIES[stored["properties"]["schedulingPriority"]],
+             "queued", stored["properties"]["creationTime"], dumps(stored)))
 
     def get_job(self, ref: JobRef) -> Body:
         self.scheduler.tick()

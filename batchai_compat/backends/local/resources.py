@@ -103,6 +103,7 @@ def file_server_body(ref: FileServerRef, params: Body, created: str, address: st
 
 def file_server_view(stored: Body) -> Body:
     body = copy.deepcopy(stored)
+    body.pop(_util.DIGEST_KEY, None)
     ssh = body["properties"].get("sshConfiguration") or {}
     _strip_user_account(ssh.get("userAccountSettings"))
     return body
@@ -151,6 +152,7 @@ def cluster_body(ref: ClusterRef, params: Body, created: str) -> Body:
 def cluster_view(stored: Body, alloc_state: str, alloc_time: str, errors: Optional[List[Body]],
                  counts: Dict[str, int]) -> Body:
     body = copy.deepcopy(stored)
+    body.pop(_util.DIGEST_KEY, None)
     props = body["properties"]
     _strip_user_account(props.get("userAccountSettings"))
     node_setup = props.get("nodeSetup") or {}
@@ -255,6 +257,7 @@ def job_body(ref: JobRef, params: Body, created: str, job_uid: str) -> Body:
 
 def job_view(stored: Body, state: str, state_time: str, exec_info: Optional[Body]) -> Body:
     body = copy.deepcopy(stored)
+    body.pop(_util.DIGEST_KEY, None)
     props = body["properties"]
     _strip_secret_values(props.get("secrets"))
     _strip_mount_credentials(props.get("mountVolumes"))
