@@ -111,6 +111,7 @@ class AzureMLBackend(JobOperations, Backend):
         self._workspaces: Dict[tuple, Any] = {}
         self._cluster_settings: Dict[tuple, Dict[str, Any]] = {}
         self._computes: Dict[tuple, Any] = {}
+        self._scales: Dict[tuple, Body] = {}  # scaleSettings last asked for, per cluster (this process)
         self._experiments: set = set()  # (AML workspace, name) of experiments seen to exist
         self._lock = threading.RLock()
 
@@ -279,7 +280,7 @@ class AzureMLBackend(JobOperations, Backend):
 
         exp = self._find_experiment(ref)
         self._experiment_seen(ref, False)
-        self.cancel_active_runs(exp)
+        self.hide_experiment_runs(exp)
         with translated("Experiment", ref.experiment):
             try:
                 Experiment.delete(exp.workspace, exp.id)
@@ -356,6 +357,8 @@ class AzureMLBackend(JobOperations, Backend):
         self.register_mount_datastores(ws, (props.get("nodeSetup") or {}).get("mountVolumes"))
         name = translate.compute_name(ref.cluster)
         kwargs["tags"] = translate.encode_tags(ref.cluster, props)
+        with self._lock:
+            self._scales.pop(self._cluster_key(ref), None)
         kwargs["description"] = f"Batch AI cluster {ref.cluster} (batchai_compat)"
         with translated("Cluster", ref.cluster):
             config = AmlCompute.provisioning_configuration(**kwargs)
@@ -369,7 +372,7 @@ class AzureMLBackend(JobOperations, Backend):
                 if state == "Succeeded":
                     ct.refresh_state()
                     self._remember_cluster(ref, ct)
-                    return OperationState("Succeeded", clusters.body(ref, ct))
+                    return OperationState("Succeeded", self._cluster_body(ref, ct))
             if state in ("Failed", "Canceled"):
                 message = (error or {}).get("message") if isinstance(error, dict) else str(error or "")
                 return OperationState("Failed", error={"code": "ClusterCreationFailed",
@@ -378,8 +381,13 @@ class AzureMLBackend(JobOperations, Backend):
 
         return polled(poll, initial=None, delay=1.0)
 
+    def _cluster_body(self, ref: ClusterRef, ct: Any) -> Body:
+        with self._lock:
+            requested = self._scales.get(self._cluster_key(ref))
+        return clusters.body(ref, ct, requested)
+
     def get_cluster(self, ref: ClusterRef) -> Body:
-        return clusters.body(ref, self._compute(ref))
+        return self._cluster_body(ref, self._compute(ref))
 
     def update_cluster(self, ref: ClusterRef, body: Body) -> Body:
         scale = (body.get("properties") or {}).get("scaleSettings") or {}
@@ -389,7 +397,19 @@ class AzureMLBackend(JobOperations, Backend):
         ct = self._compute(ref, fresh=False)
         with translated("Cluster", ref.cluster):
             ct.update(min_nodes=low, max_nodes=max(high, 1))  # refreshes the object, then PATCHes
-        return clusters.body(ref, ct)
+        with self._lock:
+            self._scales[self._cluster_key(ref)] = dict(scale)
+        body = self._cluster_body(ref, ct)
+        # ct holds the state read just before the PATCH: a node count outside the new bounds means the
+        # cluster is resizing now (what Batch AI's update answered), without another GET.
+        props = body["properties"]
+        if not low <= props["currentNodeCount"] <= max(high, low):
+            props["allocationState"] = "resizing"
+            counts = props["nodeStateCounts"]
+            leaving = min(counts["idleNodeCount"], max(0, props["currentNodeCount"] - max(high, low)))
+            counts["idleNodeCount"] -= leaving  # Azure ML removes idle nodes above the new maximum
+            counts["leavingNodeCount"] += leaving
+        return body
 
     def delete_cluster(self, ref: ClusterRef) -> Operation:
         ct = self._compute(ref, fresh=False)
@@ -398,6 +418,7 @@ class AzureMLBackend(JobOperations, Backend):
         with self._lock:
             self._cluster_settings.pop(self._cluster_key(ref), None)
             self._computes.pop(self._cluster_key(ref), None)
+            self._scales.pop(self._cluster_key(ref), None)
 
         def poll() -> OperationState:
             with translated("Cluster", ref.cluster):
@@ -419,7 +440,7 @@ class AzureMLBackend(JobOperations, Backend):
         bodies = []
         for ct in targets:
             name = (ct.tags or {}).get(translate.TAG_CLUSTER_NAME) or ct.name
-            bodies.append(clusters.body(ClusterRef(*ref, name), ct))
+            bodies.append(self._cluster_body(ClusterRef(*ref, name), ct))
         bodies.sort(key=lambda b: b["name"])
         return page(bodies, max_results, continuation)
 

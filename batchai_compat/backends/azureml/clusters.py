@@ -161,8 +161,8 @@ def compute_facts(ct: Any) -> Dict[str, Any]:
     }
 
 
-def body(ref: ClusterRef, ct: Any) -> Body:
-    return translate.cluster_body(ref, compute_facts(ct))
+def body(ref: ClusterRef, ct: Any, requested_scale: Optional[Body] = None) -> Body:
+    return translate.cluster_body(ref, compute_facts(ct), requested_scale)
 
 
 def remote_login(nodes: List[Dict[str, Any]], run_id: Optional[str] = None) -> List[Body]:

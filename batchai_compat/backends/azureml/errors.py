@@ -34,7 +34,7 @@ def status_of(exc: BaseException) -> Optional[int]:
     if isinstance(value, int):
         return value
     inner = getattr(exc, "inner_exception", None)
-    if inner is not None and inner is not exc:
+    if isinstance(inner, BaseException) and inner is not exc:
         found = status_of(inner)
         if found is not None:
             return found
@@ -77,13 +77,14 @@ def _is_connection_error(exc: BaseException) -> bool:
         import requests
     except ImportError:  # pragma: no cover - requests comes with msrest
         return False
-    seen = exc
+    seen: object = exc
     for _ in range(5):
         if isinstance(seen, requests.exceptions.ConnectionError):
             return True
-        seen = getattr(seen, "inner_exception", None) or seen.__cause__ or seen.__context__
-        if seen is None:
+        if not isinstance(seen, BaseException):
             return False
+        inner = getattr(seen, "inner_exception", None)
+        seen = inner if isinstance(inner, BaseException) else (seen.__cause__ or seen.__context__)
     return False
 
 

@@ -77,6 +77,9 @@ class JobOperations:
         for run in self._runs(ref.experiment_ref, ref.job):
             if (run.tags or {}).get(translate.TAG_DELETED) != "true":
                 return run
+        # Not found: tell a missing (or deleted, i.e. archived) experiment from a missing job. This costs a
+        # request on the error path only.
+        self._find_experiment(ref.experiment_ref)  # type: ignore[attr-defined]
         raise errors.not_found("Job", ref.job)
 
     def _launch_result(self, run: Any) -> Optional[Dict[str, Any]]:
@@ -221,13 +224,17 @@ class JobOperations:
             run.set_tags({translate.TAG_DELETED: "true"})
         return completed(None, accepted=True)
 
-    def cancel_active_runs(self, exp: Any) -> None:
+    def hide_experiment_runs(self, exp: Any) -> None:
+        """experiments.delete: its jobs are killed and gone, as on Batch AI (runs canceled and tagged deleted;
+        the tags matter when Azure ML only archives the experiment and re-creating it revives the runs)."""
         from azureml.core import Run
 
         with translated("Experiment", exp.name):
             for run in Run.list(exp, properties=translate.PROP_JOB):
                 if not _terminal(run):
                     Run.cancel(run)
+                if (run.tags or {}).get(translate.TAG_DELETED) != "true":
+                    run.set_tags({translate.TAG_DELETED: "true"})
 
     # -- files and nodes -----------------------------------------------------------------------
     def list_output_files(self, ref: JobRef, output_directory_id: str, directory: str, link_expiry_minutes: int,
@@ -269,16 +276,17 @@ def _cluster_ref(ref: Any, cluster: str) -> Any:
 
 def artifact_prefix(spec: Body, output_directory_id: str, directory: str) -> str:
     """The run-artifact prefix (ending in ``/``) holding a Batch AI output directory's ``directory``."""
-    if output_directory_id == STDOUTERR:
+    if output_directory_id.lower() == STDOUTERR:
         base = f"{nodeside.LOGS_DIR}/{STDOUTERR}"
-    else:
-        found = [d for d in spec.get("outputDirectories") or [] if d.get("id") == output_directory_id]
+    else:  # ids are case-insensitive
+        found = [d for d in spec.get("outputDirectories") or []
+                 if str(d.get("id")).lower() == output_directory_id.lower()]
         if not found:
             raise errors.InvalidInput("OutputDirectoryNotFound",
                                       f"The specified outputDirectoryId {output_directory_id} is not present in the "
                                       "job's outputDirectories")
         suffix = str(found[0].get("pathSuffix") or "").strip("/")
-        base = f"outputs/{output_directory_id}/{nodeside.SEGMENT}/outputs" + (f"/{suffix}" if suffix else "")
+        base = f"outputs/{found[0]['id']}/{nodeside.SEGMENT}/outputs" + (f"/{suffix}" if suffix else "")
     sub = str(directory or ".").strip("/")
     if sub not in ("", "."):
         parts = [p for p in sub.split("/") if p not in ("", ".")]

@@ -277,7 +277,7 @@ def _scale_matches(stored: Optional[Body], min_nodes: Optional[int], max_nodes: 
     return (low, max(high, 1)) == (int(min_nodes or 0), max(int(max_nodes or 0), 1))
 
 
-def cluster_body(ref: ClusterRef, compute: Dict[str, Any]) -> Body:
+def cluster_body(ref: ClusterRef, compute: Dict[str, Any], requested_scale: Optional[Body] = None) -> Body:
     """The Batch AI ``Cluster`` body for an AmlCompute described by ``compute``.
 
     ``compute`` holds plain values read from the azureml object: ``provisioning_state``, ``created_on``,
@@ -290,8 +290,17 @@ def cluster_body(ref: ClusterRef, compute: Dict[str, Any]) -> Body:
         or now_iso()
     status = compute.get("status") or {}
     min_nodes, max_nodes = compute.get("min_nodes"), compute.get("max_nodes")
-    scale = stored.get("scaleSettings") if _scale_matches(stored.get("scaleSettings"), min_nodes, max_nodes) \
-        else batchai_scale(min_nodes, max_nodes)
+    # The settings last asked for (this process), else the original ones (tags), when the live min/max still
+    # match them; otherwise derived from the live min/max.
+    scale = None
+    for candidate in (requested_scale, stored.get("scaleSettings")):
+        if _scale_matches(candidate, min_nodes, max_nodes):
+            scale = copy.deepcopy(candidate)
+            break
+    if scale is None:
+        scale = batchai_scale(min_nodes, max_nodes)
+    if scale.get("autoScale") is not None and scale["autoScale"].get("initialNodeCount") is None:
+        scale["autoScale"]["initialNodeCount"] = 0
     counts = status.get("node_state_counts") or {}
     node_counts = {
         "idleNodeCount": int(counts.get("idle_node_count") or 0),
@@ -312,7 +321,8 @@ def cluster_body(ref: ClusterRef, compute: Dict[str, Any]) -> Body:
         "provisioningStateTransitionTime": iso(status.get("provisioning_state_transition_time")) or created,
         "allocationState": "resizing" if allocation == "resizing" else "steady",
         "allocationStateTransitionTime": iso(status.get("allocation_state_transition_time")) or created,
-        "currentNodeCount": int(status.get("current_node_count") or 0),
+        # Batch AI: currentNodeCount is the sum of the five counts (AML leaves preparing nodes out).
+        "currentNodeCount": max(int(status.get("current_node_count") or 0), sum(node_counts.values())),
         "nodeStateCounts": node_counts,
     })
     props.setdefault("virtualMachineConfiguration", {"imageReference": dict(DEFAULT_IMAGE)})
@@ -377,6 +387,7 @@ EXECUTION_STATES = {
     "cancelrequested": "terminating", "completed": "succeeded", "failed": "failed", "canceled": "failed",
 }
 TERMINAL_STATUSES = ("completed", "failed", "canceled")
+_WALL_CLOCK_RE = re.compile(r"maximum duration|maxRunDurationSeconds|max_run_duration", re.IGNORECASE)
 _EXIT_RE = re.compile(r"exited with (?:status )?code (-?\d+)", re.IGNORECASE)
 MESSAGES = {
     "JobFailed": "Job failed with non-zero exit code",
@@ -409,6 +420,10 @@ def execution_info(status: str, run: Dict[str, Any], result: Optional[Dict[str, 
     lower = str(status).lower()
     if lower == "completed":
         info["exitCode"] = 0
+        return info
+    if _WALL_CLOCK_RE.search(run.get("error_message") or ""):
+        info["errors"] = [{"code": "MaxWallClockTimeExceeded",
+                           "message": "The job exceeded its maximum wall clock time (constraints.maxWallClockTime)"}]
         return info
     if lower == "canceled" or (result or {}).get("error_code") == "JobTerminated":
         info["errors"] = [{"code": "JobTerminated", "message": MESSAGES["JobTerminated"]}]
