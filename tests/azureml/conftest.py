@@ -41,7 +41,7 @@ class LeakProxy:
                 pass
 
             def _record(self):
-                proxy.seen.append("{} {}".format(self.command, self.path))
+                proxy.seen.append(f"{self.command} {self.path}")
                 self.send_response(502)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
@@ -50,7 +50,7 @@ class LeakProxy:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
-        self.url = "http://127.0.0.1:{}".format(self.server.server_address[1])
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def close(self) -> None:
@@ -85,9 +85,9 @@ def emu(leak_proxy, tmp_path):
                                scale_down_after=0.5)
     with emulator:
         yield emulator
-    assert emulator.unrouted == [], "unrouted requests: {}".format(emulator.unrouted)
-    assert emulator.errors == [], "emulator errors: {}".format(emulator.errors)
-    assert leak_proxy.seen == [], "requests left 127.0.0.1: {}".format(leak_proxy.seen)
+    assert emulator.unrouted == [], f"unrouted requests: {emulator.unrouted}"
+    assert emulator.errors == [], f"emulator errors: {emulator.errors}"
+    assert leak_proxy.seen == [], f"requests left 127.0.0.1: {leak_proxy.seen}"
 
 
 class _Credentials:

@@ -32,7 +32,8 @@ def create_cluster(client: Any, name: str = "cluster", nodes: int = 1, **extra: 
     params = models.ClusterCreateParameters(
         vm_size="STANDARD_D1_V2", vm_priority="lowpriority",
         scale_settings=extra.pop("scale_settings", None) or models.ScaleSettings(
-            manual=models.ManualScaleSettings(target_node_count=nodes, node_deallocation_option="waitforjobcompletion")),
+            manual=models.ManualScaleSettings(target_node_count=nodes,
+                                              node_deallocation_option="waitforjobcompletion")),
         user_account_settings=models.UserAccountSettings(admin_user_name="demoUser",
                                                          admin_user_password="Pa$$w0rd-never-echoed"),
         **extra)

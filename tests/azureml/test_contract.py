@@ -1,10 +1,11 @@
 """The contract suite (``tests/contract``) run against the azureml backend over the Azure ML emulator.
 
 The contract tests are imported unchanged; this module supplies their fixtures (``client``, ``ctx``...)
-for an azureml-backed client built with ``allow_workspace_create=True, allow_workspace_delete=True``. The storage the tests prepare through ``ctx.share_dir()`` is pointed at the
-emulator's directories behind the datastores the backend registers for those mounts. Tests that assert
-Batch AI behaviour Azure ML cannot express are listed in ``DEVIATIONS`` with the documented reason;
-they run and must fail with that deviation (strict xfail), so the list stays true.
+for an azureml-backed client built with ``allow_workspace_create=True, allow_workspace_delete=True``
+(HTTPS emulator). The storage the tests prepare through ``ctx.share_dir()`` is the emulator's directory
+behind the datastore the backend registers for that mount. Tests of Batch AI behaviour that Azure ML
+cannot express (or the emulator lacks) are listed in ``DEVIATIONS`` with the reason; they run as strict
+xfails (``conftest.py``), so the list stays true.
 """
 
 from __future__ import annotations

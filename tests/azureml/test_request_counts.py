@@ -26,7 +26,7 @@ EXP, CLUSTER, COMPUTE = "exp", "cluster", "cluster"
 COMMAND = "echo hello > $AZ_BATCHAI_OUTPUT_OUTPUTS/out.txt; sleep 0.3"
 # Steps where the shim needs more than hand-written code holding live objects, and why (allowed extra).
 EXTRA = {
-    "jobs.list_output_files": (1, "POST runs:query to find the job's run by name (the hand-written code holds the Run)"),
+    "jobs.list_output_files": (1, "POST runs:query to find the job's run by name (hand-written code holds the Run)"),
     "jobs.terminate (+wait)": (1, "POST runs:query to find the run"),
     "jobs.delete": (1, "POST runs:query to find the run"),
 }

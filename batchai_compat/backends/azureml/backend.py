@@ -17,8 +17,19 @@ import warnings
 from typing import Any, Dict, List, Optional
 
 from batchai_compat.backends import errors
-from batchai_compat.backends.base import (Backend, Body, ClusterRef, ExperimentRef, FileServerRef, Operation,
-                                          OperationState, Page, WorkspaceRef, completed, polled)
+from batchai_compat.backends.base import (
+    Backend,
+    Body,
+    ClusterRef,
+    ExperimentRef,
+    FileServerRef,
+    Operation,
+    OperationState,
+    Page,
+    WorkspaceRef,
+    completed,
+    polled,
+)
 
 from . import auth as authmod
 from . import clusters, translate

@@ -113,7 +113,7 @@ def node_ids(count: int, env: Dict[str, str]) -> List[str]:
     if len(listed) == count:
         return listed
     base = (env.get("AZUREML_RUN_ID") or "run")[-12:]
-    return ["tvm-aml{}_{}".format(base, i) for i in range(count)]
+    return [f"tvm-aml{base}_{i}" for i in range(count)]
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -134,7 +134,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         secrets = resolve_secrets(aml.get("secrets") or {})
         spec = {
             "job": job_for_node(aml, cwd, secrets),
-            "nodes": [{"id": ids[i], "address": "127.0.0.{}".format(i + 1), "root": os.path.join(scratch, str(i))}
+            "nodes": [{"id": ids[i], "address": f"127.0.0.{i + 1}", "root": os.path.join(scratch, str(i))}
                       for i in range(count)],
             "shared_job_temp": os.path.join(scratch, "shared"),
             "job_uid": str(uuid.uuid4()),
@@ -149,7 +149,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     except Exception as exc:  # report like the launcher would: a LauncherError result
         _write_result(cwd, {"exit_code": None, "error_code": "LauncherError", "error_message": str(exc),
                             "start_time": None, "end_time": None})
-        sys.stderr.write("batchai_compat: {}\n".format(exc))
+        sys.stderr.write(f"batchai_compat: {exc}\n")
         shutil.rmtree(scratch, ignore_errors=True)
         return 70
     spec_path = os.path.join(scratch, "spec.json")
