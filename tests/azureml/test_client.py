@@ -281,3 +281,36 @@ def test_job_features_without_aml_counterpart(client, setup):
             custom_toolkit_settings=models.CustomToolkitSettings(command_line="true"))).result()
     messages = [str(w.message) for w in caught if issubclass(w.category, BatchAICompatWarning)]
     assert len(messages) == 1 and "containerSettings" in messages[0]
+
+
+def test_horovod_and_pytorch_jobs(client, emu, setup):
+    script = ("import os, sys; print('rank', os.environ.get('OMPI_COMM_WORLD_RANK', "
+              "os.environ.get('AZ_BATCHAI_TASK_INDEX')), sys.argv[1:])")
+    prep = models.JobPreparation(command_line=f"echo \"{script}\" > $AZ_BATCHAI_JOB_TEMP/../../train.py")
+    path = "$AZ_BATCHAI_JOB_TEMP/../../train.py"
+    create_job(client, "hvd", job_params(setup, custom_toolkit_settings=None, job_preparation=prep,
+                                         horovod_settings=models.HorovodSettings(
+                                             python_script_file_path=path, command_line_args="--epochs 1",
+                                             process_count=2)))
+    create_job(client, "torch", job_params(setup, custom_toolkit_settings=None, job_preparation=prep,
+                                           py_torch_settings=models.PyTorchSettings(
+                                               python_script_file_path=path, process_count=2,
+                                               communication_backend="gloo")))
+    hvd, torch = wait_job(client, "hvd", timeout=120), wait_job(client, "torch", timeout=120)
+    assert hvd.tool_type == "horovod" and torch.tool_type == "pytorch"
+    out = contents(client, "hvd")
+    assert hvd.execution_state == "succeeded", out
+    assert sorted(out["stdout.txt"].splitlines()) == ["rank 0 ['--epochs', '1']", "rank 1 ['--epochs', '1']"]
+    out = contents(client, "torch")
+    assert torch.execution_state == "succeeded", out
+    assert out["stdout-0.txt"] == "rank 0 []\n" and out["stdout-1.txt"] == "rank 1 []\n"
+
+
+def test_job_remote_login_information(client, emu, setup):
+    create_job(client, "busy", job_params(setup, custom_toolkit_settings=models.CustomToolkitSettings(
+        command_line="sleep 30")))
+    wait_for(lambda: client.jobs.get(RG, WS, EXP, "busy").execution_state == "running", message="running")
+    logins = list(client.jobs.list_remote_login_information(RG, WS, EXP, "busy"))
+    assert len(logins) == 1 and logins[0].port > 0 and logins[0].node_id
+    client.jobs.terminate(RG, WS, EXP, "busy").result()
+    assert list(client.jobs.list_remote_login_information(RG, WS, EXP, "busy")) == []
