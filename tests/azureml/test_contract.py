@@ -30,6 +30,8 @@ pytestmark = [pytest.mark.azureml, pytest.mark.spawns_processes]
 OUTPUTS_ARE_ARTIFACTS = ("output directories are Azure ML run artifacts: ./outputs is uploaded when the run ends "
                          "and nothing is written under jobOutputDirectoryPathSegment on the mounted share")
 ZERO_NODES = "a 0-node cluster is an Azure ML cluster with max_nodes 1: its job runs instead of staying queued"
+SETUP_TASK = ("Azure ML has no node start task: the setup task runs in each job's container before the job "
+              "(tests/azureml/test_mounts.py), not when a node joins; a failure fails the job, no node is unusable")
 NO_RANGE = "the emulator's BLOB GET ignores Range headers (answers 200, Azure Blob storage answers 206)"
 DEVIATIONS: Dict[str, str] = {
     "test_3_delete_workspace_cascades_to_its_own_resources_only": ZERO_NODES,
@@ -38,8 +40,8 @@ DEVIATIONS: Dict[str, str] = {
         "node ids are Azure ML's (tvmps_<cluster>_<n>_d), not Batch AI's tvm-<digits>_<n>-<time>z-p",
     "test_12_container_job_runs_on_the_host_with_one_warning":
         "asserts the local backend's 'container runs on the host' warning; Azure ML runs the image",
-    "test_14_setup_task": "nodeSetup.setupTask is refused (NotSupported) by the azureml backend",
-    "test_failing_setup_task_makes_the_node_unusable": "nodeSetup.setupTask is refused (NotSupported)",
+    "test_14_setup_task": SETUP_TASK,
+    "test_failing_setup_task_makes_the_node_unusable": SETUP_TASK,
     "test_resizing_is_visible_while_nodes_prepare": "Azure ML reports new nodes as allocation Steady + preparing",
     "test_scale_down_requeue_reruns_the_job": "nodeDeallocationOption requeue: Azure ML only removes idle nodes",
     "test_scale_down_terminate_fails_the_job": "nodeDeallocationOption terminate: Azure ML only removes idle nodes",

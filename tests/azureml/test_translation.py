@@ -68,13 +68,18 @@ def test_user_account_subnet_and_remote_login():
     ({"virtualMachineConfiguration": {"imageReference": {"publisher": "p", "offer": "o", "sku": "s",
                                                          "virtualMachineImageId": "/subscriptions/x/images/i"}}},
      "CustomImageNotSupported"),
-    ({"nodeSetup": {"setupTask": {"commandLine": "true", "stdOutErrPathPrefix": "/x"}}}, "SetupTaskNotSupported"),
 ])
 def test_cluster_features_without_aml_counterpart_are_refused(props, code):
     props = dict(props, vmSize="STANDARD_D1_V2", scaleSettings={"manual": {"targetNodeCount": 1}})
     with pytest.raises(errors.NotSupported) as info:
         clusters.provisioning_kwargs(props)
     assert info.value.code == code and info.value.message
+
+
+def test_setup_task_is_accepted_with_a_note():
+    _, notes = provisioning({"vmSize": "STANDARD_D1_V2", "scaleSettings": {"manual": {"targetNodeCount": 1}},
+                             "nodeSetup": {"setupTask": {"commandLine": "true", "stdOutErrPathPrefix": "/x"}}})
+    assert any("setupTask" in n and "container" in n for n in notes)
 
 
 def test_marketplace_image_is_ignored_with_a_note():

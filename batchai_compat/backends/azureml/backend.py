@@ -72,8 +72,8 @@ class AzureMLBackend(JobOperations, Backend):
                              "workspace, not its dependent resources)",
         "workspaces.list": "partial: lists the Azure ML workspaces of the subscription/resource group",
         "clusters.create": "partial: AmlCompute; nodeDeallocationOption, autoScale.initialNodeCount, marketplace "
-                           "VM images and performance counters are ignored (warning); custom VM images and node "
-                           "setup tasks are refused; cluster mounts are mounted per job",
+                           "VM images and performance counters are ignored (warning); custom VM images are refused; "
+                           "the setup task and cluster mounts are applied in every job's container (warning)",
         "clusters.update": "partial: nodeDeallocationOption is not kept",
         "clusters.list_remote_login_information": "partial: only when the cluster was created with "
                                                   "userAccountSettings (remote login port enabled)",
@@ -367,6 +367,24 @@ class AzureMLBackend(JobOperations, Backend):
             warn(f"clusters.create {ref.cluster}: {note}")
         self.register_mount_datastores(ws, (props.get("nodeSetup") or {}).get("mountVolumes"))
         name = translate.compute_name(ref.cluster)
+        task = (props.get("nodeSetup") or {}).get("setupTask")
+        if task:
+            import copy
+            import uuid
+
+            props = copy.deepcopy(props)
+            task = props["nodeSetup"]["setupTask"]
+            task["stdOutErrPathSuffix"] = (f"{ref.subscription_id}/{ref.resource_group}/workspaces/{ref.workspace}"
+                                           f"/clusters/{ref.cluster}/{uuid.uuid4()}")
+            values = {clusters.setup_secret_name(name, i): str(s.get("value") or "")
+                      for i, s in enumerate(task.get("secrets") or [])}
+            if any(s.get("valueSecretReference") for s in task.get("secrets") or []):
+                raise errors.NotSupported("SecretReferenceNotSupported",
+                                          "setupTask secrets with valueSecretReference are not supported by the "
+                                          "azureml backend: pass the value (kept in the workspace Key Vault)")
+            if values:
+                with translated("Cluster", ref.cluster):
+                    ws.get_default_keyvault().set_secrets(values)
         kwargs["tags"] = translate.encode_tags(ref.cluster, props)
         with self._lock:
             self._scales.pop(self._cluster_key(ref), None)

@@ -8,7 +8,8 @@ Deviations (each warned once per call with a ``BatchAICompatWarning``):
 * ``nodeDeallocationOption`` (requeue/terminate) and ``autoScale.initialNodeCount``: no equivalent;
 * ``virtualMachineConfiguration.imageReference`` (marketplace): ignored, jobs run in containers;
   a custom ``virtualMachineImageId`` is refused (``NotSupported``);
-* ``nodeSetup.setupTask``: run by the launcher before every job... **not implemented yet**: refused;
+* ``nodeSetup.setupTask``: Azure ML has no node start task; it runs in each job's container, on every
+  node of the job, before the job (``nodeside``), as the container user;
 * ``nodeSetup.performanceCountersSettings``: ignored (Azure ML has its own metrics);
 * file-server and unmanaged mounts: refused; Azure Files / blob mounts are kept on the cluster and
   added to every job as data references.
@@ -91,10 +92,10 @@ def provisioning_kwargs(props: Body, idle_seconds: Optional[int] = None) -> Tupl
     setup = props.get("nodeSetup") or {}
     check_mount_volumes(setup.get("mountVolumes"), "nodeSetup.mountVolumes")
     if setup.get("setupTask"):
-        raise errors.NotSupported("SetupTaskNotSupported",
-                                  "nodeSetup.setupTask is not supported by the azureml backend yet: Azure ML has "
-                                  "no node start task. Move the commands into each job's jobPreparation "
-                                  "(it runs on every node before the job) or into the job's Docker image.")
+        notes.append("nodeSetup.setupTask: Azure ML has no node start task, so it runs inside every job's "
+                     "container on each of the job's nodes before the job starts (as the container user, not as "
+                     "root on the host); a failure fails that job (SetupTaskFailed) instead of making the node "
+                     "unusable. Software it installs is best baked into the job's Docker image")
     if setup.get("performanceCountersSettings"):
         notes.append("nodeSetup.performanceCountersSettings is ignored: Azure ML collects node metrics itself "
                      "(see the run's Monitoring tab / Application Insights of the workspace)")
@@ -102,6 +103,13 @@ def provisioning_kwargs(props: Body, idle_seconds: Optional[int] = None) -> Tupl
         notes.append("cluster-level mount volumes are mounted per job (as Azure ML data references) rather than "
                      "on the nodes: they appear under $AZ_BATCHAI_MOUNT_ROOT only while a job runs")
     return kwargs, notes
+
+
+def setup_secret_name(compute: str, index: int) -> str:
+    """Key Vault name of a setup task secret (the values never go into compute tags)."""
+    import re
+
+    return re.sub(r"[^A-Za-z0-9-]", "-", f"batchai-setup-{compute}-{index}")[:120]
 
 
 def _has_mounts(volumes: Body) -> bool:

@@ -136,18 +136,27 @@ def plan(ref: JobRef, props: Body, cluster_props: Optional[Body], run_id: str) -
         notes.append("azureBlobFileSystems[].mountOptions are ignored: Azure ML mounts blob containers itself")
     env = {str(v["name"]): str(v.get("value") or "") for v in props.get("environmentVariables") or []}
     stored = translate.strip_job_secrets(props)
+    compute = clusters_compute_name(cluster_name)
+    task = ((cluster_props or {}).get("nodeSetup") or {}).get("setupTask")
+    setup_task = None
+    if task:
+        setup_task = {k: task.get(k) for k in ("commandLine", "environmentVariables", "stdOutErrPathPrefix",
+                                               "stdOutErrPathSuffix")}
+        setup_task["secrets"] = {str(s["name"]): clusters.setup_secret_name(compute, i)
+                                 for i, s in enumerate(task.get("secrets") or [])}
     aml_spec = {
         "job": {"id": translate.job_id(ref), "name": ref.job, "properties": stored},
         "node_count": node_count,
         "gpus_per_node": gpus_per_node((cluster_props or {}).get("vmSize")),
         "secrets": secrets,
+        "setup_task": setup_task,
         "mounts": {level: [{"relative_mount_path": m["relative_mount_path"], "kind": m["kind"],
                             "reference": m["reference"]} for m in ms]
                    for level, ms in (("cluster", cluster_mounts), ("job", job_mounts))},
     }
     return {
         "node_count": node_count,
-        "compute": clusters_compute_name(cluster_name),
+        "compute": compute,
         "tool": tool,
         "image": image,
         "registry": registry,

@@ -16,7 +16,11 @@ What it does, on every process Azure ML starts for the run:
    ``./outputs/<ID>/batchai/outputs[/<pathSuffix>]`` (uploaded when the run ends), mounts link to the
    run's data references (``$AZUREML_DATAREFERENCE_<name>``), secret values are read from the
    workspace Key Vault through ``Run.get_context().get_secrets``.
-3. It runs the launcher (job preparation, toolkit processes, ``AZ_BATCHAI_*`` variables, per-role
+3. The cluster's ``nodeSetup.setupTask`` (if any) runs first on every virtual node, as the local
+   backend runs it when a node joins: cluster mounts linked under ``$AZ_BATCHAI_MOUNT_ROOT``, output in
+   ``<stdOutErrPathPrefix>/<stdOutErrPathSuffix>/stdout-<nodeId>.txt``; a failure fails the job with
+   ``SetupTaskFailed``. (Azure ML has no node start task: it runs in the job's container before every job.)
+4. It runs the launcher (job preparation, toolkit processes, ``AZ_BATCHAI_*`` variables, per-role
    TensorFlow arguments, execution log) and exits with the job's exit code; the launcher's result is
    kept in ``./logs/batchai/result.json`` for the backend.
 """
@@ -26,6 +30,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import uuid
@@ -108,6 +113,50 @@ def mounts(aml: Dict[str, Any], level: str, env: Dict[str, str]) -> List[Dict[st
     return result
 
 
+def _link(link: str, target: str) -> None:
+    os.makedirs(target, exist_ok=True)
+    os.makedirs(os.path.dirname(link), exist_ok=True)
+    if os.path.islink(link):
+        if os.readlink(link) == target:
+            return
+        os.unlink(link)
+    elif os.path.exists(link):
+        return
+    os.symlink(target, link)
+
+
+def run_setup_task(task: Dict[str, Any], spec: Dict[str, Any], secrets: Dict[str, str]) -> Optional[Dict[str, Any]]:
+    """Run the cluster's setup task on every virtual node; the failure result, or None."""
+    from .launcher.env import expand
+
+    for node in spec["nodes"]:
+        root = node["root"]
+        for mount in spec["cluster_mounts"]:
+            _link(os.path.join(root, "mounts", mount["relative_mount_path"].strip("/")), mount["source"])
+        os.makedirs(os.path.join(root, "jobs"), exist_ok=True)
+        env = dict(os.environ)
+        env.update({"AZ_BATCHAI_MOUNT_ROOT": os.path.join(root, "mounts"),
+                    "AZ_BATCHAI_JOB_TEMP_DIR": os.path.join(root, "jobs")})
+        env.update({str(v["name"]): str(v.get("value") or "") for v in task.get("environmentVariables") or []})
+        env.update(secrets)
+        prefix = expand(str(task.get("stdOutErrPathPrefix") or root), env)
+        if not os.path.isabs(prefix):
+            prefix = os.path.join(root, prefix)
+        out_dir = os.path.join(prefix, str(task.get("stdOutErrPathSuffix") or "").strip("/"))
+        os.makedirs(out_dir, exist_ok=True)
+        env["AZ_BATCHAI_STDOUTERR_DIR"] = out_dir
+        stdout = os.path.join(out_dir, "stdout-{}.txt".format(node["id"]))
+        stderr = os.path.join(out_dir, "stderr-{}.txt".format(node["id"]))
+        with open(stdout, "wb") as out, open(stderr, "wb") as err:
+            code = subprocess.call(["/bin/bash", "-c", str(task.get("commandLine") or "")], stdin=subprocess.DEVNULL,
+                                   stdout=out, stderr=err, env=env, cwd=root)
+        if code:
+            return {"exit_code": code, "error_code": "SetupTaskFailed", "start_time": None, "end_time": None,
+                    "error_message": "The setup task failed on node {} with exit code {}; see {}".format(
+                        node["id"], code, stderr)}
+    return None
+
+
 def node_ids(count: int, env: Dict[str, str]) -> List[str]:
     listed = [n for n in (env.get("AZ_BATCH_NODE_LIST") or "").split(";") if n]
     if len(listed) == count:
@@ -132,6 +181,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     scratch = tempfile.mkdtemp(prefix="batchai-nodes-")
     try:
         secrets = resolve_secrets(aml.get("secrets") or {})
+        setup = aml.get("setup_task")
+        setup_secrets = resolve_secrets((setup or {}).get("secrets") or {})
         spec = {
             "job": job_for_node(aml, cwd, secrets),
             "nodes": [{"id": ids[i], "address": f"127.0.0.{i + 1}", "root": os.path.join(scratch, str(i))}
@@ -152,6 +203,13 @@ def main(argv: Optional[List[str]] = None) -> int:
         sys.stderr.write(f"batchai_compat: {exc}\n")
         shutil.rmtree(scratch, ignore_errors=True)
         return 70
+    if setup:
+        failure = run_setup_task(setup, spec, setup_secrets)
+        if failure is not None:
+            _write_result(cwd, failure)
+            sys.stderr.write("batchai_compat: {}\n".format(failure["error_message"]))
+            shutil.rmtree(scratch, ignore_errors=True)
+            return _exit_status(cwd, 1)
     spec_path = os.path.join(scratch, "spec.json")
     fd = os.open(spec_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # holds secret values
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
