@@ -314,3 +314,16 @@ def test_job_remote_login_information(client, emu, setup):
     assert len(logins) == 1 and logins[0].port > 0 and logins[0].node_id
     client.jobs.terminate(RG, WS, EXP, "busy").result()
     assert list(client.jobs.list_remote_login_information(RG, WS, EXP, "busy")) == []
+
+
+def test_repeated_create_is_idempotent(client, emu, setup):
+    params = job_params(setup, custom_toolkit_settings=models.CustomToolkitSettings(command_line="echo once"))
+    create_job(client, "again", params)
+    runs = len(emu.submissions)
+    second = create_job(client, "again", params)  # a notebook cell run twice
+    assert len(emu.submissions) == runs and second.name == "again"
+    params.custom_toolkit_settings.command_line = "echo twice"
+    with pytest.raises(CloudError) as info:
+        create_job(client, "again", params)
+    assert info.value.status_code == 409
+    assert wait_job(client, "again").execution_state == "succeeded"

@@ -109,12 +109,21 @@ class JobOperations:
         from azureml.core import Datastore
         from azureml.data.data_reference import DataReference
 
-        # An experiment this backend saw exist is not queried again (a request per job saved); one deleted
-        # behind its back makes the submission fail with ExperimentNotFound from Azure ML instead.
-        if self.experiment_known(ref.experiment_ref):  # type: ignore[attr-defined]
-            exp = self._experiment_stub(ref.experiment_ref)
-        else:
-            exp = self._find_experiment(ref.experiment_ref)  # type: ignore[attr-defined]
+        # An experiment this backend saw exist is not queried again (Azure ML may answer a run query on a missing
+        # experiment with an empty list, and a submission would create it).
+        if not self.experiment_known(ref.experiment_ref):  # type: ignore[attr-defined]
+            self._find_experiment(ref.experiment_ref)  # type: ignore[attr-defined]
+        # An earlier run of this job makes the create idempotent (ARM PUT): re-running a notebook cell must not
+        # start a second run.
+        digest = translate.request_digest(body)
+        for earlier in self._runs(ref.experiment_ref, ref.job):
+            if (earlier.tags or {}).get(translate.TAG_DELETED) == "true":
+                continue
+            if (earlier.properties or {}).get(translate.PROP_DIGEST) != digest:
+                raise errors.Conflict("Conflict", f"The specified job {ref.job} already exists with different "
+                                      "parameters; jobs cannot be updated: delete it first")
+            return completed(self._job_body(ref, earlier), accepted=True)
+        exp = self._experiment_stub(ref.experiment_ref)
         ws = exp.workspace
         raw = body.get("properties") or {}
         c_sub, c_rg, c_ws, cluster = translate.parse_cluster_id((raw.get("cluster") or {}).get("id", ""))
@@ -151,6 +160,7 @@ class JobOperations:
         directory = source.build(job_plan["aml_spec"])
         properties = {
             translate.PROP_JOB: ref.job,
+            translate.PROP_DIGEST: digest,
             translate.PROP_SPEC: json.dumps(translate.strip_job_secrets(props), separators=(",", ":")),
             translate.PROP_TOOL: props["toolType"],
             translate.PROP_SEGMENT: props["jobOutputDirectoryPathSegment"],
@@ -163,10 +173,6 @@ class JobOperations:
             if not pending.gathered:  # the hook did not apply
                 with translated("Job", ref.job):
                     run.add_properties(properties)
-        except errors.NotFound as exc:
-            if exc.code == "ExperimentNotFound" or "xperiment" in exc.message:
-                self._experiment_seen(ref.experiment_ref, False)  # type: ignore[attr-defined]
-            raise
         finally:
             source.remove(directory)
         facts = {"status": "Queued", "created": props["creationTime"]}

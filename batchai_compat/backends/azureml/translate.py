@@ -29,6 +29,7 @@ TAG_DELETED = "batchai.deleted"
 TAG_CLUSTER_NAME = "batchai.name"
 TAG_CLUSTER_SPEC = "batchai.cluster"  # chunked: batchai.cluster.0, .1, ... (ARM tag values <= 256 chars)
 PROP_SPEC = "batchai.spec"
+PROP_DIGEST = "batchai.request_digest"
 PROP_TOOL = "batchai.tool_type"
 PROP_SEGMENT = "batchai.output_segment"
 PROP_CREATED = "batchai.creation_time"
@@ -152,6 +153,16 @@ def strip_cluster_secrets(props: Body) -> Body:
     perf = (setup.get("performanceCountersSettings") or {}).get("appInsightsReference") or {}
     perf.pop("instrumentationKey", None)
     return props
+
+
+def request_digest(body: Body) -> str:
+    """Digest of a create request, to recognise a repeated PUT. Computed without the secret values, so the
+    stored digest cannot be used to guess them."""
+    stripped = dict(body)
+    if isinstance(body.get("properties"), dict):
+        stripped["properties"] = strip_job_secrets(body["properties"])
+    canonical = json.dumps(stripped, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 # -- compute tags (chunked JSON) -------------------------------------------------------------------
