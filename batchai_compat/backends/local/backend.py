@@ -82,6 +82,13 @@ class LocalBackend(ClusterOperations, JobOperations, Backend):
     """
 
     name = "local"
+    notes = {
+        "usages.list": "partial: counts from the local state; limits are reported, not enforced",
+        "jobs.create": "partial: containerSettings are ignored (jobs run on the host, with a warning); "
+                       "unmanagedFileSystems mounts are refused",
+        "clusters.create": "partial: virtual nodes on loopback addresses; no VM images, subnets or preemption",
+        "file_servers.create": "partial: a directory under BATCHAI_COMPAT_HOME exported to jobs, no VM",
+    }
 
     def __init__(self, home: Optional[Any] = None, **options: Any) -> None:
         unknown = set(options) - set(Options.__dataclass_fields__)
