@@ -270,3 +270,33 @@ def test_workspace_mapping(tmp_path):
     mapping = WorkspaceMapping(config=str(tmp_path))
     assert mapping.target(ref) == ("s9", "r9", "w9")
     assert mapping.batchai_name("s9", "r9", "w9") is None or mapping.batchai_name("s9", "r9", "w9") == "w9"
+
+
+def test_credentials_map_to_azureml_authentication():
+    from azureml.core.authentication import ServicePrincipalAuthentication, TokenAuthentication
+
+    from batchai_compat.backends.azureml import auth
+    from batchai_compat.credentials import ServicePrincipalCredentials
+
+    class Token:
+        token = "header.payload.sig"
+
+    class Credential:  # azure-identity style
+        def __init__(self):
+            self.scopes = []
+
+        def get_token(self, *scopes):
+            self.scopes.extend(scopes)
+            return Token()
+
+    credential = Credential()
+    built = auth.build_auth(credential)
+    assert isinstance(built, TokenAuthentication)
+    assert built._get_arm_token() == "header.payload.sig"
+    assert credential.scopes == ["https://management.core.windows.net/.default"]
+    sp = auth.build_auth(ServicePrincipalCredentials("app-id", "app-secret", tenant="tenant-id"))
+    assert isinstance(sp, ServicePrincipalAuthentication)
+    assert (sp._service_principal_id, sp._tenant_id) == ("app-id", "tenant-id")
+    explicit = object()
+    assert auth.build_auth(credential, explicit) is explicit
+    assert "secret" not in auth.describe(ServicePrincipalCredentials("app-id", "app-secret", tenant="t"))

@@ -4,11 +4,11 @@ Resolved on first use (never when the client is constructed), in this order:
 
 1. the ``auth=`` backend option: an ``azureml.core.authentication.AbstractAuthentication`` used as is
    (tests pass the emulator's fake authentication this way);
-2. an azure-identity style credential (any object with ``get_token(*scopes)``) → a
+2. a service principal (``batchai_compat.credentials.ServicePrincipalCredentials`` or msrestazure's /
+   ``azure.common.credentials.ServicePrincipalCredentials``: attributes ``id`` (or ``client_id``),
+   ``secret``, ``tenant``) → ``ServicePrincipalAuthentication``;
+3. an azure-identity style credential (any other object with ``get_token(*scopes)``) → a
    ``TokenAuthentication`` adapter asking it for ARM / Azure ML tokens;
-3. a service principal (``batchai_compat.credentials.ServicePrincipalCredentials`` or
-   ``azure.common.credentials.ServicePrincipalCredentials``: attributes ``client_id``, ``secret``,
-   ``tenant``) → ``ServicePrincipalAuthentication``;
 4. anything else (``None``, an unknown object) → ``AzureCliAuthentication`` when the Azure CLI is
    logged in, else ``InteractiveLoginAuthentication`` (a browser / device-code login), which is what
    ``Workspace.from_config()`` does.
@@ -30,10 +30,10 @@ def describe(credentials: Any, explicit_auth: Any = None) -> str:
     """What kind of authentication will be used (for log messages; never includes secrets)."""
     if explicit_auth is not None:
         return f"the auth= option ({type(explicit_auth).__name__})"
-    if _has_get_token(credentials):
-        return f"a token credential ({type(credentials).__name__})"
     if _service_principal_fields(credentials) is not None:
         return "a service principal"
+    if _has_get_token(credentials):
+        return f"a token credential ({type(credentials).__name__})"
     return "the Azure CLI login or an interactive login"
 
 
@@ -42,10 +42,10 @@ def _has_get_token(credentials: Any) -> bool:
 
 
 def _service_principal_fields(credentials: Any) -> Optional[tuple]:
-    client_id = getattr(credentials, "client_id", None)
+    client_id = getattr(credentials, "client_id", None) or getattr(credentials, "id", None)
     secret = getattr(credentials, "secret", None)
     tenant = getattr(credentials, "tenant", None) or getattr(credentials, "tenant_id", None)
-    if client_id and secret and tenant:
+    if isinstance(client_id, str) and isinstance(secret, str) and isinstance(tenant, str) and client_id and secret:
         return str(tenant), str(client_id), str(secret)
     return None
 
@@ -54,8 +54,6 @@ def build_auth(credentials: Any, explicit_auth: Any = None, cloud: str = DEFAULT
     """The azureml authentication object for ``credentials`` (imports azureml)."""
     if explicit_auth is not None:
         return explicit_auth
-    if _has_get_token(credentials):
-        return token_credential_auth(credentials, cloud)
     fields = _service_principal_fields(credentials)
     if fields is not None:
         from azureml.core.authentication import ServicePrincipalAuthentication
@@ -63,6 +61,8 @@ def build_auth(credentials: Any, explicit_auth: Any = None, cloud: str = DEFAULT
         tenant, client_id, secret = fields
         return ServicePrincipalAuthentication(tenant_id=tenant, service_principal_id=client_id,
                                               service_principal_password=secret, cloud=cloud)
+    if _has_get_token(credentials):
+        return token_credential_auth(credentials, cloud)
     return _default_login(cloud)
 
 
