@@ -42,7 +42,6 @@ DEVIATIONS: Dict[str, str] = {
         "asserts the local backend's 'container runs on the host' warning; Azure ML runs the image",
     "test_14_setup_task": SETUP_TASK,
     "test_failing_setup_task_makes_the_node_unusable": SETUP_TASK,
-    "test_resizing_is_visible_while_nodes_prepare": "Azure ML reports new nodes as allocation Steady + preparing",
     "test_scale_down_requeue_reruns_the_job": "nodeDeallocationOption requeue: Azure ML only removes idle nodes",
     "test_scale_down_terminate_fails_the_job": "nodeDeallocationOption terminate: Azure ML only removes idle nodes",
     "test_scale_down_waitforjobcompletion_lets_the_job_finish":
