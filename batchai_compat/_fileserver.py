@@ -35,7 +35,7 @@ from hashlib import sha256
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Dict, Optional, Tuple
+from typing import Callable, Dict, Optional, Tuple
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from batchai_compat._home import compat_home, run_dir
@@ -151,6 +151,29 @@ def signed_url_until(path: os.PathLike, deadline: datetime, *, home: Optional[os
     expiry = deadline.strftime(_EXPIRY_FORMAT)
     sig = _signature(served.key, rel, expiry)
     return f"http://127.0.0.1:{served.port}/{quote(rel, safe='/')}?se={quote(expiry)}&sig={sig}"
+
+
+def signer(*, expiry_minutes: int, home: Optional[os.PathLike] = None) -> Callable[[str], str]:
+    """A function signing many URLs with one expiry: ``sign(realpath) -> url``.
+
+    For listings of thousands of files: the server lookup, key and expiry are computed once, and
+    each path must already be resolved (``os.path.realpath``) and inside the home.
+    """
+    if expiry_minutes <= 0:
+        raise ValueError("expiry_minutes must be positive")
+    served = _ensure_server(compat_home(home))
+    expiry = (datetime.now(timezone.utc) + timedelta(minutes=expiry_minutes)).strftime(_EXPIRY_FORMAT)
+    prefix = str(served.home) + os.sep
+    base = f"http://127.0.0.1:{served.port}/"
+    suffix = f"?se={quote(expiry)}&sig="
+
+    def sign(real_path: str) -> str:
+        if not real_path.startswith(prefix):
+            raise ValueError(f"{real_path!r} is not a resolved file path under the compat home {str(served.home)!r}")
+        rel = real_path[len(prefix):].replace(os.sep, "/")
+        return base + quote(rel, safe="/") + suffix + _signature(served.key, rel, expiry)
+
+    return sign
 
 
 def stop_server() -> None:

@@ -291,3 +291,13 @@ def test_stop_server_closes_the_port(home: Path, data_file: Path) -> None:
     with pytest.raises(requests.ConnectionError):
         requests.get(url, timeout=5)
     assert os.path.exists(home / "run" / "fileserver.key")
+
+
+def test_batch_signer_matches_signed_url_and_refuses_outside_paths(home: Path, data_file: Path) -> None:
+    sign = _fileserver.signer(expiry_minutes=5, home=home)
+    url = sign(os.path.realpath(data_file))
+    assert requests.get(url, timeout=10).content == data_file.read_bytes()
+    single = signed_url(data_file, expiry_minutes=5, home=home)
+    assert urlsplit(url).path == urlsplit(single).path
+    with pytest.raises(ValueError):
+        sign("/etc/passwd")

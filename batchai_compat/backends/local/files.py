@@ -15,6 +15,7 @@ from ``batchai_compat._fileserver.signed_url`` (HMAC-signed, expiring, loopback 
 
 from __future__ import annotations
 
+import bisect
 import os
 import sqlite3
 import stat
@@ -22,10 +23,10 @@ from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
 from typing import Any, Dict, List, Optional
 
-from batchai_compat.backends.base import Body
+from batchai_compat.backends.base import Body, Page
 from batchai_compat.backends.errors import BackendError, InvalidInput, NotFound
 
-from . import mounts
+from . import _util, mounts
 from .store import loads
 
 STDOUTERR = "stdouterr"
@@ -78,34 +79,57 @@ def _subdirectory(root: Path, directory: str) -> Path:
 
 
 def list_files(home: Path, job_body: Body, resolved: Dict[str, Any], output_directory_id: str, directory: str,
-               link_expiry_minutes: int) -> List[Body]:
+               link_expiry_minutes: int, max_results: int, continuation: Optional[str]) -> Page:
+    """One page of the immediate children of ``directory``, in byte order of their names.
+
+    Keyset paging (the token is the last name returned), so files appearing between pages neither
+    repeat nor shift the listing; only the page's own entries are stat'ed and signed, so a page of a
+    10,000-file directory costs what a 1,000-file directory does.
+    """
     root = output_root(job_body, resolved, output_directory_id)
     target = _subdirectory(root, directory)
     if not target.is_dir():
-        return []
-    from batchai_compat._fileserver import signed_url  # started lazily: only listings need the server
+        return Page([])
+    from batchai_compat._fileserver import signer  # started lazily: only listings need the server
 
-    items = []
-    for entry in sorted(os.scandir(target), key=lambda e: os.fsencode(e.name)):
-        item = _file_item(entry, root, home, link_expiry_minutes, signed_url)
+    limit = max(1, min(int(max_results or 1000), 1000))
+    after = bytes.fromhex(_util.decode_token(continuation).get("after", ""))
+    entries = sorted((os.fsencode(e.name), e) for e in os.scandir(target))
+    start = bisect.bisect_right([name for name, _ in entries], after) if after else 0
+    sign = signer(expiry_minutes=int(link_expiry_minutes), home=home)
+    real_root = os.path.realpath(root)
+    real_target = os.path.realpath(target)  # inside real_root: _subdirectory refused anything else
+    items: List[Body] = []
+    last = b""
+    for name, entry in entries[start:]:
+        if len(items) == limit:
+            return Page(items, _util.encode_token({"after": last.hex()}))
+        last = name
+        item = _file_item(entry, real_root, real_target, sign)
         if item is not None:
             items.append(item)
-    return items
+    return Page(items)
 
 
-def _file_item(entry: "os.DirEntry[str]", root: Path, home: Path, expiry: int, signed_url: Any) -> Optional[Body]:
+def _file_item(entry: "os.DirEntry[str]", real_root: str, real_parent: str, sign: Any) -> Optional[Body]:
     try:
         info = entry.stat()  # follows symlinks, as a mounted share would
     except OSError:
         return None
     if stat.S_ISDIR(info.st_mode):
         return {"name": entry.name, "fileType": "directory"}
-    if not stat.S_ISREG(info.st_mode) or not mounts.is_within(Path(entry.path), root):
+    if not stat.S_ISREG(info.st_mode):
         return None
+    if entry.is_symlink():  # may point outside the output directory: never sign that
+        real = os.path.realpath(entry.path)
+        if not real.startswith(real_root + os.sep):
+            return None
+    else:
+        real = os.path.join(real_parent, entry.name)
     modified = datetime.fromtimestamp(info.st_mtime, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     return {
         "name": entry.name,
         "fileType": "file",
-        "downloadUrl": signed_url(os.path.realpath(entry.path), expiry_minutes=int(expiry), home=home),
+        "downloadUrl": sign(real),
         "properties": {"lastModified": modified, "contentLength": info.st_size},
     }

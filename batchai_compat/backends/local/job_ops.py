@@ -123,9 +123,8 @@ class JobOperations:
             job = self._job(conn, ref)
             cluster = conn.execute("SELECT body FROM clusters WHERE key=?", (job["cluster_key"],)).fetchone()
             resolved = loads(job["mounts"]) or files.current_mounts(conn, self.home, job, cluster)
-        items = files.list_files(self.home, loads(job["body"]), resolved, output_directory_id, directory or ".",
-                                 link_expiry_minutes)
-        return paging.page_list(items, max_results, continuation)
+        return files.list_files(self.home, loads(job["body"]), resolved, output_directory_id, directory or ".",
+                                link_expiry_minutes, max_results, continuation)
 
     def list_job_remote_login_information(self, ref: JobRef, continuation: Optional[str]) -> Page:
         """The nodes that ran (or run) the job and still exist."""
