@@ -284,8 +284,9 @@ def test_job_features_without_aml_counterpart(client, setup):
 
 
 def test_horovod_and_pytorch_jobs(client, emu, setup):
-    script = ("import os, sys; print('rank', os.environ.get('OMPI_COMM_WORLD_RANK', "
-              "os.environ.get('AZ_BATCHAI_TASK_INDEX')), sys.argv[1:])")
+    # one os.write per process: mpirun may interleave partial writes of its ranks
+    script = ("import os, sys; os.write(1, ('rank %s %s' % (os.environ.get('OMPI_COMM_WORLD_RANK', "
+              "os.environ.get('AZ_BATCHAI_TASK_INDEX')), sys.argv[1:]) + chr(10)).encode())")
     prep = models.JobPreparation(command_line=f"echo \"{script}\" > $AZ_BATCHAI_JOB_TEMP/../../train.py")
     path = "$AZ_BATCHAI_JOB_TEMP/../../train.py"
     create_job(client, "hvd", job_params(setup, custom_toolkit_settings=None, job_preparation=prep,

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import warnings
 from typing import Any, Dict, List, Optional
 
 from batchai_compat.backends import errors
@@ -42,9 +41,10 @@ logger = logging.getLogger("batchai_compat.azureml")
 
 
 def warn(message: str) -> None:
-    from batchai_compat.exceptions import BatchAICompatWarning
+    """One ``BatchAICompatWarning`` per degraded mapping, attributed to the user's line."""
+    from batchai_compat.exceptions import warn_compat
 
-    warnings.warn(message, BatchAICompatWarning, stacklevel=4)
+    warn_compat(message)
 
 
 class AzureMLBackend(JobOperations, Backend):

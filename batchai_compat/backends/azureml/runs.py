@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-import warnings
 from email.utils import parsedate_to_datetime
 from typing import Any, Dict, List, Optional, Tuple
 
@@ -27,9 +26,9 @@ STDOUTERR = "stdouterr"
 
 
 def _warn(message: str) -> None:
-    from batchai_compat.exceptions import BatchAICompatWarning
+    from batchai_compat.exceptions import warn_compat
 
-    warnings.warn(message, BatchAICompatWarning, stacklevel=4)
+    warn_compat(message)
 
 
 def _created(run: Any) -> str:
