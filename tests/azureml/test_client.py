@@ -154,7 +154,8 @@ def setup(client):
 def test_custom_job_env_secrets_outputs(client, emu, setup):
     params = job_params(setup, custom_toolkit_settings=models.CustomToolkitSettings(
         command_line="echo hi $MY_VAR $TOKEN; echo oops >&2; echo data > $AZ_BATCHAI_OUTPUT_OUTPUTS/result.txt; "
-                     "mkdir -p $AZ_BATCHAI_OUTPUT_OUTPUTS/sub && echo x > $AZ_BATCHAI_OUTPUT_OUTPUTS/sub/in.txt"),
+                     "mkdir -p $AZ_BATCHAI_OUTPUT_OUTPUTS/sub $AZ_BATCHAI_OUTPUT_OUTPUTS/empty && "
+                     "echo x > $AZ_BATCHAI_OUTPUT_OUTPUTS/sub/in.txt"),
         environment_variables=[models.EnvironmentVariable(name="MY_VAR", value="v1")],
         secrets=[models.EnvironmentVariable(name="TOKEN", value="s3cr3t")],
         job_preparation=models.JobPreparation(command_line="echo prep"))
@@ -172,6 +173,8 @@ def test_custom_job_env_secrets_outputs(client, emu, setup):
     assert "s3cr3t" not in out["execution.log"]
     listing = files(client, "job", "OUTPUTS")
     assert listing["sub"].file_type == "directory" and listing["result.txt"].content_length == 5
+    assert listing["empty"].file_type == "directory"  # listed although Azure ML uploads files only
+    assert list(files(client, "job", "OUTPUTS", directory="empty")) == []
     assert contents(client, "job", "OUTPUTS") == {"result.txt": "data\n"}
     assert list(files(client, "job", "OUTPUTS", directory="sub")) == ["in.txt"]
     # The run definition carries neither the secret nor its value.

@@ -51,7 +51,7 @@ DEVIATIONS: Dict[str, str] = {
     "test_delete_works_in_every_state[running]": OUTPUTS_ARE_ARTIFACTS + " (the test waits for an output file)",
     "test_delete_works_in_every_state[terminating]": OUTPUTS_ARE_ARTIFACTS + " (the test waits for an output file)",
     "test_priorities_and_fifo": "schedulingPriority is ignored: Azure ML queues runs first in, first out",
-    "test_output_file_listing_details": "empty directories are not run artifacts; and " + NO_RANGE,
+    "test_output_file_listing_details": NO_RANGE,
     "test_output_directory_not_on_a_mount_is_refused":
         "stdouterr is always listable on Azure ML (run artifacts), whatever the prefix",
     "test_stdout_can_be_streamed_while_the_job_runs": NO_RANGE,

@@ -37,6 +37,8 @@ import uuid
 from typing import Any, Dict, List, Optional
 
 LOGS_DIR = "logs/batchai"
+# Azure ML uploads files only: an empty directory of an output gets this marker so that it is listed.
+KEEP = ".batchai-keep"
 RESULT_FILE = LOGS_DIR + "/result.json"
 SEGMENT = "batchai"
 # Variables of the Azure ML process layout that must not leak into the job's own processes.
@@ -221,7 +223,18 @@ def main(argv: Optional[List[str]] = None) -> int:
         status = launcher_main(["--spec", spec_path])
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+        mark_empty_directories([os.path.join(cwd, "outputs"), os.path.join(cwd, LOGS_DIR)])
     return _exit_status(cwd, status)
+
+
+def mark_empty_directories(roots: List[str]) -> None:
+    for root in roots:
+        for dirpath, dirnames, filenames in os.walk(root):
+            if not dirnames and not filenames and dirpath != root:
+                try:
+                    open(os.path.join(dirpath, KEEP), "w").close()
+                except OSError:
+                    pass
 
 
 def _write_result(cwd: str, result: Dict[str, Any]) -> None:

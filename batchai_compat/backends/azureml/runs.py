@@ -311,7 +311,7 @@ def children(pairs: List[Tuple[str, str]], prefix: str) -> Tuple[List[Tuple[str,
         rest = path[len(prefix):]
         if "/" in rest:
             directories.add(rest.split("/", 1)[0])
-        elif rest:
+        elif rest and rest != nodeside.KEEP:
             files.append((rest, url))
     return files, sorted(directories)
 
