@@ -196,18 +196,6 @@ def decode_tags(tags: Optional[Dict[str, str]]) -> Optional[Body]:
     return value if isinstance(value, dict) else None
 
 
-def with_scale_tags(tags: Optional[Dict[str, str]], scale: Body) -> Dict[str, str]:
-    """Tags after ``clusters.update``: the stored settings with the new ``scaleSettings``."""
-    tags = dict(tags or {})
-    props = decode_tags(tags) or {}
-    props["scaleSettings"] = copy.deepcopy(scale)
-    for key in [k for k in tags if k.startswith(TAG_CLUSTER_SPEC + ".")]:
-        del tags[key]
-    tags.update({k: v for k, v in encode_tags(tags.get(TAG_CLUSTER_NAME, ""), props).items()
-                 if k != TAG_CLUSTER_NAME})
-    return tags
-
-
 # -- times -----------------------------------------------------------------------------------------
 def iso(value: Any) -> Optional[str]:
     """ISO 8601 UTC with milliseconds (``2018-06-12T10:11:12.345Z``) from a datetime or a string."""
