@@ -224,6 +224,8 @@ class JobOperations:
 
     def delete_job(self, ref: JobRef) -> Operation:
         run = self._find_run(ref)
+        _warn(f"jobs.delete {ref.job}: Azure ML runs cannot be deleted: run {run.id} is canceled if still active and "
+              "hidden from Batch AI calls (tag batchai.deleted); its history and outputs stay in Azure ML")
         self._cancel(ref, run)
         with translated("Job", ref.job):
             run.set_tags({translate.TAG_DELETED: "true"})
