@@ -1,7 +1,9 @@
 """Running one job on all its virtual nodes ("local mode"): §c.1's order of execution.
 
-mount job volumes -> (container: not supported, see below) -> job preparation on every node ->
-toolkit processes -> unmount job volumes. A SIGTERM at any point kills the whole process tree and
+mount job volumes -> pull/start one container per node (when ``containerSettings`` are given and
+a container runtime is configured, see ``containers.py``; otherwise the settings are logged and
+ignored) -> job preparation on every node -> toolkit processes -> remove the containers and
+unmount job volumes. A SIGTERM at any point kills the whole process tree (and the containers) and
 reports ``JobTerminated``.
 """
 
@@ -14,6 +16,8 @@ from typing import List, Optional
 
 from . import env as envmod
 from . import layout, mpi, toolkits
+from .containers import ERROR_CODE as CONTAINER_ERROR
+from .containers import ContainerError, JobContainers, Runtime, resolve_runtime
 from .context import JobContext, SetupError, build_context, open_logs
 from .execlog import utc_now_iso
 from .processes import Task, kill_tree, reap_orphans, track
@@ -38,6 +42,7 @@ class JobRunner:
         self.node_index = node_index  # None: local mode, every node; else node mode (one node)
         self.terminated = False
         self.ctx: Optional[JobContext] = None
+        self.containers: Optional[JobContainers] = None
         self.start_time = utc_now_iso()
 
     @property
@@ -112,15 +117,28 @@ class JobRunner:
         return [t for t in tasks if t.node in self.context.local_nodes]
 
     def _container_settings(self) -> Optional[LaunchResult]:
+        """§c.1 step 2: one container per node, or (no runtime configured) a warning."""
         image = ((self.context.props.get("containerSettings") or {}).get("imageSourceRegistry") or {}).get("image")
-        if self.spec.container_runtime is None:
+        runtime = self.spec.container_runtime
+        if runtime is None:
             self.log(None, f"containerSettings (image {image!r}) ignored: no container runtime is "
                            "configured, job preparation and the job run on the host", "WARN")
             return None
-        message = (f"unable to start container: image {image!r} with runtime "
-                   f"{self.spec.container_runtime!r} is not supported by the local launcher")
-        self.log(None, message, "ERROR")
-        return self._result(None, "FailedStartingContainer", message)
+        executable = resolve_runtime(runtime)
+        try:
+            if executable is None:
+                raise ContainerError(f"unable to start container: the container runtime {runtime!r} "
+                                     "was not found")
+            self.log(None, f"Container runtime: {executable}")
+            self.containers = JobContainers(self.context, Runtime(executable, self._check), self.log)
+            self.containers.start()
+            # The launcher's interpreter is a host path: framework toolkits use the image's `python`
+            # unless pythonInterpreterPath says otherwise.
+            self.spec.python = None
+        except ContainerError as exc:
+            self.log(None, str(exc), "ERROR")
+            return self._result(None, CONTAINER_ERROR, str(exc))
+        return None
 
     def _log_start(self) -> None:
         ctx = self.context
@@ -154,6 +172,9 @@ class JobRunner:
         for task in tasks:
             self._check()
             command = task.argv[-1] if task.argv[:2] == ["/bin/bash", "-c"] else " ".join(task.argv)
+            if self.containers is not None:
+                self.containers.wrap(task)
+                command += f"  [in container {self.containers.names[task.node]}]"
             pid = task.start()
             track(pid)
             self.log(task.node, f"{what}: started {task.name} (pid {pid}): {command}")
@@ -204,8 +225,11 @@ class JobRunner:
         return result
 
     def _finish(self) -> None:
-        """Leftover processes die with the job; job-level mounts are unmounted (behaviour 31)."""
+        """Leftover processes die with the job, containers are removed, job-level mounts are
+        unmounted (behaviour 31)."""
         self._kill_everything()
+        if self.containers is not None:
+            self.containers.remove()
         ctx = self.ctx
         if ctx is None:
             return

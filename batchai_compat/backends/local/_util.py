@@ -78,6 +78,8 @@ def decode_token(token: Optional[str]) -> Dict[str, Any]:
 # The digest of the create request is kept inside the stored body (never in a view) so that a
 # repeated create with the same parameters is idempotent, as an ARM PUT is.
 DIGEST_KEY = "_createRequestDigest"
+# The container runtime (absolute path) a job was accepted with; private, stripped from every view.
+CONTAINER_RUNTIME_KEY = "_containerRuntime"
 
 
 def request_digest(body: Dict[str, Any]) -> str:

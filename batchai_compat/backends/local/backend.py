@@ -21,8 +21,9 @@ Deviations from the service (each is repeated where it happens):
 * credentials, storage keys and subscriptions are not checked; storage accounts are directories;
 * creating a cluster, file server or job that already exists returns it when the parameters are
   identical (ARM PUT idempotency) and is a ``Conflict`` otherwise;
-* containers: no container engine; jobs run on the host and one ``BatchAICompatWarning`` names
-  the ignored image;
+* containers: without a configured ``container_runtime`` (or ``$BATCHAI_COMPAT_CONTAINER_RUNTIME``)
+  jobs run on the host and one ``BatchAICompatWarning`` names the ignored image; with one, each node
+  of the job runs in its own container (``launcher/containers.py``);
 * ``unmanagedFileSystems`` mounts are refused (``NotSupported``);
 * error codes the service never documented are ours: ``MaxWallClockTimeExceeded``,
   ``JobSupervisorDied``, ``ClusterDeleted``, ``MountFailed``, ``SetupTaskFailed``,
@@ -78,7 +79,9 @@ class LocalBackend(ClusterOperations, JobOperations, Backend):
     supervisors and launchers, default ``sys.executable``), ``launcher_mode`` (``"fork"``, default:
     the supervisor forks and runs the launcher's ``main``; ``"exec"``: ``python -m
     batchai_compat.launcher``), ``linger_seconds`` (how long an idle supervisor stands by for the
-    next job, default 2.0; 0 disables).
+    next job, default 2.0; 0 disables), ``container_runtime`` (a docker-CLI-compatible executable,
+    ``docker``/``podman``/``nerdctl`` or a path, for jobs with ``containerSettings``; default
+    ``$BATCHAI_COMPAT_CONTAINER_RUNTIME``, else none: such jobs run on the host with a warning).
     """
 
     name = "local"

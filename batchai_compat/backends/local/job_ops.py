@@ -3,11 +3,14 @@ by the scheduler (``scheduler.py``) and run under supervisors (``supervisor.py``
 
 from __future__ import annotations
 
+import os
 import signal
 import sqlite3
+import subprocess
+import time
 import uuid
 from pathlib import Path
-from typing import TYPE_CHECKING, List, Optional
+from typing import TYPE_CHECKING, Dict, List, Optional
 
 from batchai_compat.backends.base import (
     Body,
@@ -20,8 +23,9 @@ from batchai_compat.backends.base import (
     completed,
     polled,
 )
-from batchai_compat.backends.errors import Conflict, NotFound, not_found
+from batchai_compat.backends.errors import Conflict, InvalidInput, NotFound, not_found
 from batchai_compat.exceptions import warn_compat
+from batchai_compat.launcher.containers import resolve_runtime
 
 from . import _util, files, joblife, mounts, nodes, paging, procs, resources
 from .cluster_ops import _login
@@ -40,14 +44,18 @@ class JobOperations:
         def _finish_deletion(self, kills: List[Kill], doomed: List[Path]) -> Operation: ...
 
     def create_job(self, ref: JobRef, body: Body) -> Operation:
-        """Queue a job. ``containerSettings`` is accepted but the job runs on the host: one
-        ``BatchAICompatWarning`` names the ignored image (there is no container engine here).
+        """Queue a job. ``containerSettings``: with a container runtime configured (option
+        ``container_runtime`` or ``$BATCHAI_COMPAT_CONTAINER_RUNTIME``) the job runs in containers
+        (``launcher/containers.py``); a configured runtime that is missing or not working fails the
+        create (``ContainerRuntimeNotAvailable``), never silently falls back. Without one the job runs
+        on the host and one ``BatchAICompatWarning`` names the ignored image.
 
         Repeating a create with identical parameters returns the existing job (an ARM PUT is
         idempotent; nothing runs twice); different parameters are a ``Conflict``."""
         job_key = _util.key(_util.job_id(ref))
         props = body.get("properties") or {}
         cluster_id = (props.get("cluster") or {}).get("id") or ""
+        runtime = self._container_runtime(props)
         with self.store.write() as conn:
             self._experiment(conn, ref.experiment_ref)
             if conn.execute("SELECT 1 FROM clusters WHERE key=?", (_util.key(cluster_id),)).fetchone() is None:
@@ -58,14 +66,25 @@ class JobOperations:
                     raise Conflict("Conflict", f"The specified job {ref.job} already exists with different "
                                    "parameters; jobs cannot be updated: delete it first")
                 return completed(_job_view(self._job(conn, ref)), accepted=True)
-            self._insert_job(conn, ref, job_key, cluster_id, body)
-        _warn_container(props)
+            self._insert_job(conn, ref, job_key, cluster_id, body, runtime)
+        if runtime is None:
+            _warn_container(props)
         self.scheduler.tick()
         return completed(self.get_job(ref), accepted=True)
 
-    def _insert_job(self, conn, ref: JobRef, job_key: str, cluster_id: str, body: Body) -> None:
+    def _container_runtime(self, props: Body) -> Optional[str]:
+        """The runtime (absolute path) a job with ``containerSettings`` runs with, or None."""
+        if not props.get("containerSettings"):
+            return None
+        configured = self.scheduler.options.container_runtime or os.environ.get(RUNTIME_VARIABLE) or None
+        return None if configured is None else check_container_runtime(configured)
+
+    def _insert_job(self, conn, ref: JobRef, job_key: str, cluster_id: str, body: Body,
+                    runtime: Optional[str] = None) -> None:
         stored = resources.job_body(ref, body, _util.iso(), str(uuid.uuid4()))
         stored[_util.DIGEST_KEY] = _util.request_digest(body)
+        if runtime is not None:
+            stored[_util.CONTAINER_RUNTIME_KEY] = runtime
         mounts.check_job_mounts(conn, self.home, stored["properties"].get("mountVolumes"))
         conn.execute(
             "INSERT INTO jobs(key, exp_key, ws_key, cluster_key, node_count, priority, state, state_time, body) "
@@ -154,6 +173,37 @@ class JobOperations:
 
 def _job_view(row: sqlite3.Row) -> Body:
     return resources.job_view(loads(row["body"]), row["state"], row["state_time"], loads(row["exec_info"]))
+
+
+RUNTIME_VARIABLE = "BATCHAI_COMPAT_CONTAINER_RUNTIME"
+_RUNTIME_OK_SECONDS = 60.0
+_runtime_checked: Dict[str, float] = {}  # runtime path -> monotonic time its `info` last succeeded
+
+
+def check_container_runtime(runtime: str) -> str:
+    """Absolute path of a working runtime (found, and ``<runtime> info`` succeeds); else the
+    ``InvalidInput`` the job create fails with. Successes are remembered for a minute."""
+    source = "container_runtime option / " + RUNTIME_VARIABLE
+    path = resolve_runtime(runtime)
+    if path is None:
+        raise InvalidInput("ContainerRuntimeNotAvailable",
+                           f"The container runtime {runtime!r} ({source}) was not found on PATH; install it, "
+                           "or unset the setting to run container jobs on the host")
+    if time.monotonic() - _runtime_checked.get(path, -1e9) < _RUNTIME_OK_SECONDS:
+        return path
+    try:
+        proc = subprocess.run([path, "info"], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, timeout=30, check=False)
+        problem = None if proc.returncode == 0 else (
+            " ".join(proc.stderr.decode("utf-8", "replace").split())[-500:] or f"exit status {proc.returncode}")
+    except (OSError, subprocess.SubprocessError) as exc:
+        problem = str(exc)
+    if problem is not None:
+        raise InvalidInput("ContainerRuntimeNotAvailable",
+                           f"The container runtime {runtime!r} ({source}) is not working: "
+                           f"'{os.path.basename(path)} info' failed: {problem}")
+    _runtime_checked[path] = time.monotonic()
+    return path
 
 
 def _warn_container(props: Body) -> None:

@@ -258,6 +258,7 @@ def job_body(ref: JobRef, params: Body, created: str, job_uid: str) -> Body:
 def job_view(stored: Body, state: str, state_time: str, exec_info: Optional[Body]) -> Body:
     body = copy.deepcopy(stored)
     body.pop(_util.DIGEST_KEY, None)
+    body.pop(_util.CONTAINER_RUNTIME_KEY, None)
     props = body["properties"]
     _strip_secret_values(props.get("secrets"))
     _strip_mount_credentials(props.get("mountVolumes"))

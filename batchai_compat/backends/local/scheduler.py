@@ -61,6 +61,7 @@ class Options:
     python: str = field(default_factory=lambda: sys.executable)
     launcher_mode: str = "fork"  # "fork": the supervisor forks into the launcher; "exec": a new interpreter
     linger_seconds: float = 2.0  # an idle supervisor waits this long for a next job (standby.py)
+    container_runtime: Optional[str] = None  # docker-CLI-compatible runtime for containerSettings (job_ops)
 
 
 class Scheduler:

@@ -146,8 +146,10 @@ class Supervisor:
         shared = self.home / "nodes" / cluster_uid / "shared" / f"{uid}-{self.attempt}"
         shared.mkdir(mode=0o700, parents=True, exist_ok=True)
         resolved = loads(job["mounts"]) or {}
+        body = loads(job["body"])
+        runtime = body.pop(_util.CONTAINER_RUNTIME_KEY, None)
         return LaunchSpec(
-            job=loads(job["body"]),
+            job=body,
             nodes=node_specs,
             shared_job_temp=str(shared),
             job_uid=uid,
@@ -155,6 +157,7 @@ class Supervisor:
             job_mounts=[MountSpec(**m) for m in resolved.get("job") or []],
             result_path=str(self.run_dir / "result.json"),
             python=self.options.python,
+            container_runtime=runtime,
         )
 
     # -- running -------------------------------------------------------------------------------
@@ -203,6 +206,8 @@ class Supervisor:
     def _finalize(self, spec: LaunchSpec, status: Optional[int], limit: str) -> None:
         result = _read_result(spec.result_path)
         self.clean = self.clean and result is not None
+        if result is None:  # the launcher died (SIGKILL...): its containers must not outlive the job
+            _remove_containers(spec)
         kills: List[Kill] = []
         with self.store.write() as conn:
             job = joblife.get(conn, self.job_key)
@@ -250,6 +255,20 @@ class Supervisor:
                 pass
             if not os.environ.get("BATCHAI_COMPAT_KEEP_RUN_DIRS"):
                 shutil.rmtree(self.run_dir, ignore_errors=True)
+
+
+def _remove_containers(spec: LaunchSpec) -> None:
+    """``<runtime> rm -f`` the job's containers (names as ``launcher/containers.py`` gives them)."""
+    if not spec.container_runtime or not (spec.job.get("properties") or {}).get("containerSettings"):
+        return
+    from batchai_compat.launcher.containers import container_name
+
+    names = [container_name(spec.job_uid, i) for i in range(len(spec.nodes))]
+    try:
+        subprocess.run([spec.container_runtime, "rm", "-f", *names], stdin=subprocess.DEVNULL,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120, check=False)
+    except (OSError, subprocess.SubprocessError):
+        pass
 
 
 def _wipe_job_temp(job_temp_dir: Path, keep: str) -> None:
