@@ -10,6 +10,8 @@ are the real ones.
 
 from __future__ import annotations
 
+import os
+import signal
 import warnings
 from typing import Any
 
@@ -21,7 +23,7 @@ from batchai_compat.exceptions import BatchAICompatWarning
 from tests.launcher import fake_runtime as fr
 
 from .conftest import _Credentials, _delete_everything
-from .helpers import EXP, RG, SUB, WS, Ctx, job_parameters
+from .helpers import EXP, RG, SUB, WS, Ctx, job_parameters, wait_for
 
 JOB = "echo hello | tee $AZ_BATCHAI_OUTPUT_OUTPUTS/hi.txt"
 VARIABLE = "BATCHAI_COMPAT_CONTAINER_RUNTIME"
@@ -132,6 +134,22 @@ def test_pull_failure_fails_the_job_with_failed_starting_container(make_ctx, run
     assert job.execution_info.exit_code is None
     assert [e.code for e in job.execution_info.errors] == ["FailedStartingContainer"]
     assert "pull access denied for private/nope" in job.execution_info.errors[0].message
+    assert [(d.name, d.value) for d in job.execution_info.errors[0].details] == [("imageName", "private/nope")]
+
+
+def test_a_launcher_killed_with_sigkill_leaves_no_containers(make_ctx, runtime):
+    ctx = make_ctx(container_runtime=str(runtime))
+    cluster = ctx.create_cluster()
+    ctx.create_job("job", job_parameters(cluster.id, "sleep 600", image="ubuntu"))
+    ctx.wait_for_state("job", "running")
+    store = ctx.client.backend.store  # local-only machinery: the launcher's pid
+    row = wait_for(lambda: store.connection().execute(
+        "SELECT run_pid FROM jobs WHERE run_pid IS NOT NULL").fetchone(), message="launcher pid")
+    wait_for(lambda: len(fr.containers(runtime)) == 1, 20, message="the container")
+    os.kill(row["run_pid"], signal.SIGKILL)
+    job = ctx.wait_for_job("job", timeout=30)
+    assert job.execution_state == "failed"
+    wait_for(lambda: fr.containers(runtime) == [], 15, message="the supervisor to remove the container")
 
 
 def test_failed_and_terminated_container_jobs_remove_their_containers(make_ctx, runtime):
@@ -143,8 +161,6 @@ def test_failed_and_terminated_container_jobs_remove_their_containers(make_ctx, 
 
     ctx.create_job("long", job_parameters(cluster.id, "echo started; sleep 300", image="ubuntu", node_count=2))
     ctx.wait_for_state("long", "running")
-    from .helpers import wait_for
-
     wait_for(lambda: len(fr.containers(runtime)) == 2 and "started" in (ctx.files("long", "stdouterr").get(
         "stdout.txt") or ""), 30, message="the job to run in its containers")
     ctx.client.jobs.terminate(RG, WS, EXP, "long").result()

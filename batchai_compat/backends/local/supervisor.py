@@ -213,6 +213,7 @@ class Supervisor:
             job = joblife.get(conn, self.job_key)
             if self._owned(job):
                 state, fields = self._outcome(job["state"], result, status, limit)
+                _add_image_detail(fields, spec)
                 joblife.finish(conn, job, state, leave_seconds=self.options.leave_seconds, **fields)
             self.scheduler.adopter = self._adopt
             try:
@@ -255,6 +256,15 @@ class Supervisor:
                 pass
             if not os.environ.get("BATCHAI_COMPAT_KEEP_RUN_DIRS"):
                 shutil.rmtree(self.run_dir, ignore_errors=True)
+
+
+def _add_image_detail(fields: dict, spec: LaunchSpec) -> None:
+    """``FailedStartingContainer`` names the image in its details, as the service did (§f.2)."""
+    errors = fields.get("errors") or []
+    if errors and errors[0].get("code") == "FailedStartingContainer" and "details" not in errors[0]:
+        registry = ((spec.job.get("properties") or {}).get("containerSettings") or {}).get("imageSourceRegistry") or {}
+        if registry.get("image"):
+            errors[0] = {**errors[0], "details": [{"name": "imageName", "value": str(registry["image"])}]}
 
 
 def _remove_containers(spec: LaunchSpec) -> None:
