@@ -87,7 +87,8 @@ class LocalBackend(ClusterOperations, JobOperations, Backend):
     name = "local"
     notes = {
         "usages.list": "partial: counts from the local state; limits are reported, not enforced",
-        "jobs.create": "partial: containerSettings are ignored (jobs run on the host, with a warning); "
+        "jobs.create": "partial: containerSettings need a configured container runtime (container_runtime= or "
+                       "BATCHAI_COMPAT_CONTAINER_RUNTIME), else the job runs on the host with a warning; "
                        "unmanagedFileSystems mounts are refused",
         "clusters.create": "partial: virtual nodes on loopback addresses; no VM images, subnets or preemption",
         "file_servers.create": "partial: a directory under BATCHAI_COMPAT_HOME exported to jobs, no VM",
