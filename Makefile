@@ -16,9 +16,17 @@ help:
 	@echo "make coverage  regenerate docs/coverage.md"
 	@echo "make bench     run the benchmarks under bench/"
 
-$(STAMP): setup.py pyproject.toml requirements-test.txt
+RUNTIME_STAMP := $(VENV)/.installed-runtime
+
+# The package and its runtime dependencies only: all `make demo` needs.
+$(RUNTIME_STAMP): setup.py pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip setuptools wheel
+	$(PIP) install --quiet -e .
+	touch $(RUNTIME_STAMP)
+
+# Everything the test suite needs on top (the original SDK as oracle, azureml-core, storage v12, ...).
+$(STAMP): $(RUNTIME_STAMP) requirements-test.txt
 	$(PIP) install --quiet -e '.[storage]' -r requirements-test.txt
 	touch $(STAMP)
 
@@ -39,7 +47,7 @@ $(TOOLS)/node_modules/.bin/azurite-blob:
 test: install system-deps azurite
 	PATH="$(CURDIR)/$(TOOLS)/node_modules/.bin:$$PATH" $(PY) -m pytest $(PYTEST_ARGS)
 
-demo: install
+demo: $(RUNTIME_STAMP)
 	$(PY) samples/seed_tensorflow_distributed/seed.py
 
 # Linters live in their own virtualenv: mypy's dependencies conflict with azureml-core's.
