@@ -30,7 +30,6 @@ setup(
         "identity": ["azure-identity>=1.10"],
     },
     classifiers=[
-        "License :: OSI Approved :: MIT License",
         "Programming Language :: Python :: 3",
         "Programming Language :: Python :: 3.9",
         "Programming Language :: Python :: 3.10",
