@@ -209,6 +209,7 @@ def check_container_runtime(runtime: str) -> str:
 def _warn_container(props: Body) -> None:
     image = ((props.get("containerSettings") or {}).get("imageSourceRegistry") or {}).get("image")
     if image:
-        warn_compat(f"containerSettings ignored: the local backend has no container engine, so the job runs on "
-                    f"the host instead of in image {image!r}")
+        warn_compat(f"containerSettings ignored: no container runtime is configured, so the job runs on the host "
+                    f"instead of in image {image!r} (set container_runtime= or BATCHAI_COMPAT_CONTAINER_RUNTIME "
+                    "to docker or podman to use it)")
 
