@@ -32,7 +32,6 @@ OUTPUTS_ARE_ARTIFACTS = ("output directories are Azure ML run artifacts: ./outpu
 ZERO_NODES = "a 0-node cluster is an Azure ML cluster with max_nodes 1: its job runs instead of staying queued"
 SETUP_TASK = ("Azure ML has no node start task: the setup task runs in each job's container before the job "
               "(tests/azureml/test_mounts.py), not when a node joins; a failure fails the job, no node is unusable")
-NO_RANGE = "the emulator's BLOB GET ignores Range headers (answers 200, Azure Blob storage answers 206)"
 DEVIATIONS: Dict[str, str] = {
     "test_3_delete_workspace_cascades_to_its_own_resources_only": ZERO_NODES,
     "test_7_delete_experiment_cascades_to_its_jobs_only": ZERO_NODES,
@@ -51,10 +50,8 @@ DEVIATIONS: Dict[str, str] = {
     "test_delete_works_in_every_state[running]": OUTPUTS_ARE_ARTIFACTS + " (the test waits for an output file)",
     "test_delete_works_in_every_state[terminating]": OUTPUTS_ARE_ARTIFACTS + " (the test waits for an output file)",
     "test_priorities_and_fifo": "schedulingPriority is ignored: Azure ML queues runs first in, first out",
-    "test_output_file_listing_details": NO_RANGE,
     "test_output_directory_not_on_a_mount_is_refused":
         "stdouterr is always listable on Azure ML (run artifacts), whatever the prefix",
-    "test_stdout_can_be_streamed_while_the_job_runs": NO_RANGE,
 }
 
 

@@ -190,8 +190,17 @@ class ArtifactRoutes:
             raise HttpError(404, "BlobNotFound", "The specified blob does not exist.")
         data = _read(entry)
         mtime = _dt.datetime.fromtimestamp(entry[2], _dt.timezone.utc)
-        return Response(200, data, {"Last-Modified": mtime.strftime("%a, %d %b %Y %H:%M:%S GMT"),
-                                    "x-ms-blob-type": "BlockBlob"})
+        headers = {"Last-Modified": mtime.strftime("%a, %d %b %Y %H:%M:%S GMT"), "x-ms-blob-type": "BlockBlob",
+                   "Accept-Ranges": "bytes"}
+        wanted = _byte_range(req.headers.get("Range") or req.headers.get("x-ms-range"), len(data))
+        if wanted is None:
+            return Response(200, data, headers)
+        if wanted == ():
+            raise HttpError(416, "InvalidRange", "The range specified is invalid for the current size of the resource.",
+                            headers={"Content-Range": f"bytes */{len(data)}"})
+        start, end = wanted
+        headers["Content-Range"] = f"bytes {start}-{end}/{len(data)}"
+        return Response(206, data[start:end + 1], headers)
 
     def blob_put(self, req: Request) -> Any:
         self._check_sig(req)
@@ -203,6 +212,23 @@ class ArtifactRoutes:
             else:
                 run.uploaded[path] = req.body
         return Response(201, None)
+
+
+def _byte_range(header: Optional[str], size: int) -> Any:
+    """Azure Blob's handling of ``Range: bytes=a-b`` / ``a-`` / ``-n``: ``None`` for a full answer
+    (no header, or one it ignores), ``()`` when unsatisfiable, else the inclusive ``(start, end)``."""
+    if not header or not header.startswith("bytes=") or "," in header:
+        return None
+    first, _, last = header[len("bytes="):].strip().partition("-")
+    try:
+        if not first:
+            count = int(last)
+            return (max(size - count, 0), size - 1) if count > 0 and size else ()
+        start = int(first)
+        end = min(int(last), size - 1) if last else size - 1
+    except ValueError:
+        return None
+    return (start, end) if start < size and start <= end else ()
 
 
 def _read(entry: Tuple[Optional[str], Optional[bytes], float]) -> bytes:
