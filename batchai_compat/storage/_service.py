@@ -22,11 +22,11 @@ class _StorageService:
         self._config = _config.resolve(self._service, **kwargs)
         self._impl = self._local() if self._config.mode == "local" else self._remote()
 
-    def _local(self) -> Any:
-        raise NotImplementedError
+    def _local(self) -> Any:  # overridden by BlockBlobService / FileService
+        raise TypeError(f"{type(self).__name__} is abstract: use BlockBlobService or FileService")
 
-    def _remote(self) -> Any:
-        raise NotImplementedError
+    def _remote(self) -> Any:  # overridden by BlockBlobService / FileService
+        raise TypeError(f"{type(self).__name__} is abstract: use BlockBlobService or FileService")
 
     # Attributes the 2.x service objects had (read-only views of the configuration).
     @property

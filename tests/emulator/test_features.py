@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 
 import pytest
 
@@ -192,7 +191,7 @@ def test_datastores(emu, ws):
 
 
 @pytest.mark.mpi
-@pytest.mark.skipif(not shutil.which("mpirun"), reason="OpenMPI's mpirun is not installed")
+@pytest.mark.mpi
 def test_mpi_under_mpirun(leak_proxy, tmp_path):
     from azureml.core import Experiment, ScriptRunConfig, Workspace
     from azureml.core.runconfig import MpiConfiguration
