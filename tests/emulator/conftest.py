@@ -1,8 +1,8 @@
 """Fixtures for driving the real azureml-core against :class:`batchai_compat.testing.AzureMLEmulator`.
 
-* ``leak_proxy`` (per module, environment restored afterwards): a recording HTTP proxy.  ``HTTP(S)_PROXY`` point at it and ``NO_PROXY`` lists
-  only 127.0.0.1/localhost, so any request azureml-core tries to send anywhere else lands there; every test
-  asserts it saw nothing.
+* ``leak_proxy`` (per module, environment restored afterwards): a recording HTTP proxy.
+  ``HTTP(S)_PROXY`` point at it and ``NO_PROXY`` lists only 127.0.0.1/localhost, so any request
+  azureml-core tries to send anywhere else lands there; every test asserts it saw nothing.
 * ``emu``: a started emulator with workspace ``("sub-1", "rg-1", "ws-1")``; at teardown the test fails on
   unrouted requests, emulator errors or leaked requests.
 """
