@@ -19,7 +19,9 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Union
+
+PathLike = Union[str, "os.PathLike[str]"]
 
 ENV_HOME = "BATCHAI_COMPAT_HOME"
 
@@ -28,7 +30,7 @@ _ACCOUNT_RE = re.compile(r"^[a-z0-9]{1,64}$")
 _SHARE_RE = re.compile(r"^[a-z0-9$](?:[a-z0-9]|-(?!-)){1,62}$")
 
 
-def compat_home(explicit: Optional[os.PathLike] = None) -> Path:
+def compat_home(explicit: Optional[PathLike] = None) -> Path:
     """The root directory, created with mode 0700 if missing."""
     root = Path(explicit) if explicit is not None else Path(os.environ.get(ENV_HOME) or Path.home() / ".batchai_compat")
     root = root.expanduser()
@@ -42,18 +44,18 @@ def _checked(kind: str, value: str, pattern: re.Pattern[str]) -> str:
     return value
 
 
-def storage_root(home: Optional[os.PathLike] = None) -> Path:
+def storage_root(home: Optional[PathLike] = None) -> Path:
     return compat_home(home) / "storage"
 
 
-def share_path(account: str, share: str, home: Optional[os.PathLike] = None) -> Path:
+def share_path(account: str, share: str, home: Optional[PathLike] = None) -> Path:
     """The directory holding Azure File share ``share`` of storage account ``account``."""
     account = _checked("account", account.lower(), _ACCOUNT_RE)
     share = _checked("share", share.lower(), _SHARE_RE)
     return storage_root(home) / account / "shares" / share
 
 
-def container_path(account: str, container: str, home: Optional[os.PathLike] = None) -> Path:
+def container_path(account: str, container: str, home: Optional[PathLike] = None) -> Path:
     """The directory holding blob container ``container`` of storage account ``account``."""
     account = _checked("account", account.lower(), _ACCOUNT_RE)
     container = _checked("container", container.lower(), _SHARE_RE)
@@ -61,13 +63,13 @@ def container_path(account: str, container: str, home: Optional[os.PathLike] = N
 
 
 def file_server_export(
-    subscription_id: str, resource_group: str, workspace: str, name: str, home: Optional[os.PathLike] = None
+    subscription_id: str, resource_group: str, workspace: str, name: str, home: Optional[PathLike] = None
 ) -> Path:
     """The directory a Batch AI file server exports (its ``/data``)."""
     return compat_home(home) / "fileservers" / subscription_id / resource_group / workspace / name / "data"
 
 
-def run_dir(home: Optional[os.PathLike] = None) -> Path:
+def run_dir(home: Optional[PathLike] = None) -> Path:
     path = compat_home(home) / "run"
     path.mkdir(mode=0o700, exist_ok=True)
     return path

@@ -40,7 +40,7 @@ def _install_lazy_package() -> None:
         except KeyError:
             raise AttributeError(name) from None
 
-    package.__getattr__ = load_real  # type: ignore[attr-defined]
+    package.__getattr__ = load_real  # type: ignore[attr-defined,method-assign]
     sys.modules["batchai_compat"] = package
 
 

@@ -126,7 +126,7 @@ class LocalBackend(ClusterOperations, JobOperations, Backend):
                     stored["tags"] = dict(body["tags"])
                 conn.execute("UPDATE workspaces SET body=? WHERE key=?", (dumps(stored), ws_key))
             else:
-                stored = resources.workspace_body(ref, location, body.get("tags"), _util.iso())
+                stored = resources.workspace_body(ref, str(location), body.get("tags"), _util.iso())
                 conn.execute("INSERT INTO workspaces(key, sub, rg, body) VALUES (?,?,?,?)",
                              (ws_key, ref.subscription_id.lower(), ref.resource_group.lower(), dumps(stored)))
         return completed(stored)

@@ -82,3 +82,11 @@ def mark_terminating(conn: sqlite3.Connection, job: sqlite3.Row, now: Optional[f
 
 def get(conn: sqlite3.Connection, job_key: str) -> Optional[sqlite3.Row]:
     return conn.execute("SELECT * FROM jobs WHERE key=?", (job_key,)).fetchone()
+
+
+def get_existing(conn: sqlite3.Connection, job_key: str) -> sqlite3.Row:
+    """The row of a job the caller has just seen in the same transaction."""
+    row = get(conn, job_key)
+    if row is None:
+        raise RuntimeError(f"job {job_key} vanished inside its own transaction")
+    return row

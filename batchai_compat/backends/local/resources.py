@@ -113,7 +113,8 @@ def file_server_view(stored: Body) -> Body:
 def normalize_scale_settings(scale: Optional[Body]) -> Body:
     """Fill the defaults the SDK/service filled; exactly one of manual / autoScale."""
     scale = copy.deepcopy(scale) if scale else {"manual": {"targetNodeCount": 0}}
-    manual, auto = scale.get("manual"), scale.get("autoScale")
+    manual: Body = scale.get("manual") or {}
+    auto: Body = scale.get("autoScale") or {}
     if bool(manual) == bool(auto):
         raise InvalidInput("InvalidScaleSettings", "Exactly one of scaleSettings.manual and "
                            "scaleSettings.autoScale must be specified")

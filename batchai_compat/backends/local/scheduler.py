@@ -226,7 +226,7 @@ class Scheduler:
             if job["node_count"] > len(idle):
                 break
             taken, idle = idle[:job["node_count"]], idle[job["node_count"]:]
-            self._start(conn, cluster, joblife.get(conn, job["key"]), taken, now)
+            self._start(conn, cluster, joblife.get_existing(conn, job["key"]), taken, now)
 
     @staticmethod
     def _capacity(cluster: sqlite3.Row) -> int:
@@ -263,7 +263,7 @@ class Scheduler:
         try:
             pid, start = procs.spawn_detached(argv, log_path=log)
         except OSError as exc:
-            job = joblife.get(conn, job["key"])
+            job = joblife.get_existing(conn, job["key"])
             joblife.finish(conn, job, "failed", errors=[joblife.error("JobStartFailed", f"cannot start: {exc}")],
                            now=now)
             return

@@ -125,7 +125,7 @@ class Supervisor:
     def _prepare(self) -> Optional[tuple]:
         with self.store.write() as conn:  # blocks until the scheduler's transaction committed
             job = joblife.get(conn, self.job_key)
-            if not self._owned(job):
+            if job is None or not self._owned(job):
                 return None
             spec = self._build_spec(conn, job)
             props = loads(job["body"])["properties"]
@@ -211,7 +211,7 @@ class Supervisor:
         kills: List[Kill] = []
         with self.store.write() as conn:
             job = joblife.get(conn, self.job_key)
-            if self._owned(job):
+            if job is not None and self._owned(job):
                 state, fields = self._outcome(job["state"], result, status, limit)
                 _add_image_detail(fields, spec)
                 joblife.finish(conn, job, state, leave_seconds=self.options.leave_seconds, **fields)
