@@ -106,8 +106,8 @@ def build_context(spec: LaunchSpec, node_index: Optional[int] = None, ssh_shim: 
     private_dir = _private_dir()
     if ssh_shim:
         path_prepend, rsh_agent, node_defaults = _virtual_cluster(private_dir, paths, node_vars)
-    else:  # real machines: their own ssh and MPI configuration
-        path_prepend, rsh_agent, node_defaults = [], "ssh", [{} for _ in paths]
+    else:  # real machines: their own ssh and MPI configuration (mpirun may run as root, as on Batch AI)
+        path_prepend, rsh_agent, node_defaults = [], "ssh", [mpi.root_defaults() for _ in paths]
     given = {**base, **user}
     envs = [envmod.node_environment(base, spec, v, _without_conflicts(d, given), path_prepend)
             for v, d in zip(node_vars, node_defaults)]

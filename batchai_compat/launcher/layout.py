@@ -132,9 +132,14 @@ def remove_job_mounts(paths: NodePaths, mounts: List[MountSpec]) -> List[str]:
 
 
 def write_hostfile(paths: NodePaths, nodes: List[NodeSpec], slots: int) -> None:
+    """One line per address; nodes sharing an address (machines that report one address for
+    several nodes) share one line with their slots added up: OpenMPI refuses a host listed twice."""
+    counts: Dict[str, int] = {}
+    for node in nodes:
+        counts[node.address] = counts.get(node.address, 0) + slots
     with open(paths.hostfile, "w", encoding="utf-8") as fh:
-        for node in nodes:
-            fh.write(f"{node.address} slots={slots}\n")
+        for address, total in counts.items():
+            fh.write(f"{address} slots={total}\n")
 
 
 # --------------------------------------------------------------------------------------------------

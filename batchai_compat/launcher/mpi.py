@@ -43,10 +43,15 @@ def runtime_defaults(rsh_agent: str) -> Dict[str, str]:
         "OMPI_MCA_routed": "direct",
         "PMIX_MCA_gds": "hash",
     }
-    if hasattr(os, "geteuid") and os.geteuid() == 0:
-        env["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
-        env["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
+    env.update(root_defaults())
     return env
+
+
+def root_defaults() -> Dict[str, str]:
+    """Let OpenMPI run as root (CI, containers and Batch AI's own containers run as root)."""
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        return {"OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1"}
+    return {}
 
 
 def slots_per_node(process_count: int, node_count: int, gpus_per_node: int = 0) -> int:

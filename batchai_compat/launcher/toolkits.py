@@ -38,6 +38,21 @@ def toolkit(props: Dict[str, Any]) -> Tuple[str, Dict[str, Any]]:
     return "custom", {}  # no toolkit settings: a custom job with nothing to run
 
 
+# Toolkits whose processes need no coordination between machines beyond what Batch AI gave them
+# (ssh, the host file): one command on node 0 (custom), or one mpirun started on node 0. In node
+# mode (one launcher per machine) each machine runs its own job preparation and node 0 the rest.
+_NODE_0_ONLY = ("custom", "mpi", "horovod", "chainer", "cntk", "caffe")
+
+
+def runs_per_node(props: Dict[str, Any]) -> bool:
+    """Whether node mode runs this job faithfully with one launcher per machine: every toolkit
+    process is on node 0 (a command, or one mpirun reaching the other nodes over ssh)."""
+    tool, settings = toolkit(props)
+    if tool == "pytorch":
+        return str(settings.get("communicationBackend") or "").lower() == "mpi"
+    return tool in _NODE_0_ONLY
+
+
 def process_count(props: Dict[str, Any], node_count: int) -> int:
     _tool, settings = toolkit(props)
     return int(settings.get("processCount") or node_count)

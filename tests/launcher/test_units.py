@@ -75,3 +75,30 @@ def test_bad_prefix_is_a_launcher_error(tmp_path):
                        customToolkitSettings={"commandLine": "true"}))
     assert out.returncode == 70
     assert out.result.error_code == "LauncherError" and "cannot create" in out.result.error_message
+
+
+def test_hostfile_lists_each_address_once(tmp_path):
+    from batchai_compat.launcher.layout import NodePaths, write_hostfile
+    from batchai_compat.launcher.spec import NodeSpec
+
+    paths = NodePaths(0, NodeSpec("n0", "10.0.0.4", "/r"), "", "", "", "", str(tmp_path / "hostfile"))
+    nodes = [NodeSpec(f"n{i}", a, "/r") for i, a in enumerate(["10.0.0.4", "10.0.0.5", "10.0.0.4"])]
+    write_hostfile(paths, nodes, 2)
+    # OpenMPI refuses a host listed twice with slots: nodes sharing an address share a line.
+    assert (tmp_path / "hostfile").read_text() == "10.0.0.4 slots=4\n10.0.0.5 slots=2\n"
+
+
+@pytest.mark.parametrize("props, expected", [
+    ({}, True),
+    ({"customToolkitSettings": {"commandLine": "x"}}, True),
+    ({"customMpiSettings": {"commandLine": "x"}}, True),
+    ({"horovodSettings": {"pythonScriptFilePath": "x"}}, True),
+    ({"pyTorchSettings": {"pythonScriptFilePath": "x", "communicationBackend": "MPI"}}, True),
+    ({"pyTorchSettings": {"pythonScriptFilePath": "x", "communicationBackend": "gloo"}}, False),
+    ({"tensorFlowSettings": {"pythonScriptFilePath": "x"}}, False),
+    ({"caffe2Settings": {"pythonScriptFilePath": "x"}}, False),
+])
+def test_runs_per_node(props, expected):
+    from batchai_compat.launcher.toolkits import runs_per_node
+
+    assert runs_per_node(props) is expected

@@ -78,7 +78,8 @@ class AzureMLBackend(ClusterOperations, JobOperations, Backend):
         "experiments.delete": "partial: runs are canceled and the experiment deleted when Azure ML allows it, "
                               "else archived (warning); run history stays in Azure ML",
         "jobs.create": "partial: every job runs in a container (default image without containerSettings); "
-                       "multi-node jobs run all their processes on the first node of the allocation; "
+                       "multi-node TensorFlow, PyTorch (without MPI) and Caffe2 jobs run all their processes "
+                       "on the first node of the allocation; "
                        "schedulingPriority ignored",
         "jobs.delete": "partial: Azure ML runs cannot be deleted: the run is canceled and hidden (tag "
                        "batchai.deleted); its history stays in Azure ML",

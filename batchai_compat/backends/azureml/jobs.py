@@ -6,8 +6,13 @@ real azureml-core objects. The run's command is always the node side of the laun
 (:mod:`.nodeside`), so Batch AI semantics (``AZ_BATCHAI_*``, job preparation, per-role TensorFlow
 arguments, ``stdouterr`` file names, secrets) come from the same code as on the local backend.
 
-Deviations (warned): multi-node jobs run every process on the first node of the allocation (the
-launcher has no per-node mode yet; the other nodes are allocated, idle); jobs without
+Multi-node jobs get one Azure ML process per node (``MpiConfiguration(process_count_per_node=1)``).
+Custom and MPI-based jobs (custom MPI, Horovod, Chainer, CNTK, Caffe, PyTorch with the MPI backend)
+run one launcher per node in node mode: job preparation on every node, the command or the one mpirun
+on node 0, host lists from the nodes' addresses (see :mod:`.nodeside`).
+
+Deviations (warned): other multi-node jobs (TensorFlow, PyTorch without MPI, Caffe2) run every process
+on the first node of the allocation (the other nodes are allocated, idle); jobs without
 ``containerSettings`` run in a default image; ``schedulingPriority`` is ignored;
 ``mountOptions`` / ``fileMode`` / ``directoryMode`` are ignored.
 """
@@ -22,6 +27,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from batchai_compat.backends import errors
 from batchai_compat.backends.base import Body, JobRef
+from batchai_compat.launcher.toolkits import runs_per_node
 
 from . import clusters, source, translate
 
@@ -87,10 +93,11 @@ def plan(ref: JobRef, props: Body, cluster_props: Optional[Body], run_id: str) -
     tool, _key = translate.toolkit(props)
     node_count = int(props.get("nodeCount") or 1)
     _sub, _rg, _ws, cluster_name = translate.parse_cluster_id((props.get("cluster") or {}).get("id", ""))
-    if node_count > 1:
+    if node_count > 1 and not runs_per_node(props):
         notes.append(f"multi-node job ({node_count} nodes): the azureml backend runs the processes of all "
-                     f"{node_count} Batch AI nodes on the first node of the Azure ML allocation (the launcher has "
-                     f"no per-node mode yet); the other {node_count - 1} node(s) are allocated to the run and idle")
+                     f"{node_count} Batch AI nodes of a {tool} job on the first node of the Azure ML allocation "
+                     f"(only custom and MPI-based jobs run per node); the other {node_count - 1} node(s) are "
+                     "allocated to the run and idle")
     container = props.get("containerSettings") or {}
     registry_body = container.get("imageSourceRegistry") or {}
     image = registry_body.get("image")

@@ -7,12 +7,23 @@ the job's image need not contain batchai_compat, and needs azureml-core only whe
 
 What it does, on every process Azure ML starts for the run:
 
-1. Only the primary process works: MPI rank 0 / PyTorch ``RANK`` 0 / the TensorFlow chief (worker 0
-   without a chief), or the single process of a one-node run. The others exit 0 at once; their nodes
-   stay reserved for the run, as Batch AI reserved every node of a job.
-2. It writes a :class:`~batchai_compat.launcher.spec.LaunchSpec` for the job's ``nodeCount`` virtual
-   nodes on this machine: ``stdouterr`` goes to ``./logs/batchai/stdouterr`` (``./logs`` is uploaded
-   to the run's artifacts while it runs), output directory ``<ID>`` to
+1. Node mode (multi-node custom and MPI-based jobs, see ``launcher.toolkits.runs_per_node``, when
+   Azure ML gives the node addresses in ``$AZ_BATCH_HOST_LIST``): the run has one process per node
+   (``MpiConfiguration(process_count_per_node=1)``), so the MPI rank is the node index. Every process
+   runs the launcher with ``--node-index <rank>`` for the job's real nodes (ids from
+   ``$AZ_BATCH_NODE_LIST``, addresses from ``$AZ_BATCH_HOST_LIST``): its own setup task and job
+   preparation (``stdout-job_prep-<nodeId>.txt``, ``execution-<nodeId>.log``), and on node 0 the
+   command or the one ``mpirun`` over the host file (ranks on the other nodes through ssh). Each node
+   keeps its launcher result in ``./logs/batchai/result-node<i>.json``; a failed node's result becomes
+   ``result.json`` (the first failure wins) and its exit status fails the run. Not synchronised
+   between nodes: node 0 does not wait for the other nodes' job preparation, and
+   ``$AZ_BATCHAI_SHARED_JOB_TEMP`` is per machine.
+   Otherwise only the primary process works: MPI rank 0 / PyTorch ``RANK`` 0 / the TensorFlow chief
+   (worker 0 without a chief), or the single process of a one-node run. The others exit 0 at once;
+   their nodes stay reserved for the run, as Batch AI reserved every node of a job.
+2. It writes a :class:`~batchai_compat.launcher.spec.LaunchSpec` for the job's ``nodeCount`` nodes
+   (node mode) or virtual nodes on this machine: ``stdouterr`` goes to ``./logs/batchai/stdouterr``
+   (``./logs`` is uploaded to the run's artifacts while it runs), output directory ``<ID>`` to
    ``./outputs/<ID>/batchai/outputs[/<pathSuffix>]`` (uploaded when the run ends), mounts link to the
    run's data references (``$AZUREML_DATAREFERENCE_<name>``), secret values are read from the
    workspace Key Vault through ``Run.get_context().get_secrets``.
@@ -132,6 +143,8 @@ def run_setup_task(task: Dict[str, Any], spec: Dict[str, Any], secrets: Dict[str
     from .launcher.env import expand
 
     for node in spec["nodes"]:
+        if node.get("local") is False:
+            continue
         root = node["root"]
         for mount in spec["cluster_mounts"]:
             _link(os.path.join(root, "mounts", mount["relative_mount_path"].strip("/")), mount["source"])
@@ -159,6 +172,29 @@ def run_setup_task(task: Dict[str, Any], spec: Dict[str, Any], secrets: Dict[str
     return None
 
 
+def node_addresses(count: int, env: Dict[str, str]) -> Optional[List[str]]:
+    """The allocation's node addresses in node order (``$AZ_BATCH_HOST_LIST``, which Azure ML sets for
+    MPI runs), or None when this run does not say them for every node."""
+    listed = [h.strip() for h in (env.get("AZ_BATCH_HOST_LIST") or "").split(",") if h.strip()]
+    return listed if len(listed) == count else None
+
+
+def spread_index(aml: Dict[str, Any], count: int, env: Dict[str, str]) -> Optional[int]:
+    """This process's node when the job runs one launcher per node ("node mode"), else None.
+
+    Node mode needs one Azure ML process per node (``MpiConfiguration(process_count_per_node=1)``, so
+    the MPI rank is the node index), the node addresses, and a toolkit whose processes need nothing
+    but ssh between the machines (see ``launcher.toolkits.runs_per_node``)."""
+    from .launcher.toolkits import runs_per_node
+
+    if count < 2 or not runs_per_node((aml.get("job") or {}).get("properties") or {}):
+        return None
+    if node_addresses(count, env) is None:
+        return None
+    index = process_rank(env)
+    return index if 0 <= index < count else None
+
+
 def node_ids(count: int, env: Dict[str, str]) -> List[str]:
     listed = [n for n in (env.get("AZ_BATCH_NODE_LIST") or "").split(";") if n]
     if len(listed) == count:
@@ -171,29 +207,40 @@ def main(argv: Optional[List[str]] = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     spec_file = argv[0] if argv else "batchai/aml.json"
     env = dict(os.environ)
-    if process_rank(env) != 0:
-        print("batchai_compat: secondary process of the run; the job runs from the primary process")
-        return 0
     with open(spec_file, encoding="utf-8") as fh:
         aml = json.load(fh)
+    count = max(1, int(aml.get("node_count") or 1))
+    index = spread_index(aml, count, env)
+    if index is None and process_rank(env) != 0:
+        print("batchai_compat: secondary process of the run; the job runs from the primary process")
+        return 0
     cwd = os.getcwd()
     os.makedirs(os.path.join(cwd, LOGS_DIR), exist_ok=True)
-    count = max(1, int(aml.get("node_count") or 1))
     ids = node_ids(count, env)
-    scratch = tempfile.mkdtemp(prefix="batchai-nodes-")
+    if index is None:  # the primary process runs every virtual node of the job
+        addresses = [f"127.0.0.{i + 1}" for i in range(count)]
+        scratch = tempfile.mkdtemp(prefix="batchai-nodes-")
+        job_uid = str(uuid.uuid4())
+        result_path = os.path.join(cwd, RESULT_FILE)
+    else:  # node mode: this process runs node `index` of the job; the other nodes run theirs
+        addresses = node_addresses(count, env) or []
+        # The same job uid on every node ($AZ_BATCHAI_JOB_TEMP is one path on all nodes).
+        job_uid = str(uuid.uuid5(uuid.NAMESPACE_URL, "batchai-aml-run:" + (env.get("AZUREML_RUN_ID") or "")))
+        scratch = tempfile.mkdtemp(prefix=f"batchai-node{index}-")
+        result_path = os.path.join(cwd, node_result_file(index))
     try:
         secrets = resolve_secrets(aml.get("secrets") or {})
         setup = aml.get("setup_task")
         setup_secrets = resolve_secrets((setup or {}).get("secrets") or {})
         spec = {
             "job": job_for_node(aml, cwd, secrets),
-            "nodes": [{"id": ids[i], "address": f"127.0.0.{i + 1}", "root": os.path.join(scratch, str(i))}
+            "nodes": [{"id": ids[i], "address": addresses[i], "root": os.path.join(scratch, str(i))}
                       for i in range(count)],
             "shared_job_temp": os.path.join(scratch, "shared"),
-            "job_uid": str(uuid.uuid4()),
+            "job_uid": job_uid,
             "cluster_mounts": mounts(aml, "cluster", env),
             "job_mounts": mounts(aml, "job", env),
-            "result_path": os.path.join(cwd, RESULT_FILE),
+            "result_path": result_path,
             "python": sys.executable,
             "gpus_per_node": int(aml.get("gpus_per_node") or 0),
             "container_runtime": None,
@@ -206,12 +253,14 @@ def main(argv: Optional[List[str]] = None) -> int:
         shutil.rmtree(scratch, ignore_errors=True)
         return 70
     if setup:
-        failure = run_setup_task(setup, spec, setup_secrets)
+        setup_spec = spec if index is None else \
+            dict(spec, nodes=[dict(n, local=i == index) for i, n in enumerate(spec["nodes"])])
+        failure = run_setup_task(setup, setup_spec, setup_secrets)
         if failure is not None:
-            _write_result(cwd, failure)
+            _write_result(cwd, failure, None if index is None else node_result_file(index))
             sys.stderr.write("batchai_compat: {}\n".format(failure["error_message"]))
             shutil.rmtree(scratch, ignore_errors=True)
-            return _exit_status(cwd, 1)
+            return _node_status(cwd, index, 1)
     spec_path = os.path.join(scratch, "spec.json")
     fd = os.open(spec_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # holds secret values
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
@@ -220,11 +269,34 @@ def main(argv: Optional[List[str]] = None) -> int:
     try:
         from .launcher.__main__ import main as launcher_main
 
-        status = launcher_main(["--spec", spec_path])
+        args = ["--spec", spec_path] + ([] if index is None else ["--node-index", str(index)])
+        status = launcher_main(args)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-        mark_empty_directories([os.path.join(cwd, "outputs"), os.path.join(cwd, LOGS_DIR)])
-    return _exit_status(cwd, status)
+        if not index:  # node 0 (or the only launcher) ends last in the job's outputs
+            mark_empty_directories([os.path.join(cwd, "outputs"), os.path.join(cwd, LOGS_DIR)])
+    return _node_status(cwd, index, status)
+
+
+def node_result_file(index: int) -> str:
+    return f"{LOGS_DIR}/result-node{index}.json"
+
+
+def _node_status(cwd: str, index: Optional[int], status: int) -> int:
+    """Node mode: a failed node's result becomes the job's (``result.json``; the first failure wins,
+    the backend reads it when the run failed). Returns the process's exit status."""
+    if index is None:
+        return _exit_status(cwd, status)
+    own = os.path.join(cwd, node_result_file(index))
+    if status != 0 and os.path.exists(own):
+        try:
+            fd = os.open(os.path.join(cwd, RESULT_FILE), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        except FileExistsError:
+            pass
+        else:
+            with open(own, "rb") as src, os.fdopen(fd, "wb") as dst:
+                dst.write(src.read())
+    return _exit_status(cwd, status, node_result_file(index))
 
 
 def mark_empty_directories(roots: List[str]) -> None:
@@ -237,15 +309,15 @@ def mark_empty_directories(roots: List[str]) -> None:
                     pass
 
 
-def _write_result(cwd: str, result: Dict[str, Any]) -> None:
-    with open(os.path.join(cwd, RESULT_FILE), "w", encoding="utf-8") as fh:
+def _write_result(cwd: str, result: Dict[str, Any], name: Optional[str] = None) -> None:
+    with open(os.path.join(cwd, name or RESULT_FILE), "w", encoding="utf-8") as fh:
         json.dump(result, fh)
 
 
-def _exit_status(cwd: str, launcher_status: int) -> int:
+def _exit_status(cwd: str, launcher_status: int, name: Optional[str] = None) -> int:
     """The job's own exit code when it failed with one (Azure ML reports it), else the launcher's."""
     try:
-        with open(os.path.join(cwd, RESULT_FILE), encoding="utf-8") as fh:
+        with open(os.path.join(cwd, name or RESULT_FILE), encoding="utf-8") as fh:
             result = json.load(fh)
     except (OSError, ValueError):
         return launcher_status
