@@ -380,7 +380,7 @@ class Relay(threading.Thread):
             return 255
         node = sshmod.resolve_host(self.context, host, env)
         index = None if node is None else self.context["nodes"].index(node)
-        if index is None or index not in self.containers.names:
+        if node is None or index is None or index not in self.containers.names:
             os.write(err, f"ssh: Could not resolve hostname {host}: Name or service not known\r\n".encode())
             return 255
         if sshmod._first_contact(self.context["known_hosts"], host) and not (agent or quiet):

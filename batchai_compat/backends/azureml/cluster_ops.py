@@ -8,7 +8,7 @@ wait for ``min_nodes`` nodes, which Batch AI's create did not.
 
 from __future__ import annotations
 
-from typing import Any, Dict, Optional
+from typing import Any, Callable, Dict, Optional
 
 from batchai_compat.backends import errors
 from batchai_compat.backends.base import Body, ClusterRef, Operation, OperationState, Page, WorkspaceRef, polled
@@ -33,6 +33,7 @@ class ClusterOperations:
     _cluster_settings: Dict[tuple, Dict[str, Any]]
     _computes: Dict[tuple, Any]
     _scales: Dict[tuple, Body]
+    workspace: Callable[..., Any]  # provided by AzureMLBackend
 
     def _compute(self, ref: ClusterRef, fresh: bool = True) -> Any:
         """The ``AmlCompute`` of a cluster: a GET, or (``fresh=False``) the object this backend already holds,

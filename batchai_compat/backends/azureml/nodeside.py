@@ -45,7 +45,7 @@ import subprocess
 import sys
 import tempfile
 import uuid
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, MutableMapping, Optional
 
 LOGS_DIR = "logs/batchai"
 # Azure ML uploads files only: an empty directory of an output gets this marker so that it is listed.
@@ -82,7 +82,7 @@ def process_rank(env: Dict[str, str]) -> int:
     return 0
 
 
-def clean_environment(env: Dict[str, str]) -> None:
+def clean_environment(env: "MutableMapping[str, str]") -> None:
     for key in list(env):
         if key.startswith(_RUNTIME_PREFIXES) or key in _RUNTIME_NAMES:
             del env[key]
@@ -232,7 +232,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         secrets = resolve_secrets(aml.get("secrets") or {})
         setup = aml.get("setup_task")
         setup_secrets = resolve_secrets((setup or {}).get("secrets") or {})
-        spec = {
+        spec: Dict[str, Any] = {
             "job": job_for_node(aml, cwd, secrets),
             "nodes": [{"id": ids[i], "address": addresses[i], "root": os.path.join(scratch, str(i))}
                       for i in range(count)],

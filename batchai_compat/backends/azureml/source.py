@@ -18,7 +18,7 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any, Dict
+from typing import Any, Dict, Optional
 
 SPEC_PATH = "batchai/aml.json"
 COMMAND = "python -m batchai_compat._aml_node " + SPEC_PATH
@@ -35,7 +35,7 @@ def nodeside_file() -> Path:
     return Path(__file__).resolve().parent / "nodeside.py"
 
 
-def build(aml_spec: Dict[str, Any], parent: str = None) -> str:
+def build(aml_spec: Dict[str, Any], parent: Optional[str] = None) -> str:
     """Create the source directory in a new temporary directory and return its path.
 
     ``aml_spec`` must not contain secret values (the snapshot is stored in the workspace).

@@ -337,7 +337,8 @@ def cluster_body(ref: ClusterRef, compute: Dict[str, Any], requested_scale: Opti
 
 def _error_body(error: Any) -> Body:
     if isinstance(error, dict):
-        inner = error.get("error") if isinstance(error.get("error"), dict) else error
+        nested = error.get("error")
+        inner: Dict[str, Any] = nested if isinstance(nested, dict) else error
         return {"code": str(inner.get("code") or "ClusterError"), "message": str(inner.get("message") or "")}
     return {"code": str(getattr(error, "code", None) or "ClusterError"),
             "message": str(getattr(error, "message", None) or error)}
