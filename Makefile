@@ -54,7 +54,7 @@ demo: $(RUNTIME_STAMP)
 LINT_VENV := .venv-lint
 $(LINT_VENV)/.installed:
 	$(PYTHON) -m venv $(LINT_VENV)
-	$(LINT_VENV)/bin/pip install --quiet ruff mypy
+	$(LINT_VENV)/bin/pip install --quiet ruff==0.17.6 mypy==2.4.1
 	touch $@
 
 lint: $(LINT_VENV)/.installed
