@@ -14,7 +14,10 @@ Without ``--node-index`` the launcher runs every virtual node of the spec ("loca
 ``--node-index N`` (or ``auto``: ``$NODE_RANK``, ``$OMPI_COMM_WORLD_RANK`` or ``$PMI_RANK``) it runs
 only node N's share ("node mode", one launcher per machine, e.g. inside an Azure ML run): that
 node's directories, job preparation and toolkit processes, with the machine's real ssh. MPI
-toolkits in node mode run mpirun from node 0 only and need a working ssh between machines.
+toolkits in node mode run mpirun from node 0 only and need a working ssh between machines. When
+the spec has ``group`` settings, the launchers of a job's nodes act together over TCP (``group.py``):
+node 0 starts the job once every node's preparation succeeded, and ends it when every node's
+workers have ended.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ import argparse
 import os
 import sys
 import traceback
-from typing import List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 from .execlog import utc_now_iso
 from .processes import become_subreaper
@@ -70,7 +73,10 @@ def exit_status(result: LaunchResult) -> int:
     return EXIT_FAILED
 
 
-def main(argv: Optional[List[str]] = None) -> int:
+def main(argv: Optional[List[str]] = None,
+         preflight: Optional[Callable[[], Optional[Dict[str, Any]]]] = None) -> int:
+    """The command line. ``preflight`` (when called in-process by an engine, e.g. the Azure ML node
+    side): run on this launcher's nodes before job preparation; see :class:`JobRunner`."""
     parser = argparse.ArgumentParser(prog="python -m batchai_compat.launcher",
                                      description="Run a Batch AI job on its (virtual) nodes.")
     parser.add_argument("--spec", required=True, help="launch spec JSON (LaunchSpec)")
@@ -88,7 +94,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         sys.stderr.write(f"batchai launcher: cannot read spec {args.spec}: {exc}\n")
         return EXIT_USAGE
     become_subreaper()
-    runner = JobRunner(spec, node_index)
+    runner = JobRunner(spec, node_index, preflight)
     runner.install_signal_handlers()
     try:
         result = runner.run()

@@ -34,6 +34,7 @@ class JobContext:
     local_nodes: List[int] = field(default_factory=list)  # nodes this launcher runs (all in local mode)
     logs: Dict[int, ExecutionLog] = field(default_factory=dict)  # per local node
     notes: Dict[int, List[str]] = field(default_factory=dict)  # per local node: setup notes for the log
+    group_env: Dict[str, str] = field(default_factory=dict)  # node mode: decided by node 0 for every node
 
     @property
     def node_count(self) -> int:
@@ -42,6 +43,11 @@ class JobContext:
     @property
     def multi_node(self) -> bool:
         return self.node_count > 1
+
+    @property
+    def spread(self) -> bool:
+        """Node mode with other machines: this launcher runs only some of the job's nodes."""
+        return len(self.local_nodes) < self.node_count
 
     def file(self, name: str) -> str:
         return os.path.join(self.stdouterr, name)

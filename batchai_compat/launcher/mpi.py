@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 import os
 import shlex
-from typing import Dict, List
+from typing import Dict, List, Sequence
 
 SESSION_DIR_VARIABLE = "OMPI_MCA_orte_tmpdir_base"  # set per virtual node
 
@@ -64,16 +64,20 @@ def rank_command(command_line: str, rank_env: str = "") -> str:
     return f'cd "$AZ_BATCHAI_JOB_TEMP" 2>/dev/null; {rank_env}{command_line}'
 
 
-def mpirun_argv(hostfile: str, process_count: int, rank_cmd: str, rsh_agent: str) -> List[str]:
+def mpirun_argv(hostfile: str, process_count: int, rank_cmd: str, rsh_agent: str,
+                forward: Sequence[str] = ()) -> List[str]:
     """``mpirun`` is looked up on the job's PATH by bash (missing -> exit 127 and bash's message in
-    stderr.txt, as a job would see it); its options are passed as positional parameters."""
+    stderr.txt, as a job would see it); its options are passed as positional parameters.
+    ``forward``: names of variables mpirun passes to every rank (``-x NAME``)."""
     args = [
         "--hostfile", hostfile,
         "-np", str(process_count),
         "--oversubscribe",
         "--mca", "plm_rsh_agent", rsh_agent,
-        "/bin/bash", "-c", rank_cmd,
     ]
+    for name in forward:
+        args += ["-x", name]
+    args += ["/bin/bash", "-c", rank_cmd]
     return ["/bin/bash", "-c", 'exec mpirun "$@"', "mpirun", *args]
 
 

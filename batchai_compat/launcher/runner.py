@@ -12,10 +12,11 @@ from __future__ import annotations
 import os
 import signal
 import time
-from typing import List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 from . import env as envmod
-from . import layout, mpi, toolkits
+from . import group as group_mod
+from . import layout, mpi, ssh, toolkits
 from .containers import ERROR_CODE as CONTAINER_ERROR
 from .containers import ContainerError, JobContainers, Runtime, resolve_runtime
 from .context import JobContext, SetupError, build_context, open_logs
@@ -36,10 +37,23 @@ class Terminated(Exception):
     pass
 
 
+def node_variables(ctx: JobContext, index: int) -> Dict[str, str]:
+    """A node's own ``AZ_BATCHAI_*`` values (its paths), without the job's user variables and
+    secrets and without per-process roles: what ranks started on that node by mpirun need."""
+    given = set(envmod.user_variables(ctx.spec)) | set(envmod.secret_variables(ctx.spec))
+    return {k: v for k, v in ctx.envs[index].items()
+            if k.startswith("AZ_BATCHAI_") and k not in given and k not in envmod.ROLE_VARIABLES}
+
+
 class JobRunner:
-    def __init__(self, spec: LaunchSpec, node_index: Optional[int] = None) -> None:
+    def __init__(self, spec: LaunchSpec, node_index: Optional[int] = None,
+                 preflight: Optional[Callable[[], Optional[Dict[str, Any]]]] = None) -> None:
         self.spec = spec
         self.node_index = node_index  # None: local mode, every node; else node mode (one node)
+        # Called after the layout, before job preparation (the engine's per-node setup, e.g. a
+        # cluster's setup task); returns a failure (exit_code, error_code, error_message) or None.
+        self.preflight = preflight
+        self.group: Optional[group_mod.Group] = None
         self.terminated = False
         self.ctx: Optional[JobContext] = None
         self.containers: Optional[JobContainers] = None
@@ -85,6 +99,10 @@ class JobRunner:
                 self.log(None, "Job terminated by the user: stopping all processes", "WARN")
                 self._kill_everything()
                 return self._result(None, "JobTerminated")
+            except group_mod.GroupError as exc:
+                self.log(None, f"{exc}: stopping all processes", "ERROR")
+                self._kill_everything()
+                return self._result(None, "LauncherError", str(exc))
         finally:
             self._finish()
 
@@ -92,31 +110,121 @@ class JobRunner:
         ctx = self.context
         self._log_start()
         self._check()
+        self._join_group()
         count = toolkits.process_count(ctx.props, ctx.node_count)
         slots = mpi.slots_per_node(count, ctx.node_count, int(self.spec.gpus_per_node or 0))
         for i in ctx.local_nodes:
             layout.write_hostfile(ctx.paths[i], self.spec.nodes, slots)
-        if ctx.props.get("containerSettings"):
-            failure = self._container_settings()
-            if failure is not None:
-                return failure
-        prep = self._local(toolkits.job_preparation(ctx))
-        if prep:
-            code = self._run_tasks(prep, "Job preparation")
-            if code != 0:
-                return self._result(code, "JobPreparationFailed")
+        failure = self._barrier(self._prepare_nodes())
+        if failure is not None:
+            return self._result(failure.get("exit_code"), failure.get("error_code") or "JobFailed",
+                                failure.get("error_message"))
         self._check()
         tool, tasks = toolkits.plan(ctx)
         tasks = self._local(tasks)
         self.log(None, f"Toolkit: {tool}; {len(tasks)} process(es) on this node"
                        if self.node_index is not None else f"Toolkit: {tool}; {len(tasks)} process(es)")
-        code = self._run_tasks(tasks, "Job")
+        code = self._run_tasks(tasks, "Job", self.group)
         return self._result(code, None if code == 0 else "JobFailed")
+
+    def _prepare_nodes(self) -> Optional[Dict[str, Any]]:
+        """Container start, the engine's preflight (e.g. a setup task) and job preparation on this
+        launcher's nodes. Returns the failure (``exit_code``, ``error_code``, ``error_message``), or None."""
+        ctx = self.context
+        if ctx.props.get("containerSettings"):
+            failure = self._container_settings()
+            if failure is not None:
+                return failure
+        if self.preflight is not None:
+            failure = self.preflight()
+            if failure:
+                self.log(None, str(failure.get("error_message") or failure.get("error_code")), "ERROR")
+                return failure
+        prep = self._local(toolkits.job_preparation(ctx))
+        if prep:
+            code = self._run_tasks(prep, "Job preparation")
+            if code != 0:
+                return {"exit_code": code, "error_code": "JobPreparationFailed",
+                        "error_message": MESSAGES["JobPreparationFailed"]}
+        return None
+
+    # -- node mode: the launchers of the job's nodes act together (group.py) ----------------------
+    def _join_group(self) -> None:
+        ctx = self.context
+        settings = self.spec.group
+        if settings is None or self.node_index is None or ctx.node_count < 2:
+            return
+        host = self.spec.nodes[0].address
+        port, ports = int(settings.get("port") or 0), int(settings.get("ports") or 1)
+        timeout = float(settings.get("timeout") or group_mod.DEFAULT_TIMEOUT)
+        token = str(settings["token"])
+        if self.node_index == 0:
+            self.group = group_mod.Coordinator(host, port, ports, token, ctx.node_count, timeout)
+            self.log(0, f"Waiting for the other {ctx.node_count - 1} node(s) on {host}:{self.group.port}")
+        else:
+            self.log(self.node_index, f"Joining node 0 at {host}:{port}")
+            self.group = group_mod.Member(host, port, ports, token, self.node_index,
+                                          node_variables(ctx, self.node_index), self._check, timeout)
+            self.log(self.node_index, "Joined node 0")
+
+    def _barrier(self, failure: Optional[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
+        """Every node's preparation must succeed before any toolkit process starts (one agent did
+        this on Batch AI). Returns the job's failure, or None to go on."""
+        ctx = self.context
+        group = self.group
+        if isinstance(group, group_mod.Coordinator):
+            first, order = group.gather(failure, self._check)
+            if first is not None:
+                node = int(first.get("node") or 0)
+                self.log(0, f"Job preparation failed on node {self.spec.nodes[node].id}: not starting the job",
+                         "ERROR")
+                group.abort(first)
+                return first
+            self.log(0, "All nodes prepared (in this order: {}); starting the job".format(
+                ", ".join(self.spec.nodes[i].id for i in order)))
+            ctx.group_env = self._group_env()
+            self._forward_to_nodes(group.vars)
+            group.start(ctx.group_env)
+        elif isinstance(group, group_mod.Member):
+            group.prepared(failure)
+            verdict, data = group.verdict(self._check)
+            if verdict == "abort":
+                if failure is None:
+                    node = int(data.get("node") or 0)
+                    self.log(self.node_index, f"Job preparation failed on node {self.spec.nodes[node].id}: "
+                                              "not starting the job", "ERROR")
+                return failure or data
+            ctx.group_env = data
+        return failure
+
+    def _group_env(self) -> Dict[str, str]:
+        """What node 0 decides for every node: PyTorch's rendezvous (``file://`` on the shared job
+        temp needs one file system for all nodes; here a TCP address on node 0 instead)."""
+        tool, settings = toolkits.toolkit(self.context.props)
+        if tool == "pytorch" and str(settings.get("communicationBackend") or "").lower() != "mpi":
+            host = self.spec.nodes[0].address
+            return {"AZ_BATCHAI_PYTORCH_INIT_METHOD": f"tcp://{host}:{group_mod.free_port(host)}"}
+        return {}
+
+    def _forward_to_nodes(self, member_vars: Dict[int, Dict[str, str]]) -> None:
+        """mpirun (the toolkit's, or the user's own with ``$AZ_BATCHAI_MPI_HOST_FILE``) reaches the
+        other machines with their own ``AZ_BATCHAI_*`` values (see ``ssh.install_forwarding``)."""
+        ctx = self.context
+        nodes = [{"id": n.id, "address": n.address,
+                  "env": node_variables(ctx, 0) if i == 0 else member_vars.get(i, {})}
+                 for i, n in enumerate(self.spec.nodes)]
+        agent = ssh.install_forwarding(ctx.private_dir, nodes)
+        if agent is None:
+            self.log(0, "No ssh on this machine: mpirun cannot start processes on the other nodes", "WARN")
+            return
+        ctx.rsh_agent = agent
+        if "OMPI_MCA_plm_rsh_agent" not in envmod.user_variables(self.spec):
+            ctx.envs[0]["OMPI_MCA_plm_rsh_agent"] = agent
 
     def _local(self, tasks: List[Task]) -> List[Task]:
         return [t for t in tasks if t.node in self.context.local_nodes]
 
-    def _container_settings(self) -> Optional[LaunchResult]:
+    def _container_settings(self) -> Optional[Dict[str, Any]]:
         """§c.1 step 2: one container per node, or (no runtime configured) a warning."""
         image = ((self.context.props.get("containerSettings") or {}).get("imageSourceRegistry") or {}).get("image")
         runtime = self.spec.container_runtime
@@ -137,7 +245,7 @@ class JobRunner:
             self.spec.python = None
         except ContainerError as exc:
             self.log(None, str(exc), "ERROR")
-            return self._result(None, CONTAINER_ERROR, str(exc))
+            return {"exit_code": None, "error_code": CONTAINER_ERROR, "error_message": str(exc)}
         return None
 
     def _log_start(self) -> None:
@@ -166,9 +274,13 @@ class JobRunner:
             if key.startswith(("AZ_BATCHAI_OUTPUT_", "AZ_BATCHAI_INPUT_")):
                 self.log(first, f"{key}={value}")
 
-    def _run_tasks(self, tasks: List[Task], what: str) -> int:
+    def _run_tasks(self, tasks: List[Task], what: str, group: "Optional[group_mod.Group]" = None) -> int:
         """Start tasks, wait for every "main" one, stop the others (TensorFlow parameter servers).
-        Returns the first non-zero exit code in order of completion, else 0."""
+        Returns the first non-zero exit code in order of completion, else 0.
+
+        With a group (node mode), the job also waits for the other nodes: node 0 until every
+        node reported its workers ended, the others until node 0 says the job ended (a ps-only
+        node keeps its parameter servers up until then)."""
         for task in tasks:
             self._check()
             command = task.argv[-1] if task.argv[:2] == ["/bin/bash", "-c"] else " ".join(task.argv)
@@ -181,17 +293,43 @@ class JobRunner:
             self.log(task.node, f"  output: {os.path.basename(task.stdout_path)}, "
                                 f"{os.path.basename(task.stderr_path)}")
         finished: List[Task] = []
-        mains = [t for t in tasks if t.role == "main"] or tasks  # a ps-only node waits for its ps
+        mains = [t for t in tasks if t.role == "main"]
+        if group is None:
+            mains = mains or tasks  # a ps-only node waits for its ps
+        codes: List[int] = []  # non-zero exit codes of main processes, in order of completion
+        members: Dict[int, Optional[int]] = {}  # node 0: members' reports
+        reported = False  # members: "done" sent
         last_reap = time.monotonic()
         # Poll quickly at first (most short jobs end within milliseconds), backing off to
         # POLL_SECONDS: job latency stays low without a busy loop for long jobs.
         delay = 0.001
-        while len([t for t in finished if t in mains]) < len(mains):
+        while True:
             self._check()
             for task in tasks:
                 if task not in finished and task.poll() is not None:
                     finished.append(task)
                     self.log(task.node, f"{what}: {task.name} exited with code {task.exit_code}")
+                    if task in mains and task.exit_code:
+                        codes.append(task.exit_code)
+            local_done = all(t in finished for t in mains)
+            if isinstance(group, group_mod.Coordinator):
+                before = set(members)
+                group.poll_done(members)
+                for node in sorted(set(members) - before):
+                    self.log(0, f"{what}: node {self.spec.nodes[node].id} reports its processes ended"
+                                + (f" (exit code {members[node]})" if members[node] else ""))
+                    if members[node]:
+                        codes.append(int(members[node] or 0))
+                if local_done and len(members) == self.context.node_count - 1:
+                    break
+            elif isinstance(group, group_mod.Member):
+                if local_done and not reported:
+                    group.done(codes[0] if codes else 0)
+                    reported = True
+                if group.poll_stop():
+                    break
+            elif local_done:
+                break
             if time.monotonic() - last_reap > 1.0:
                 reap_orphans()
                 last_reap = time.monotonic()
@@ -202,7 +340,8 @@ class JobRunner:
                 self.log(task.node, f"{what}: all workers finished, stopping {task.name}")
                 kill_tree(task.proc.pid, KILL_GRACE_SECONDS, reap=[task])
                 task.poll()
-        codes = [t.exit_code for t in finished if t in mains and t.exit_code]
+        if isinstance(group, group_mod.Coordinator):
+            group.stop()
         return codes[0] if codes else 0
 
     # -- the end ---------------------------------------------------------------------------------
@@ -228,6 +367,8 @@ class JobRunner:
         """Leftover processes die with the job, containers are removed, job-level mounts are
         unmounted (behaviour 31)."""
         self._kill_everything()
+        if self.group is not None:
+            self.group.close()
         if self.containers is not None:
             self.containers.remove()
         ctx = self.ctx

@@ -60,6 +60,10 @@ class LaunchSpec:
     gpus_per_node: int = 0
     container_runtime: Optional[str] = None  # e.g. "docker"/"podman"; None = run on the host
     extra_env: Dict[str, str] = field(default_factory=dict)  # engine-specific variables
+    # Node mode only: how the launchers of the job's nodes find each other (see group.py):
+    # {"token": shared secret, "port": first port tried on node 0's address, "ports": how many,
+    #  "timeout": seconds to wait for the other nodes}. None: no coordination between nodes.
+    group: Optional[Dict[str, Any]] = None
 
     # -- (de)serialization ---------------------------------------------------------------------
     def to_json(self) -> str:

@@ -21,6 +21,7 @@ import json
 import os
 import re
 import shlex
+import shutil
 import socket
 import sys
 from typing import Dict, List, Optional, Tuple
@@ -73,6 +74,12 @@ def install(private_dir: str, context: Dict, python: Optional[str] = None) -> Tu
 # --------------------------------------------------------------------------------------------------
 def parse_ssh_args(args: List[str]) -> Tuple[Optional[str], List[str], bool]:
     """(host, remote command words, quiet) from an OpenSSH-style command line."""
+    host, command, quiet, _options = _split_ssh_args(args)
+    return host, command, quiet
+
+
+def _split_ssh_args(args: List[str]) -> Tuple[Optional[str], List[str], bool, List[str]]:
+    """(host, remote command words, quiet, the options before the destination)."""
     quiet = False
     i = 0
     while i < len(args):
@@ -99,9 +106,9 @@ def parse_ssh_args(args: List[str]) -> Tuple[Optional[str], List[str], bool]:
             j += 1
         i += 1
     if i >= len(args):
-        return None, [], quiet
+        return None, [], quiet, args
     host = args[i].rsplit("@", 1)[-1]
-    return host, args[i + 1 :], quiet
+    return host, args[i + 1 :], quiet, args[:i]
 
 
 def _current_node(context: Dict, env: Dict[str, str]) -> Dict:
@@ -169,18 +176,66 @@ def orted_command(command: str, session_dir: Optional[str]) -> str:
     return command
 
 
+# --------------------------------------------------------------------------------------------------
+# Node mode: real machines, real ssh, each node's variables forwarded
+# --------------------------------------------------------------------------------------------------
+def install_forwarding(private_dir: str, nodes: List[Dict], python: Optional[str] = None) -> Optional[str]:
+    """The rsh agent for ``mpirun`` in node mode (one launcher per real machine): the machine's
+    ``ssh``, with the target node's own ``AZ_BATCHAI_*`` variables exported in front of the remote
+    command, so that ranks (children of the ``orted`` started there) see their node's paths as on
+    Batch AI. ``nodes``: ``[{"id", "address", "env"}]`` (no secrets: they travel with
+    ``mpirun -x``). Returns the agent's path, or None when this machine has no ssh."""
+    python = python or sys.executable
+    own = os.path.realpath(private_dir)
+    search = os.pathsep.join(d for d in os.environ.get("PATH", os.defpath).split(os.pathsep)
+                             if d and not os.path.realpath(d).startswith(own))
+    real_ssh = shutil.which("ssh", path=search)
+    if real_ssh is None:
+        return None
+    context_path = os.path.join(private_dir, "ssh-forward.json")
+    fd = os.open(context_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump({"ssh": real_ssh, "nodes": nodes}, fh)
+    agent_dir = os.path.join(private_dir, "agent")
+    os.makedirs(agent_dir, mode=0o700, exist_ok=True)
+    path = os.path.join(agent_dir, "rsh-forward")
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write("#!/bin/sh\n"
+                 f"exec {shlex.quote(python)} -E -s {shlex.quote(os.path.abspath(__file__))} "
+                 f"--context {shlex.quote(context_path)} --forward -- \"$@\"\n")
+    os.chmod(path, 0o700)
+    return path
+
+
+def forwarded_command(context: Dict, args: List[str]) -> List[str]:
+    """The real ssh command line for ``ssh ARGS`` with the target node's variables exported first
+    (unchanged when the destination is not a node of the job, or there is no command)."""
+    host, command, _quiet, options = _split_ssh_args(args)
+    node = next((n for n in context["nodes"] if host in (n["address"], n["id"])), None)
+    if host is None or node is None or not command:
+        return [context["ssh"], *args]
+    exports = "".join(f"export {k}={shlex.quote(str(v))}; " for k, v in sorted(node["env"].items()))
+    destination = args[len(options)]
+    return [context["ssh"], *options, destination, exports + " ".join(command)]
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    context_path, agent = None, False
+    context_path, agent, forward = None, False, False
     while argv and argv[0] != "--":
         opt = argv.pop(0)
         if opt == "--context":
             context_path = argv.pop(0)
         elif opt == "--agent":
             agent = True
+        elif opt == "--forward":
+            forward = True
     argv = argv[1:]
     with open(context_path or "", encoding="utf-8") as fh:
         context = json.load(fh)
+    if forward:
+        command = forwarded_command(context, argv)
+        os.execv(command[0], command)
     host, command, quiet = parse_ssh_args(argv)
     if host is None:
         sys.stderr.write("usage: ssh [options] destination [command]\n")

@@ -12,6 +12,7 @@ import os
 import shlex
 from typing import Any, Dict, List, Optional, Tuple
 
+from . import env as envmod
 from . import mpi
 from .context import JobContext
 from .processes import Task
@@ -38,19 +39,15 @@ def toolkit(props: Dict[str, Any]) -> Tuple[str, Dict[str, Any]]:
     return "custom", {}  # no toolkit settings: a custom job with nothing to run
 
 
-# Toolkits whose processes need no coordination between machines beyond what Batch AI gave them
-# (ssh, the host file): one command on node 0 (custom), or one mpirun started on node 0. In node
-# mode (one launcher per machine) each machine runs its own job preparation and node 0 the rest.
-_NODE_0_ONLY = ("custom", "mpi", "horovod", "chainer", "cntk", "caffe")
-
-
-def runs_per_node(props: Dict[str, Any]) -> bool:
-    """Whether node mode runs this job faithfully with one launcher per machine: every toolkit
-    process is on node 0 (a command, or one mpirun reaching the other nodes over ssh)."""
+def shares_job_temp(props: Dict[str, Any]) -> bool:
+    """Whether the job relies on ``$AZ_BATCHAI_SHARED_JOB_TEMP`` being one directory for all its
+    nodes: Caffe2's file-store rendezvous, or a command line that names the variable."""
     tool, settings = toolkit(props)
-    if tool == "pytorch":
-        return str(settings.get("communicationBackend") or "").lower() == "mpi"
-    return tool in _NODE_0_ONLY
+    if tool == "caffe2":
+        return True
+    texts = [str(v) for v in settings.values() if isinstance(v, str)]
+    texts.append(str((props.get("jobPreparation") or {}).get("commandLine") or ""))
+    return any("AZ_BATCHAI_SHARED_JOB_TEMP" in text for text in texts)
 
 
 def process_count(props: Dict[str, Any], node_count: int) -> int:
@@ -105,8 +102,13 @@ def _under_mpirun(ctx: JobContext, s: Dict[str, Any], command: str, rank_env: st
     # Ranks on other nodes get their node's environment from the rsh agent, not mpirun's: per-job
     # role variables therefore travel inside the rank command.
     exports = "".join(f"export {k}={shlex.quote(v)}; " for k, v in (extra_env or {}).items())
+    # On real machines (node mode) ranks elsewhere get their node's AZ_BATCHAI_* from the rsh agent
+    # (ssh.install_forwarding); the job's own variables and secrets travel with mpirun -x (never on a
+    # command line).
+    forward = sorted({**envmod.user_variables(ctx.spec), **envmod.secret_variables(ctx.spec)}) \
+        if ctx.spread else []
     argv = mpi.mpirun_argv(ctx.paths[0].hostfile, count, mpi.rank_command(command, exports + rank_env),
-                           ctx.rsh_agent)
+                           ctx.rsh_agent, forward)
     return [_task(ctx, f"mpirun ({count} processes)", 0, "", "stdout.txt", "stderr.txt",
                   extra_env=extra_env, argv=argv)]
 
@@ -157,7 +159,9 @@ def _pytorch(ctx: JobContext, s: Dict[str, Any]) -> List[Task]:
     init_file = pytorch_init_file(ctx)
     if 0 in ctx.local_nodes and os.path.exists(init_file):  # left over by an earlier run (requeue)
         os.unlink(init_file)
-    extra = {"AZ_BATCHAI_PYTORCH_INIT_METHOD": "file://" + init_file}
+    # Node mode: node 0 chose a TCP address instead (there is no file system shared by the machines).
+    init = ctx.group_env.get("AZ_BATCHAI_PYTORCH_INIT_METHOD") or "file://" + init_file
+    extra = {"AZ_BATCHAI_PYTORCH_INIT_METHOD": init}
     if backend:
         extra["AZ_BATCHAI_PYTORCH_BACKEND"] = str(backend)
     command = _python_command(ctx, s)

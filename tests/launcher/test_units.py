@@ -89,16 +89,17 @@ def test_hostfile_lists_each_address_once(tmp_path):
 
 
 @pytest.mark.parametrize("props, expected", [
-    ({}, True),
-    ({"customToolkitSettings": {"commandLine": "x"}}, True),
-    ({"customMpiSettings": {"commandLine": "x"}}, True),
-    ({"horovodSettings": {"pythonScriptFilePath": "x"}}, True),
-    ({"pyTorchSettings": {"pythonScriptFilePath": "x", "communicationBackend": "MPI"}}, True),
+    ({}, False),
+    ({"customToolkitSettings": {"commandLine": "x"}}, False),
+    ({"customToolkitSettings": {"commandLine": "ls $AZ_BATCHAI_SHARED_JOB_TEMP"}}, True),
+    ({"customMpiSettings": {"commandLine": "x"}, "jobPreparation": {"commandLine": "cp a $AZ_BATCHAI_SHARED_JOB_TEMP"}},
+     True),
     ({"pyTorchSettings": {"pythonScriptFilePath": "x", "communicationBackend": "gloo"}}, False),
-    ({"tensorFlowSettings": {"pythonScriptFilePath": "x"}}, False),
-    ({"caffe2Settings": {"pythonScriptFilePath": "x"}}, False),
+    ({"tensorFlowSettings": {"pythonScriptFilePath": "x", "workerCommandLineArgs": "--d=$AZ_BATCHAI_SHARED_JOB_TEMP"}},
+     True),
+    ({"caffe2Settings": {"pythonScriptFilePath": "x"}}, True),
 ])
-def test_runs_per_node(props, expected):
-    from batchai_compat.launcher.toolkits import runs_per_node
+def test_shares_job_temp(props, expected):
+    from batchai_compat.launcher.toolkits import shares_job_temp
 
-    assert runs_per_node(props) is expected
+    assert shares_job_temp(props) is expected
