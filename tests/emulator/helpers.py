@@ -38,8 +38,12 @@ WORKER_PY = textwrap.dedent('''
         sys.exit(3)
     tf = json.loads(os.environ.get("TF_CONFIG") or "{}")
     task = tf.get("task") or {}
-    if task.get("type") in ("chief", "worker") and tf["cluster"].get("ps"):
-        deadline = time.time() + 20          # let the parameter servers start before the workers end
+    ps_hosts = tf.get("cluster", {}).get("ps") or []
+    me = tf["cluster"][task["type"]][task["index"]] if task else ""
+    if task.get("type") in ("chief", "worker") and ps_hosts and ps_hosts[0].split(":")[0] == me.split(":")[0]:
+        # Let the parameter server on this node start before the workers end (nodes have their own
+        # directories: only a worker on ps 0's node sees its file).
+        deadline = time.time() + 20
         while not os.path.exists(os.path.join("outputs", "ps_0.json")) and time.time() < deadline:
             time.sleep(0.02)
     name = "%s_%s" % (task["type"], task["index"]) if task else "rank_%s" % os.environ.get("RANK", "x")

@@ -52,11 +52,14 @@ class ArtifactRoutes:
         if run.run_dir:
             roots.append((os.path.join(run.run_dir, "user_logs"), "user_logs"))
             roots.append((os.path.join(run.run_dir, "system_logs"), "system_logs"))
-        if run.work_dir:
-            roots.append((os.path.join(run.work_dir, "logs"), "logs"))
+        # ./logs and ./outputs are the union over the working directories of all the run's nodes (AML
+        # uploads them from every node). On a name conflict node 0's file wins: roots are listed in node
+        # order and the first file of a name is kept (which copy wins on real AML is unverified).
+        for work_dir in run.node_work_dirs or ([run.work_dir] if run.work_dir else []):
+            roots.append((os.path.join(work_dir, "logs"), "logs"))
             # Like AML, ./outputs is uploaded when the user process has ended.
             if run.process_ended or run.terminal:
-                roots.append((os.path.join(run.work_dir, "outputs"), "outputs"))
+                roots.append((os.path.join(work_dir, "outputs"), "outputs"))
         for root, prefix in roots:
             if not os.path.isdir(root):
                 continue
@@ -70,7 +73,7 @@ class ArtifactRoutes:
                         mtime = os.path.getmtime(full)
                     except OSError:
                         continue
-                    files[prefix + "/" + rel] = (full, None, mtime)
+                    files.setdefault(prefix + "/" + rel, (full, None, mtime))
         for path, data in run.uploaded.items():
             files[path] = (None, data, run.created.timestamp())
         return dict(sorted(files.items()))

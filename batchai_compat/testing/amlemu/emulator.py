@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import re
 import shlex
@@ -132,6 +133,10 @@ class AzureMLEmulator:
         self._server: Optional[LoopbackServer] = None
         self._stack: Optional[contextlib.ExitStack] = None
         self.cert_path: Optional[str] = None
+        # Every emulated node gets its own loopback address 127.E.x.y (E in 200..249 from the root, so
+        # two emulators rarely share addresses and none is 127.0.0.1); x.y counts the nodes ever used.
+        self.address_octet = 200 + int(hashlib.sha256(self.root.encode()).hexdigest(), 16) % 50
+        self._node_serial = 0
         self.executor = Executor(self)
         for routes in (ArmRoutes(self), ComputeRoutes(self), HistoryRoutes(self), ContentRoutes(self),
                        ExecutionRoutes(self), ArtifactRoutes(self), DatastoreRoutes(self),
@@ -153,6 +158,11 @@ class AzureMLEmulator:
             with open(wrapper, "w") as fh:
                 fh.write(f"#!/bin/sh\nexec {shlex.quote(self.python)} \"$@\"\n")
             os.chmod(wrapper, 0o755)
+        # "ssh" between the nodes of a run (password-less, as on AML clusters): see nodessh.py.
+        nodessh = os.path.join(os.path.dirname(os.path.abspath(__file__)), "nodessh.py")
+        with open(os.path.join(self.bin_dir, "ssh"), "w") as fh:
+            fh.write(f"#!/bin/sh\nexec {shlex.quote(self.python)} -E -s {shlex.quote(nodessh)} \"$@\"\n")
+        os.chmod(os.path.join(self.bin_dir, "ssh"), 0o755)
         ssl_ctx = None
         if self.https:
             from .tls import make_self_signed, server_context
@@ -287,6 +297,15 @@ class AzureMLEmulator:
         local = os.path.join(self.datastore_dir(ws, store), *[p for p in path.split("/") if p not in ("", ".", "..")])
         os.makedirs(local, exist_ok=True)
         return local
+
+    def next_node_address(self) -> str:
+        """A new loopback address for an emulated node (Linux routes all of 127.0.0.0/8 to ``lo``)."""
+        with self.state.lock:
+            serial = self._node_serial
+            self._node_serial += 1
+        if serial >= 256 * 250:
+            raise RuntimeError("the emulator ran out of node addresses")
+        return f"127.{self.address_octet}.{serial // 250}.{serial % 250 + 1}"
 
     @staticmethod
     def monotonic() -> float:

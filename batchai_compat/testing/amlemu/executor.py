@@ -10,6 +10,40 @@ local process per rank:
 * TensorFlow parameter server: one process per worker and per ps with ``TF_CONFIG`` (worker 0 is ``chief``);
   the run ends when the workers have ended, then the ps processes are stopped, as on AML;
 * PyTorch: ``processCount`` processes with ``RANK``/``WORLD_SIZE``/``LOCAL_RANK``/``MASTER_ADDR``/``MASTER_PORT``.
+
+Emulated nodes look like separate machines of a cluster:
+
+* each node of a cluster has its own loopback address ``127.E.x.y`` (stable while the node exists; runs on a
+  target without nodes, ``local``, use 127.0.0.1): ``AZ_BATCH_HOST_LIST``, ``AZ_BATCH_MASTER_NODE``,
+  ``AZ_BATCHAI_MPI_MASTER_NODE``, ``TF_CONFIG`` and ``MASTER_ADDR`` name these addresses (ports are chosen
+  free on the address they belong to);
+* each node of a run has its own root ``<run dir>/nodes/<node id>/`` with ``wd/`` (the project unpacked once
+  per node; the processes of the node start there; ``outputs/`` and ``logs/`` in it) and ``tmp/``
+  (``TMPDIR``); ``AZ_BATCH_NODE_ID``, ``AZ_BATCH_NODE_ROOT_DIR``, ``AZUREML_CR_EXECUTION_WORKING_DIR_PATH``
+  are per node, ``AZ_BATCH_NODE_LIST`` lists the node ids of a multi-node (or MPI) run;
+* ``ssh HOST COMMAND`` between the nodes of a run (the emulator's ``bin/ssh``, first on PATH, see
+  :mod:`.nodessh`) runs COMMAND in the target node's login environment; the nodes are listed in
+  ``<run dir>/nodes.json`` (``$AMLEMU_NODES_FILE``).
+
+What makes several emulated nodes on one machine look like a cluster to OpenMPI (so that an ``mpirun`` on
+node 0 with a host file of the node addresses starts its ``orted`` daemons on the other nodes through that
+``ssh``): every process and every ssh login gets these defaults (a value the run configuration's
+environment variables set wins):
+
+* ``OMPI_MCA_rtc=^hwloc``: ``orted`` daemons sharing one machine otherwise crash writing the shared topology;
+* ``OMPI_MCA_btl=self,tcp`` and ``OMPI_MCA_btl_tcp_if_include=lo``: the shared-memory BTL mixes up the
+  segments of co-located daemons, and TCP excludes loopback by default;
+* ``OMPI_MCA_plm_rsh_no_tree_spawn=1`` and ``OMPI_MCA_routed=direct``: daemons must not launch each other
+  through the agent, and a tree-routed launch intermittently fails to reach co-located daemons;
+* ``OMPI_MCA_orte_tmpdir_base``: one short session directory per node (daemons sharing one race on creating
+  it; it holds unix sockets, so it is ``<node root>/o`` only when that path is short, otherwise a
+  ``tempfile.mkdtemp`` directory removed when the run ends); the ssh shim also puts it on an ``orted``
+  command line, which carries mpirun's own value otherwise, and drops ``--daemonize`` so the daemon stays in
+  the run's process group;
+* ``PMIX_MCA_gds=hash``: the shared-memory datastore of co-located daemons collides;
+* ``OMPI_MCA_rmaps_base_oversubscribe=1`` and ``OMPI_MCA_hwloc_base_binding_policy=none``: more ranks than
+  cores, no binding;
+* ``OMPI_ALLOW_RUN_AS_ROOT=1`` and ``OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1`` when the emulator runs as root.
 """
 
 from __future__ import annotations
@@ -22,11 +56,12 @@ import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 import zipfile
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Set, Tuple
 
 from .auth import fake_jwt
 from .history import run_error
@@ -42,6 +77,20 @@ class ProcSpec:
     argv: List[str]
     primary: bool = True             # the run ends when all primary processes have ended
     node_index: int = 0
+    cwd: Optional[str] = None        # the node's working directory (default: node 0's)
+
+
+@dataclass
+class NodeLayout:
+    """One emulated node of a run: identity, address and private directories."""
+    index: int
+    node_id: str
+    address: str
+    root: str                        # <run dir>/nodes/<node id>
+    wd: str                          # <root>/wd: the project, outputs/, logs/
+    tmp: str                         # <root>/tmp: TMPDIR
+    session_dir: str                 # OMPI_MCA_orte_tmpdir_base (short: it holds unix sockets)
+    own_session_dir: bool = False    # made with mkdtemp: removed when the run ends
 
 
 @dataclass
@@ -58,12 +107,45 @@ class RunHandle:
     run: Run
     thread: Optional[threading.Thread] = None
     procs: List[Launched] = field(default_factory=list)
+    nodes: List[NodeLayout] = field(default_factory=list)
 
 
-def free_port() -> int:
+def free_port(address: str = "127.0.0.1") -> int:
+    """A TCP port free on ``address`` (at the time of asking)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
+        s.bind((address, 0))
         return s.getsockname()[1]
+
+
+NODES_FILE_VARIABLE = "AMLEMU_NODES_FILE"
+# Variables that describe one process of a run's layout, not a node: absent from an ssh login.
+LAYOUT_VARIABLES = frozenset({"RANK", "WORLD_SIZE", "LOCAL_RANK", "LOCAL_WORLD_SIZE", "NODE_RANK", "GROUP_RANK",
+                              "TF_CONFIG", "MASTER_ADDR", "MASTER_PORT", "AZUREML_NODE_RANK"})
+LAYOUT_PREFIXES = ("OMPI_COMM_WORLD_", "PMI_")
+SHORT_PATH = 40   # longest node-root based OpenMPI session directory (unix socket paths are limited)
+
+
+def openmpi_cluster_defaults() -> Dict[str, str]:
+    """OpenMPI settings for several emulated nodes (co-located daemons) on one machine; see the module
+    docstring. ``OMPI_MCA_orte_tmpdir_base`` is per node and added separately."""
+    env = {
+        "OMPI_MCA_rtc": "^hwloc",
+        "OMPI_MCA_btl": "self,tcp",
+        "OMPI_MCA_btl_tcp_if_include": "lo",
+        "OMPI_MCA_plm_rsh_no_tree_spawn": "1",
+        "OMPI_MCA_routed": "direct",
+        "OMPI_MCA_rmaps_base_oversubscribe": "1",
+        "OMPI_MCA_hwloc_base_binding_policy": "none",
+        "PMIX_MCA_gds": "hash",
+    }
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        env.update(OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
+    return env
+
+
+def login_environment(env: Dict[str, str]) -> Dict[str, str]:
+    """``env`` without the variables of a process layout (what an ssh login to the node sees)."""
+    return {k: v for k, v in env.items() if k not in LAYOUT_VARIABLES and not k.startswith(LAYOUT_PREFIXES)}
 
 
 class Executor:
@@ -124,9 +206,9 @@ class Executor:
         try:
             if not self._allocate(ws, run):
                 return
-            if not self._prepare(ws, run) or run.cancel_requested:
+            if not self._prepare(ws, handle) or run.cancel_requested:
                 return
-            specs = self._plan(ws, run)
+            specs = self._plan(ws, handle)
             self._launch(ws, handle, specs)
             self._supervise(run, handle)
         except Exception as exc:  # pragma: no cover - reported as a failed run
@@ -166,7 +248,8 @@ class Executor:
                     return True
             time.sleep(self.emu.tick)
 
-    def _prepare(self, ws: Workspace, run: Run) -> bool:
+    def _prepare(self, ws: Workspace, handle: RunHandle) -> bool:
+        run = handle.run
         with self.state.lock:
             if run.cancel_requested:
                 return False
@@ -178,26 +261,48 @@ class Executor:
                     "(AzureMLEmulator sets it while started unless patch_environ=False).", "UserError")
                 return False
         run_dir = os.path.join(self.emu.root, "runs", run.run_id)
-        work_dir = os.path.join(run_dir, "wd")
-        for sub in ("wd", "user_logs", "system_logs/emulator"):
+        for sub in ("user_logs", "system_logs/emulator"):
             os.makedirs(os.path.join(run_dir, sub), exist_ok=True)
-        if run.source_zip:
-            with zipfile.ZipFile(io.BytesIO(run.source_zip)) as zf:
-                for member in zf.infolist():
-                    target = os.path.realpath(os.path.join(work_dir, member.filename))
-                    if not target.startswith(os.path.realpath(work_dir) + os.sep):
-                        continue   # refuse path traversal
-                    zf.extract(member, work_dir)
-                    mode = (member.external_attr >> 16) & 0o777
-                    if mode and not member.is_dir():
-                        os.chmod(target, mode | 0o600)
-        for sub in ("outputs", "logs"):
-            os.makedirs(os.path.join(work_dir, sub), exist_ok=True)
+        handle.nodes = self._layout(ws, run, run_dir)
+        for node in handle.nodes:
+            # Every node downloads the snapshot: one copy of the project per node.
+            for directory in (node.wd, node.tmp, node.session_dir):
+                os.makedirs(directory, exist_ok=True)
+            if run.source_zip:
+                _unpack(run.source_zip, node.wd)
+            for sub in ("outputs", "logs"):
+                os.makedirs(os.path.join(node.wd, sub), exist_ok=True)
         with self.state.lock:
-            run.run_dir, run.work_dir = run_dir, work_dir
+            run.run_dir, run.work_dir = run_dir, handle.nodes[0].wd
+            run.node_work_dirs = [n.wd for n in handle.nodes]
+            run.node_ids = [n.node_id for n in handle.nodes]
+            run.node_addresses = [n.address for n in handle.nodes]
         if self.emu.prepare_seconds:
             time.sleep(self.emu.prepare_seconds)
         return True
+
+    def _layout(self, ws: Workspace, run: Run, run_dir: str) -> List[NodeLayout]:
+        """The run's nodes in node order: the cluster nodes allocated to it (each with its own loopback
+        address), or ``local_node_<i>`` on 127.0.0.1 for a target without nodes."""
+        with self.state.lock:
+            compute = ws.computes.get(run.target.lower())
+            allocated = sorted((n for n in compute.nodes if n.run_id == run.run_id), key=lambda n: n.index) \
+                if compute else []
+            for node in allocated:
+                if node.address is None:
+                    node.address = self.emu.next_node_address()
+            pairs = [(n.node_id, n.address or "127.0.0.1") for n in allocated]
+        pairs = pairs or [(f"local_node_{i}", "127.0.0.1") for i in range(run.node_count)]
+        layout = []
+        for index, (node_id, address) in enumerate(pairs):
+            root = os.path.join(run_dir, "nodes", node_id)
+            session_dir, own = os.path.join(root, "o"), False
+            if len(session_dir) > SHORT_PATH:
+                session_dir = tempfile.mkdtemp(prefix="amlemu-ompi-", dir="/tmp" if os.path.isdir("/tmp") else None)
+                own = True
+            layout.append(NodeLayout(index, node_id, address, root, os.path.join(root, "wd"),
+                                     os.path.join(root, "tmp"), session_dir, own))
+        return layout
 
     # -- planning processes ------------------------------------------------------------------------------
     def _command(self, run: Run) -> str:
@@ -213,13 +318,17 @@ class Executor:
             return " ".join(["python", shlex.quote(str(script))] + [shlex.quote(str(a)) for a in args])
         return "true"
 
-    def _base_env(self, ws: Workspace, run: Run) -> Dict[str, str]:
+    def _base_env(self, ws: Workspace, run: Run) -> Tuple[Dict[str, str], Set[str]]:
+        """The environment every process of the run starts from (no node or process variables yet), and
+        the names the run configuration's environment variables set."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("AZUREML_")}
         env.pop("AML_FORCE_EXECUTE_WITH_ZIP", None)
         config = run.configuration
         environment = config.get("environment") or {}
+        user_keys: Set[str] = set()
         for source in (environment.get("environmentVariables") or {}, config.get("environmentVariables") or {}):
             env.update({str(k): "" if v is None else str(v) for k, v in source.items()})
+            user_keys.update(str(k) for k in source)
         base = self.emu.url
         env.update({
             "AZUREML_RUN_ID": run.run_id,
@@ -235,53 +344,90 @@ class Executor:
             "AZUREML_DISCOVERY_SERVICE_ENDPOINT": f"{base}/discovery/workspaces/{ws.workspace_id}",
             "AZUREML_COMPUTE_NAME": run.target,
             "AZUREML_NODE_COUNT": str(run.node_count),
-            "AZUREML_CR_EXECUTION_WORKING_DIR_PATH": run.work_dir or "",
-            "AZ_BATCH_NODE_ROOT_DIR": run.run_dir or "",
             "PYTHONUNBUFFERED": "1",
         })
         for name, dref in (config.get("dataReferences") or {}).items():
             path = self.emu.data_reference_path(ws, run, name, dref)
             env["AZUREML_DATAREFERENCE_" + name] = path
         env["PATH"] = os.pathsep.join([self.emu.bin_dir, env.get("PATH", os.defpath)])
+        env.pop("TMPDIR", None)          # per node
+        return env, user_keys
+
+    def _node_env(self, base: Dict[str, str], node: NodeLayout, user_keys: Set[str],
+                  nodes_file: str) -> Dict[str, str]:
+        """What every process on ``node`` (and an ssh login to it) has: the node's identity and
+        directories, and the OpenMPI settings for co-located nodes (unless the run configuration set them)."""
+        env = dict(base)
+        defaults = openmpi_cluster_defaults()
+        defaults["OMPI_MCA_orte_tmpdir_base"] = node.session_dir
+        for key, value in defaults.items():
+            if key not in user_keys:
+                env[key] = value
+        env.update({
+            "AZ_BATCH_NODE_ID": node.node_id,
+            "AZ_BATCH_NODE_ROOT_DIR": node.root,
+            "AZUREML_CR_EXECUTION_WORKING_DIR_PATH": node.wd,
+            "TMPDIR": node.tmp,
+            NODES_FILE_VARIABLE: nodes_file,
+        })
         return env
 
-    def _plan(self, ws: Workspace, run: Run) -> List[ProcSpec]:
-        """The processes of a run, each with the identity of the emulated node it runs on:
-        ``AZ_BATCH_NODE_ID`` and a per-node ``TMPDIR`` (so per-node lock files behave as on separate VMs)."""
-        specs = self._plan_processes(ws, run)
-        compute = ws.computes.get(run.target.lower())
-        node_ids = [n.node_id for n in sorted(compute.nodes, key=lambda n: n.index) if n.run_id == run.run_id] \
-            if compute else []
-        node_ids = node_ids or [f"local_node_{i}" for i in range(run.node_count)]
-        for spec in specs:
-            node_id = node_ids[spec.node_index % len(node_ids)]
-            tmp = os.path.join(run.run_dir or self.emu.root, "nodes", node_id, "tmp")
-            os.makedirs(tmp, exist_ok=True)
-            spec.env.setdefault("AZ_BATCH_NODE_ID", node_id)
-            spec.env.setdefault("TMPDIR", tmp)
-        return specs
-
-    def _plan_processes(self, ws: Workspace, run: Run) -> List[ProcSpec]:
+    def _plan(self, ws: Workspace, handle: RunHandle) -> List[ProcSpec]:
+        """The processes of a run, each with the environment of the emulated node it runs on (see
+        :meth:`_node_env`) and starting in that node's working directory; writes ``<run dir>/nodes.json``
+        (each node's address, directories and ssh login environment) for the ssh shim."""
+        run, nodes = handle.run, handle.nodes
         config = run.configuration
-        command = self._command(run)
-        base = self._base_env(ws, run)
-        base.pop("TMPDIR", None)
+        base, user_keys = self._base_env(ws, run)
         framework = str(config.get("framework") or "Python").lower()
         communicator = str(config.get("communicator") or "None").lower()
-        argv = ["/bin/sh", "-c", command]
-        nodes = run.node_count
-        compute = ws.computes.get(run.target.lower())
-        node_ids = [n.node_id for n in sorted(compute.nodes, key=lambda n: n.index) if n.run_id == run.run_id] \
-            if compute else []
-        node_ids = node_ids or [f"local_node_{i}" for i in range(nodes)]
-        hosts = ["127.0.0.1"] * nodes
-
+        mpi = config.get("mpi") or {}
         if framework == "tensorflow" or communicator == "parameterserver":
+            kind = "tensorflow"
+        elif framework == "pytorch":
+            kind = "pytorch"
+        elif communicator in ("intelmpi", "openmpi", "mpi") or (
+                mpi and len(nodes) * int(mpi.get("processCountPerNode") or 1) > 1 and communicator != "none"):
+            kind = "mpi"
+        else:
+            kind = "single"
+        cluster: Dict[str, str] = {}
+        if len(nodes) > 1 or kind == "mpi":
+            cluster["AZ_BATCH_HOST_LIST"] = ",".join(n.address for n in nodes)
+            cluster["AZ_BATCH_NODE_LIST"] = ";".join(n.node_id for n in nodes)
+        if kind == "mpi":
+            master = nodes[0].address
+            cluster.update(AZ_BATCH_MASTER_NODE=f"{master}:6105", AZ_BATCHAI_MPI_MASTER_NODE=master,
+                           AZUREML_PROCESS_COUNT_PER_NODE=str(max(1, int(mpi.get("processCountPerNode") or 1))))
+        base.update(cluster)
+        nodes_file = os.path.join(run.run_dir or self.emu.root, "nodes.json")
+        node_envs = [self._node_env(base, node, user_keys, nodes_file) for node in nodes]
+        listing = {"run_id": run.run_id, "nodes": [
+            {"index": n.index, "id": n.node_id, "address": n.address, "root": n.root, "wd": n.wd,
+             "env": login_environment(env)} for n, env in zip(nodes, node_envs)]}
+        fd = os.open(nodes_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)   # holds the run token
+        with os.fdopen(fd, "w") as fh:
+            json.dump(listing, fh)
+        specs = self._plan_processes(run, kind, nodes, node_envs)
+        for spec in specs:
+            spec.cwd = nodes[spec.node_index % len(nodes)].wd
+        return specs
+
+    def _plan_processes(self, run: Run, kind: str, nodes: List[NodeLayout],
+                        node_envs: List[Dict[str, str]]) -> List[ProcSpec]:
+        config = run.configuration
+        argv = ["/bin/sh", "-c", self._command(run)]
+        count = len(nodes)
+
+        def env_of(node: int, **layout: str) -> Dict[str, str]:
+            return dict(node_envs[node % count], **layout)
+
+        if kind == "tensorflow":
             tf = config.get("tensorflow") or {}
-            workers = max(1, int(tf.get("workerCount") or nodes or 1))
+            workers = max(1, int(tf.get("workerCount") or count or 1))
             ps = max(0, int(tf.get("parameterServerCount") or 0))
-            wports = [f"127.0.0.1:{free_port()}" for _ in range(workers)]
-            pports = [f"127.0.0.1:{free_port()}" for _ in range(ps)]
+            wports = [f"{nodes[i % count].address}:{free_port(nodes[i % count].address)}" for i in range(workers)]
+            pports = [f"{nodes[i % count].address}:{free_port(nodes[i % count].address)}" for i in range(ps)]
             cluster: Dict[str, List[str]] = {}
             if self.emu.tf_chief:
                 cluster["chief"] = wports[:1]
@@ -297,65 +443,57 @@ class Executor:
                     task = {"type": "chief", "index": 0} if i == 0 else {"type": "worker", "index": i - 1}
                 else:
                     task = {"type": "worker", "index": i}
-                env = dict(base, TF_CONFIG=json.dumps({"cluster": cluster, "task": task, "environment": "cloud"}))
-                env["AZUREML_NODE_RANK"] = str(i % nodes)
-                specs.append(ProcSpec(f"worker_{i}", f"std_log_process_{i}.txt", env, argv,
-                                      True, i % nodes))
+                env = env_of(i, TF_CONFIG=json.dumps({"cluster": cluster, "task": task, "environment": "cloud"}),
+                             AZUREML_NODE_RANK=str(i % count))
+                specs.append(ProcSpec(f"worker_{i}", f"std_log_process_{i}.txt", env, argv, True, i % count))
             for i in range(ps):
-                env = dict(base, TF_CONFIG=json.dumps({"cluster": cluster, "task": {"type": "ps", "index": i},
-                                                       "environment": "cloud"}))
-                specs.append(ProcSpec(f"ps_{i}", f"std_log_ps_{i}.txt", env, argv, False,
-                                      i % nodes))
+                env = env_of(i, TF_CONFIG=json.dumps({"cluster": cluster, "task": {"type": "ps", "index": i},
+                                                      "environment": "cloud"}))
+                specs.append(ProcSpec(f"ps_{i}", f"std_log_ps_{i}.txt", env, argv, False, i % count))
             return specs
 
-        if framework == "pytorch":
+        if kind == "pytorch":
             pt = config.get("pytorch") or {}
-            total = int(pt.get("processCount") or 0) or nodes
-            per_node = max(1, -(-total // nodes))
-            port = str(free_port())
+            total = int(pt.get("processCount") or 0) or count
+            per_node = max(1, -(-total // count))
+            master = nodes[0].address
+            port = str(free_port(master))
             specs = []
             for rank in range(total):
                 node = rank // per_node
-                env = dict(base, RANK=str(rank), WORLD_SIZE=str(total), LOCAL_RANK=str(rank % per_node),
-                           LOCAL_WORLD_SIZE=str(per_node), NODE_RANK=str(node), GROUP_RANK=str(node),
-                           MASTER_ADDR="127.0.0.1", MASTER_PORT=port,
-                           AZUREML_NODE_RANK=str(node))
-                specs.append(ProcSpec(f"rank_{rank}", f"std_log_process_{rank}.txt", env, argv,
-                                      True, node))
+                env = env_of(node, RANK=str(rank), WORLD_SIZE=str(total), LOCAL_RANK=str(rank % per_node),
+                             LOCAL_WORLD_SIZE=str(per_node), NODE_RANK=str(node), GROUP_RANK=str(node),
+                             MASTER_ADDR=master, MASTER_PORT=port, AZUREML_NODE_RANK=str(node))
+                specs.append(ProcSpec(f"rank_{rank}", f"std_log_process_{rank}.txt", env, argv, True, node))
             return specs
 
-        mpi = config.get("mpi") or {}
-        if communicator in ("intelmpi", "openmpi", "mpi") or (mpi and nodes * int(mpi.get("processCountPerNode")
-                                                                                  or 1) > 1
-                                                             and communicator != "none"):
-            per_node = max(1, int(mpi.get("processCountPerNode") or 1))
-            total = nodes * per_node
-            master = "127.0.0.1"
-            common = dict(base, AZ_BATCH_MASTER_NODE=f"{master}:6105", AZ_BATCHAI_MPI_MASTER_NODE=master,
-                          AZ_BATCH_HOST_LIST=",".join(hosts), AZ_BATCH_NODE_LIST=";".join(node_ids),
-                          AZUREML_PROCESS_COUNT_PER_NODE=str(per_node))
+        if kind == "mpi":
+            per_node = max(1, int((config.get("mpi") or {}).get("processCountPerNode") or 1))
+            total = count * per_node
             if self.emu.use_mpirun and shutil.which("mpirun"):
+                # One mpirun on node 0 placing every rank there (no host file).
+                common = node_envs[0]
                 mpirun = [shutil.which("mpirun") or "mpirun", "-np", str(total), "--oversubscribe"]
                 if hasattr(os, "geteuid") and os.geteuid() == 0:
                     mpirun.append("--allow-run-as-root")
-                passthrough = [k for k in common if k not in os.environ or common[k] != os.environ.get(k)]
+                passthrough = [k for k in common if (k not in os.environ or common[k] != os.environ.get(k))
+                               and not k.startswith(("OMPI_", "PMIX_"))]
                 for key in sorted(set(passthrough) | {"PATH"}):
                     mpirun += ["-x", key]
-                return [ProcSpec("mpirun", "std_log.txt", common, mpirun + argv, True, 0)]
+                return [ProcSpec("mpirun", "std_log.txt", dict(common), mpirun + argv, True, 0)]
             specs = []
             for rank in range(total):
                 node = rank // per_node
-                env = dict(common, OMPI_COMM_WORLD_RANK=str(rank), OMPI_COMM_WORLD_SIZE=str(total),
-                           OMPI_COMM_WORLD_LOCAL_RANK=str(rank % per_node),
-                           OMPI_COMM_WORLD_LOCAL_SIZE=str(per_node), OMPI_COMM_WORLD_NODE_RANK=str(node),
-                           PMI_RANK=str(rank), PMI_SIZE=str(total), AZUREML_NODE_RANK=str(node))
-                specs.append(ProcSpec(f"rank_{rank}", f"std_log_process_{rank}.txt", env, argv,
-                                      True, node))
+                env = env_of(node, OMPI_COMM_WORLD_RANK=str(rank), OMPI_COMM_WORLD_SIZE=str(total),
+                             OMPI_COMM_WORLD_LOCAL_RANK=str(rank % per_node),
+                             OMPI_COMM_WORLD_LOCAL_SIZE=str(per_node), OMPI_COMM_WORLD_NODE_RANK=str(node),
+                             PMI_RANK=str(rank), PMI_SIZE=str(total), AZUREML_NODE_RANK=str(node))
+                specs.append(ProcSpec(f"rank_{rank}", f"std_log_process_{rank}.txt", env, argv, True, node))
             if len(specs) == 1:
                 specs[0].log_name = "std_log.txt"
             return specs
 
-        return [ProcSpec("main", "std_log.txt", dict(base, AZUREML_NODE_RANK="0"), argv, True, 0)]
+        return [ProcSpec("main", "std_log.txt", env_of(0, AZUREML_NODE_RANK="0"), argv, True, 0)]
 
     # -- running -------------------------------------------------------------------------------------------
     def _launch(self, ws: Workspace, handle: RunHandle, specs: List[ProcSpec]) -> None:
@@ -370,8 +508,9 @@ class Executor:
         for spec in specs:
             log = open(os.path.join(run.run_dir or "", "user_logs", spec.log_name), "ab")  # noqa: SIM115
             try:
-                popen = subprocess.Popen(spec.argv, cwd=run.work_dir, env=spec.env, stdin=subprocess.DEVNULL,
-                                         stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+                popen = subprocess.Popen(spec.argv, cwd=spec.cwd or run.work_dir, env=spec.env,
+                                         stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                                         start_new_session=True)
             except OSError as exc:
                 log.write(f"failed to start: {exc}\n".encode())
                 log.close()
@@ -475,6 +614,21 @@ class Executor:
             if run.end is None:
                 run.end = utcnow()
             run.process_ended = True
+        for node in handle.nodes:
+            if node.own_session_dir:
+                shutil.rmtree(node.session_dir, ignore_errors=True)
+
+
+def _unpack(source_zip: bytes, work_dir: str) -> None:
+    with zipfile.ZipFile(io.BytesIO(source_zip)) as zf:
+        for member in zf.infolist():
+            target = os.path.realpath(os.path.join(work_dir, member.filename))
+            if not target.startswith(os.path.realpath(work_dir) + os.sep):
+                continue   # refuse path traversal
+            zf.extract(member, work_dir)
+            mode = (member.external_attr >> 16) & 0o777
+            if mode and not member.is_dir():
+                os.chmod(target, mode | 0o600)
 
 
 def _group_alive(pgid: int) -> bool:
@@ -507,4 +661,4 @@ def _signal_group(popen: subprocess.Popen, sig: int) -> None:
         pass
 
 
-__all__ = ["Executor", "ProcSpec", "free_port"]
+__all__ = ["Executor", "NodeLayout", "ProcSpec", "free_port", "login_environment", "openmpi_cluster_defaults"]

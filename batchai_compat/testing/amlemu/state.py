@@ -27,6 +27,7 @@ class Node:
     ready_at: float = 0.0              # monotonic time when a preparing node becomes idle
     idle_since: float = 0.0
     port: int = 50000
+    address: Optional[str] = None      # loopback address of the emulated node, given when it first runs a run
 
     def as_dict(self) -> Dict[str, Any]:
         return {"nodeId": self.node_id, "privateIpAddress": f"10.0.0.{4 + self.index}",
@@ -176,7 +177,10 @@ class Run:
     source_zip: Optional[bytes] = None
     executed: bool = False             # True for runs the emulator executes (startrun/snapshotrun/localrun)
     run_dir: Optional[str] = None
-    work_dir: Optional[str] = None
+    work_dir: Optional[str] = None     # node 0's working directory
+    node_work_dirs: List[str] = field(default_factory=list)   # every node's working directory, node order
+    node_ids: List[str] = field(default_factory=list)         # the run's nodes, node order
+    node_addresses: List[str] = field(default_factory=list)   # their loopback addresses, node order
     cancel_requested: bool = False
     process_ended: bool = False
     exit_codes: List[Optional[int]] = field(default_factory=list)
