@@ -1,13 +1,15 @@
-"""Multi-node jobs spread over the Azure ML allocation: one launcher per node (node mode).
+"""Multi-node jobs spread over the Azure ML allocation: one launcher per node (node mode), acting together.
 
-The emulator starts one process per node for the run's ``MpiConfiguration(process_count_per_node=1)``,
-each with its node's id (``AZ_BATCH_NODE_ID``), a per-node ``TMPDIR`` and the allocation's
-``AZ_BATCH_HOST_LIST`` / ``AZ_BATCH_NODE_LIST``; every node runs its own job preparation.
+The emulator starts one process per node for the run's ``MpiConfiguration(process_count_per_node=1)``, each
+as if on its own machine: the node's own loopback address (``AZ_BATCH_HOST_LIST``), id, working directory,
+``TMPDIR``, and ssh between the nodes. Every node runs its own job preparation, node 0 waits for all of them,
+and each toolkit's processes run on the nodes Batch AI put them on.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import warnings
 
 import pytest
@@ -15,12 +17,13 @@ import pytest
 import batchai_compat.models as models
 from batchai_compat.exceptions import BatchAICompatWarning
 
-from .conftest import RG, WS
+from .conftest import RG, SUB, WS
 from .helpers import EXP, contents, create_cluster, job_params, wait_job
 
 # Job preparation says where it runs: the node's private directories live under its own TMPDIR.
 PREP = 'echo "prep $TMPDIR"; echo "temp $AZ_BATCHAI_JOB_TEMP"; cat "$AZ_BATCHAI_MPI_HOST_FILE"'
 # Written by every node's job preparation into its $AZ_BATCHAI_JOB_TEMP (where the ranks start).
+KEY = "c2VjcmV0LWFjY291bnQta2V5"
 HVD_SCRIPT = ("printf 'import os\\nprint(\"hvd\", os.environ[\"OMPI_COMM_WORLD_RANK\"])\\n' "
               "> $AZ_BATCHAI_JOB_TEMP/hvd.py")
 
@@ -41,7 +44,20 @@ def _started_processes(emu):
     return lines
 
 
-def _check_spread(out, slots, node_count=2):
+def _addresses(out):
+    """The job's node addresses in node order, as each node's launcher logged them ("Node <id> (<address>),
+    node <i> of <n>"); they are the emulated machines' own, distinct loopback addresses."""
+    found = {}
+    for name, text in out.items():
+        if name.startswith("execution-"):
+            match = re.search(r"Node (\S+) \((\S+)\), node (\d+) of", text)
+            found[int(match.group(3)) - 1] = match.group(2)
+    addresses = [found[i] for i in sorted(found)]
+    assert len(set(addresses)) == len(addresses) and all(a.startswith("127.") for a in addresses), addresses
+    return addresses
+
+
+def _check_spread(out, slots, addresses, node_count=2):
     preps = _prep_outputs(out)
     assert len(preps) == node_count, sorted(out)
     temps = set()
@@ -51,9 +67,8 @@ def _check_spread(out, slots, node_count=2):
         assert lines[0].startswith("prep ") and f"/nodes/{node_id}/tmp" in lines[0], (node_id, text)
         assert lines[1].startswith("temp ") and lines[1][5:].startswith(lines[0][5:]), (node_id, text)
         temps.add(lines[1].rsplit("/", 1)[-1])
-        # The host file lists the allocation's addresses; the emulator's nodes all answer on 127.0.0.1, so
-        # they share one line with the slots of both nodes.
-        assert lines[2:] == [f"127.0.0.1 slots={slots}"], text
+        # The host file lists the allocation's addresses, one line per node.
+        assert lines[2:] == [f"{a} slots={slots}" for a in addresses], text
     assert len(temps) == 1  # one job uid on every node
     assert sorted(n for n in out if n.startswith("execution-")) == sorted(f"execution-{i}.log" for i in preps)
     assert sorted(n for n in out if n.startswith("stderr-job_prep-")) == sorted(
@@ -63,12 +78,14 @@ def _check_spread(out, slots, node_count=2):
         assert "process(es) on this node" in log, log
 
 
-def _create(client, name, params):
+def _create(client, name, params, expect=()):
+    """Create a job; the only BatchAICompatWarnings are those matching ``expect``."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         client.jobs.create(RG, WS, EXP, name, params).result()
     messages = [str(w.message) for w in caught if issubclass(w.category, BatchAICompatWarning)]
-    assert not [m for m in messages if "multi-node" in m], messages
+    assert sorted(messages) == sorted(m for m in messages if any(e in m for e in expect)), messages
+    assert len(messages) == len(expect), messages
 
 
 @pytest.fixture
@@ -76,25 +93,57 @@ def setup(client):
     client.experiments.create(RG, WS, EXP).result()
 
 
+def shared_cluster(client, emu, name, scripts):
+    """A 2-node cluster with an Azure Files share mounted at $AZ_BATCHAI_MOUNT_ROOT/azfiles holding ``scripts``."""
+    share = models.AzureFileShareReference(
+        account_name="teststorage", azure_file_url="https://teststorage.file.core.windows.net/share",
+        credentials=models.AzureStorageCredentialsInfo(account_key=KEY), relative_mount_path="azfiles")
+    create_cluster(client, name, nodes=2, node_setup=models.NodeSetup(
+        mount_volumes=models.MountVolumes(azure_file_shares=[share])))
+    directory = os.path.join(emu.root, "datastores", emu.workspace(SUB, RG, WS).workspace_id,
+                             "bai_share_teststorage_share")
+    os.makedirs(directory, exist_ok=True)
+    for script_name, text in scripts.items():
+        with open(os.path.join(directory, script_name), "w") as fh:
+            fh.write(text)
+    return client.clusters.get(RG, WS, name)
+
+
 def test_custom_mpi_job_spreads_over_two_nodes(client, emu, setup):
     create_cluster(client, "spread2", nodes=2)
     cluster = client.clusters.get(RG, WS, "spread2")
+    command = ('echo rank $OMPI_COMM_WORLD_RANK of $OMPI_COMM_WORLD_SIZE in $PWD temp $AZ_BATCHAI_JOB_TEMP '
+               'var $MY_VAR secret $MY_SECRET')
     params = job_params(cluster, node_count=2, custom_toolkit_settings=None,
                         job_preparation=models.JobPreparation(command_line=PREP),
-                        custom_mpi_settings=models.CustomMpiSettings(
-                            process_count=4, command_line="echo rank $OMPI_COMM_WORLD_RANK of $OMPI_COMM_WORLD_SIZE"))
+                        environment_variables=[models.EnvironmentVariable(name="MY_VAR", value="plain")],
+                        secrets=[models.EnvironmentVariableWithSecretValue(name="MY_SECRET", value="s3cr3t")],
+                        custom_mpi_settings=models.CustomMpiSettings(process_count=4, command_line=command))
     _create(client, "mpispread", params)
     job = wait_job(client, "mpispread", timeout=120)
     out = contents(client, "mpispread")
     assert job.execution_state == "succeeded", (job.execution_info.errors, out)
-    assert sorted(out["stdout.txt"].splitlines()) == [f"rank {r} of 4" for r in range(4)]
-    _check_spread(out, slots=4)
+    addresses = _addresses(out)
+    _check_spread(out, slots=2, addresses=addresses)
+    # Two ranks per node (by slot, in host-file order); each rank runs in its own node's job temp directory
+    # (its node's AZ_BATCHAI_* travel with the rsh agent), with the job's variables and secrets (mpirun -x).
+    temps = {node_id: text.splitlines()[1][5:] for node_id, text in _prep_outputs(out).items()}
+    node_of = {temp: int(re.search(r"batchai-node(\d)-", temp).group(1)) for temp in temps.values()}
+    lines = sorted(out["stdout.txt"].splitlines())
+    assert len(lines) == 4, out["stdout.txt"]
+    for rank, line in enumerate(lines):
+        words = line.split()
+        assert words[:4] == ["rank", str(rank), "of", "4"], line
+        pwd, temp = words[5], words[7]
+        assert pwd == temp and node_of[temp] == rank // 2, (rank, line, node_of)
+        assert words[8:] == ["var", "plain", "secret", "s3cr3t"], line
     # Azure ML started one process per node, each running the launcher for its own node.
     started = [line for line in _started_processes(emu) if "batchai_compat._aml_node" in line]
     assert sorted(line.split()[3] for line in started) == ["node=0", "node=1"], started
     logs = {n: t for n, t in out.items() if n.startswith("execution-")}
     assert sum("mpirun (4 processes)" in t for t in logs.values()) == 1  # one mpirun, from node 0
     assert sum("(master)" in t for t in logs.values()) == 1
+    assert "s3cr3t" not in "".join(logs.values())
 
 
 def test_horovod_job_spreads_and_custom_job_runs_on_node_0(client, emu, setup):
@@ -113,18 +162,20 @@ def test_horovod_job_spreads_and_custom_job_runs_on_node_0(client, emu, setup):
     out = contents(client, "hvd")
     assert job.execution_state == "succeeded", (job.execution_info.errors, out)
     assert sorted(out["stdout.txt"].splitlines()) == ["hvd 0", "hvd 1"]
-    _check_spread(out, slots=2)
+    addresses = _addresses(out)
+    _check_spread(out, slots=1, addresses=addresses)
     job = wait_job(client, "once", timeout=120)
     out = contents(client, "once")
     assert job.execution_state == "succeeded", (job.execution_info.errors, out)
-    assert out["stdout.txt"] == "once\n127.0.0.1 slots=2\n"
-    _check_spread(out, slots=2)
+    addresses = _addresses(out)
+    assert out["stdout.txt"] == "once\n" + "".join(f"{a} slots=1\n" for a in addresses)
+    _check_spread(out, slots=1, addresses=addresses)
 
 
 def test_job_preparation_failing_on_the_second_node_fails_the_job(client, emu, setup):
     create_cluster(client, "spread4", nodes=2)
     cluster = client.clusters.get(RG, WS, "spread4")
-    prep = 'case "$AZ_BATCHAI_JOB_TEMP" in */batchai-node1-*) echo bad node >&2; exit 5;; esac; echo fine'
+    prep = 'case "$AZ_BATCHAI_JOB_TEMP" in */batchai-node1-*) sleep 1; echo bad node >&2; exit 5;; esac; echo fine'
     params = job_params(cluster, node_count=2, custom_toolkit_settings=None,
                         job_preparation=models.JobPreparation(command_line=prep),
                         custom_mpi_settings=models.CustomMpiSettings(process_count=2, command_line="echo ran"))
@@ -137,13 +188,122 @@ def test_job_preparation_failing_on_the_second_node_fails_the_job(client, emu, s
     preps = _prep_outputs(out)
     assert sorted(preps.values()) == ["", "fine\n"]
     assert sorted(t for n, t in out.items() if n.startswith("stderr-job_prep-")) == ["", "bad node\n"]
+    # Node 0 waited for node 1's preparation (1 s later) and started nothing: the barrier.
+    assert "stdout.txt" not in out, out
 
 
-def test_tensorflow_multi_node_job_still_warns(client, emu, setup):
-    create_cluster(client, "tfwarn", nodes=2)
-    cluster = client.clusters.get(RG, WS, "tfwarn")
+# A TensorFlow script for both roles: a parameter server answers with its name until it is stopped; a
+# worker asks every parameter server (addresses from the Batch AI variables) and writes a checkpoint.
+TF_SCRIPT = """
+import os, socket, sys, time
+role, index = sys.argv[1], int(os.environ["AZ_BATCHAI_TASK_INDEX"])
+ps_hosts = os.environ["AZ_BATCHAI_PS_HOSTS"].split(",")
+workers = os.environ["AZ_BATCHAI_WORKER_HOSTS"].split(",")
+if role == "ps":
+    host, port = ps_hosts[index].rsplit(":", 1)
+    server = socket.socket()
+    server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    server.bind((host, int(port)))
+    server.listen(8)
+    print("ps", index, "on", ps_hosts[index], flush=True)
+    while True:
+        conn, _ = server.accept()
+        conn.sendall(b"ps%d" % index)
+        conn.close()
+replies = []
+for address in ps_hosts:
+    host, port = address.rsplit(":", 1)
+    deadline = time.time() + 30
+    while True:
+        try:
+            with socket.create_connection((host, int(port)), timeout=5) as conn:
+                replies.append(conn.recv(16).decode())
+            break
+        except OSError:
+            if time.time() > deadline:
+                raise
+            time.sleep(0.05)
+with open(os.path.join(os.environ["AZ_BATCHAI_OUTPUT_OUTPUTS"], "model-%d.ckpt" % index), "w") as fh:
+    fh.write("worker %d\\n" % index)
+print("worker", index, "on", workers[index], "got", " ".join(replies))
+"""
+
+
+def test_tensorflow_job_places_roles_on_the_nodes_addresses(client, emu, setup):
+    cluster = shared_cluster(client, emu, "tfspread", {"tf.py": TF_SCRIPT})
+    # 2 nodes, 2 ps, 3 workers (§c.10): ps 0 on n0:2222, ps 1 on n1:2222; workers n0:2223, n1:2223, n0:2224.
     params = job_params(cluster, node_count=2, custom_toolkit_settings=None,
-                        tensor_flow_settings=models.TensorFlowSettings(python_script_file_path="x.py"))
-    with pytest.warns(BatchAICompatWarning, match="multi-node"):
-        client.jobs.create(RG, WS, EXP, "tfwarn", params).result()
-    client.jobs.terminate(RG, WS, EXP, "tfwarn").result()
+                        job_preparation=models.JobPreparation(command_line=PREP),
+                        tensor_flow_settings=models.TensorFlowSettings(
+                            python_script_file_path="$AZ_BATCHAI_MOUNT_ROOT/azfiles/tf.py", worker_count=3,
+                            parameter_server_count=2, master_command_line_args="worker",
+                            worker_command_line_args="worker", parameter_server_command_line_args="ps"))
+    _create(client, "tfspread", params)
+    job = wait_job(client, "tfspread", timeout=120)
+    out = contents(client, "tfspread")
+    assert job.execution_state == "succeeded", (job.execution_info.errors, out)
+    a, b = _addresses(out)
+    _check_spread(out, slots=1, addresses=[a, b])
+    assert out["stdout-ps-0.txt"] == f"ps 0 on {a}:2222\n"
+    assert out["stdout-ps-1.txt"] == f"ps 1 on {b}:2222\n"
+    for index, where in enumerate((f"{a}:2223", f"{b}:2223", f"{a}:2224")):
+        assert out[f"stdout-wk-{index}.txt"] == f"worker {index} on {where} got ps0 ps1\n", out
+    # Checkpoints written on both machines are the job's outputs.
+    outputs = contents(client, "tfspread", "OUTPUTS")
+    assert outputs == {f"model-{i}.ckpt": f"worker {i}\n" for i in range(3)}
+    logs = {n: t for n, t in out.items() if n.startswith("execution-")}
+    assert sum("stopping parameter server" in t for t in logs.values()) == 2  # one per node, by node 0's word
+
+
+RENDEZVOUS_SCRIPT = """
+import os, socket, time
+init = os.environ["AZ_BATCHAI_PYTORCH_INIT_METHOD"]
+rank = int(os.environ["AZ_BATCHAI_TASK_INDEX"])
+host, port = init[len("tcp://"):].rsplit(":", 1)
+if rank == 0:
+    server = socket.socket()
+    server.bind((host, int(port)))
+    server.listen(1)
+    conn, _ = server.accept()
+    print("rank 0 got", conn.recv(64).decode(), "via", init)
+else:
+    deadline = time.time() + 30
+    while True:
+        try:
+            conn = socket.create_connection((host, int(port)), timeout=5)
+            break
+        except OSError:
+            if time.time() > deadline:
+                raise
+            time.sleep(0.05)
+    conn.sendall(("hello from rank %d" % rank).encode())
+    print("rank", rank, "sent via", init)
+"""
+
+
+def test_pytorch_gloo_ranks_meet_on_node_0_over_tcp(client, emu, setup):
+    cluster = shared_cluster(client, emu, "ptspread", {"rdv.py": RENDEZVOUS_SCRIPT})
+    params = job_params(cluster, node_count=2, custom_toolkit_settings=None,
+                        py_torch_settings=models.PyTorchSettings(
+                            python_script_file_path="$AZ_BATCHAI_MOUNT_ROOT/azfiles/rdv.py", process_count=2,
+                            communication_backend="gloo"))
+    _create(client, "ptspread", params, expect=["tcp://"])
+    job = wait_job(client, "ptspread", timeout=120)
+    out = contents(client, "ptspread")
+    assert job.execution_state == "succeeded", (job.execution_info.errors, out)
+    a, _b = _addresses(out)
+    assert out["stdout-1.txt"].startswith(f"rank 1 sent via tcp://{a}:"), out
+    init = out["stdout-1.txt"].split(" via ")[1].strip()
+    assert out["stdout-0.txt"] == f"rank 0 got hello from rank 1 via {init}\n"
+    logs = [t for n, t in out.items() if n.startswith("execution-")]
+    assert sorted(re.search(r"Toolkit: pytorch; (\d) process", t).group(1) for t in logs) == ["1", "1"]
+
+
+def test_caffe2_multi_node_job_warns_about_the_shared_job_temp(client, emu, setup):
+    create_cluster(client, "c2warn", nodes=2)
+    cluster = client.clusters.get(RG, WS, "c2warn")
+    params = job_params(cluster, node_count=2, custom_toolkit_settings=None,
+                        caffe2_settings=models.Caffe2Settings(python_script_file_path="x.py"))
+    with pytest.warns(BatchAICompatWarning, match="AZ_BATCHAI_SHARED_JOB_TEMP"):
+        client.jobs.create(RG, WS, EXP, "c2warn", params).result()
+    client.jobs.terminate(RG, WS, EXP, "c2warn").result()

@@ -204,7 +204,27 @@ def test_tensorflow_job_run_configuration():
     assert "s3cr3t" not in json.dumps(plan["aml_spec"])
     tf = plan["aml_spec"]["job"]["properties"]["tensorFlowSettings"]
     assert tf["workerCount"] == 2 and tf["parameterServerCount"] == 1
-    assert any("multi-node" in n for n in plan["notes"])
+    assert plan["notes"] == []  # spread over the nodes like on Batch AI: nothing to warn about
+    # The nodes' launchers authenticate each other with a token of the job (a new one per submission).
+    token = plan["aml_spec"]["group_token"]
+    assert len(token) >= 32 and token != build(props)[0]["aml_spec"]["group_token"]
+
+
+@pytest.mark.parametrize("settings, expected", [
+    ({"pyTorchSettings": {"pythonScriptFilePath": "t.py", "communicationBackend": "gloo"}}, ["tcp://"]),
+    ({"pyTorchSettings": {"pythonScriptFilePath": "t.py", "communicationBackend": "MPI"}}, []),
+    ({"caffe2Settings": {"pythonScriptFilePath": "c.py"}}, ["AZ_BATCHAI_SHARED_JOB_TEMP"]),
+    ({"customToolkitSettings": {"commandLine": "ls $AZ_BATCHAI_SHARED_JOB_TEMP"}}, ["AZ_BATCHAI_SHARED_JOB_TEMP"]),
+    ({"horovodSettings": {"pythonScriptFilePath": "h.py"}}, []),
+])
+def test_multi_node_notes(settings, expected):
+    props = job_props(nodeCount=2, **{"customToolkitSettings": None, **settings},
+                      containerSettings={"imageSourceRegistry": {"image": "x"}})
+    plan, _config = build(props)
+    assert [e for e in expected if any(e in n for n in plan["notes"])] == expected and \
+        len(plan["notes"]) == len(expected), plan["notes"]
+    single, _config = build(dict(props, nodeCount=1))
+    assert single["notes"] == [] and "group_token" not in single["aml_spec"]
 
 
 def test_single_node_job_has_no_distribution_and_default_image_note():

@@ -78,8 +78,8 @@ class AzureMLBackend(ClusterOperations, JobOperations, Backend):
         "experiments.delete": "partial: runs are canceled and the experiment deleted when Azure ML allows it, "
                               "else archived (warning); run history stays in Azure ML",
         "jobs.create": "partial: every job runs in a container (default image without containerSettings); "
-                       "multi-node TensorFlow, PyTorch (without MPI) and Caffe2 jobs run all their processes "
-                       "on the first node of the allocation; "
+                       "multi-node jobs spread over the nodes (one launcher per node), but "
+                       "$AZ_BATCHAI_SHARED_JOB_TEMP is per node (warned for Caffe2 and jobs naming it); "
                        "schedulingPriority ignored",
         "jobs.delete": "partial: Azure ML runs cannot be deleted: the run is canceled and hidden (tag "
                        "batchai.deleted); its history stays in Azure ML",
@@ -93,13 +93,14 @@ class AzureMLBackend(ClusterOperations, JobOperations, Backend):
         "mounts.file_servers": "unsupported: NotSupported error",
         "mounts.unmanaged_file_systems": "unsupported: NotSupported error",
         "usages.list": "partial: Azure ML vCPU quotas of the subscription",
-        "toolkit.tensor_flow": "partial: per-role arguments as in Batch AI; all roles on the first node",
-        "toolkit.horovod": "partial: all ranks on the first node",
-        "toolkit.custom_mpi": "partial: all ranks on the first node",
-        "toolkit.py_torch": "partial: all ranks on the first node",
+        "toolkit.tensor_flow": "yes: per-role arguments and placement on the nodes' addresses as in Batch AI",
+        "toolkit.horovod": "yes: one mpirun from node 0 over the nodes (needs ssh between them)",
+        "toolkit.custom_mpi": "yes: one mpirun from node 0 over the nodes (needs ssh between them)",
+        "toolkit.py_torch": "partial: multi-node gloo/nccl rendezvous is tcp:// on node 0 instead of file://",
         "toolkit.cntk": "partial: needs containerSettings (no curated images)",
         "toolkit.caffe": "partial: needs containerSettings (no curated images)",
-        "toolkit.caffe2": "partial: needs containerSettings (no curated images)",
+        "toolkit.caffe2": "partial: needs containerSettings (no curated images); multi-node file-store "
+                          "rendezvous needs a shared job temp directory (per node on Azure ML)",
         "toolkit.chainer": "partial: needs containerSettings (no curated images)",
     }
 

@@ -6,15 +6,16 @@ real azureml-core objects. The run's command is always the node side of the laun
 (:mod:`.nodeside`), so Batch AI semantics (``AZ_BATCHAI_*``, job preparation, per-role TensorFlow
 arguments, ``stdouterr`` file names, secrets) come from the same code as on the local backend.
 
-Multi-node jobs get one Azure ML process per node (``MpiConfiguration(process_count_per_node=1)``).
-Custom and MPI-based jobs (custom MPI, Horovod, Chainer, CNTK, Caffe, PyTorch with the MPI backend)
-run one launcher per node in node mode: job preparation on every node, the command or the one mpirun
-on node 0, host lists from the nodes' addresses (see :mod:`.nodeside`).
+Multi-node jobs get one Azure ML process per node (``MpiConfiguration(process_count_per_node=1)``),
+each running the launcher for its node ("node mode", see :mod:`.nodeside`): setup task and job
+preparation on every node, a barrier on node 0, then every toolkit's processes on the nodes Batch AI
+put them on (TensorFlow roles over the nodes' addresses, PyTorch/Caffe2 ranks, one mpirun from
+node 0), and the job ends when every worker on every node has ended.
 
-Deviations (warned): other multi-node jobs (TensorFlow, PyTorch without MPI, Caffe2) run every process
-on the first node of the allocation (the other nodes are allocated, idle); jobs without
-``containerSettings`` run in a default image; ``schedulingPriority`` is ignored;
-``mountOptions`` / ``fileMode`` / ``directoryMode`` are ignored.
+Deviations (warned): ``$AZ_BATCHAI_SHARED_JOB_TEMP`` is per node (warned for Caffe2 and for jobs
+that name it); multi-node PyTorch gets a ``tcp://`` init method; jobs without ``containerSettings``
+run in a default image; ``schedulingPriority`` is ignored; ``mountOptions`` / ``fileMode`` /
+``directoryMode`` are ignored.
 """
 
 from __future__ import annotations
@@ -22,12 +23,13 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import secrets as secrets_mod
 from datetime import timedelta
 from typing import Any, Dict, List, Optional, Tuple
 
 from batchai_compat.backends import errors
 from batchai_compat.backends.base import Body, JobRef
-from batchai_compat.launcher.toolkits import runs_per_node
+from batchai_compat.launcher.toolkits import shares_job_temp
 
 from . import clusters, source, translate
 
@@ -93,11 +95,16 @@ def plan(ref: JobRef, props: Body, cluster_props: Optional[Body], run_id: str) -
     tool, _key = translate.toolkit(props)
     node_count = int(props.get("nodeCount") or 1)
     _sub, _rg, _ws, cluster_name = translate.parse_cluster_id((props.get("cluster") or {}).get("id", ""))
-    if node_count > 1 and not runs_per_node(props):
-        notes.append(f"multi-node job ({node_count} nodes): the azureml backend runs the processes of all "
-                     f"{node_count} Batch AI nodes of a {tool} job on the first node of the Azure ML allocation "
-                     f"(only custom and MPI-based jobs run per node); the other {node_count - 1} node(s) are "
-                     "allocated to the run and idle")
+    if node_count > 1 and shares_job_temp(props):
+        notes.append(f"multi-node job ({node_count} nodes) relying on $AZ_BATCHAI_SHARED_JOB_TEMP: on Azure ML it "
+                     "is a directory on each node, not one directory shared by the job's nodes as on Batch AI, so "
+                     "a file-based rendezvous across nodes (e.g. Caffe2's file store) will not meet; use a TCP "
+                     "rendezvous (e.g. on $AZ_BATCHAI_MPI_MASTER_NODE) or files on a mounted datastore")
+    if node_count > 1 and tool == "pytorch" and \
+            str((props.get("pyTorchSettings") or {}).get("communicationBackend") or "").lower() != "mpi":
+        notes.append("multi-node PyTorch job: $AZ_BATCHAI_PYTORCH_INIT_METHOD is tcp://<node 0>:<port> on Azure ML "
+                     "(file:// in the shared job temp directory on Batch AI, which Azure ML nodes do not share); "
+                     "scripts that pass it to torch.distributed.init_process_group work unchanged")
     container = props.get("containerSettings") or {}
     registry_body = container.get("imageSourceRegistry") or {}
     image = registry_body.get("image")
@@ -161,6 +168,9 @@ def plan(ref: JobRef, props: Body, cluster_props: Optional[Body], run_id: str) -
                             "reference": m["reference"]} for m in ms]
                    for level, ms in (("cluster", cluster_mounts), ("job", job_mounts))},
     }
+    if node_count > 1:
+        # The launchers of the job's nodes authenticate each other with it (launcher/group.py).
+        aml_spec["group_token"] = secrets_mod.token_urlsafe(24)
     return {
         "node_count": node_count,
         "compute": compute,

@@ -7,28 +7,30 @@ the job's image need not contain batchai_compat, and needs azureml-core only whe
 
 What it does, on every process Azure ML starts for the run:
 
-1. Node mode (multi-node custom and MPI-based jobs, see ``launcher.toolkits.runs_per_node``, when
-   Azure ML gives the node addresses in ``$AZ_BATCH_HOST_LIST``): the run has one process per node
-   (``MpiConfiguration(process_count_per_node=1)``), so the MPI rank is the node index. Every process
-   runs the launcher with ``--node-index <rank>`` for the job's real nodes (ids from
-   ``$AZ_BATCH_NODE_LIST``, addresses from ``$AZ_BATCH_HOST_LIST``): its own setup task and job
-   preparation (``stdout-job_prep-<nodeId>.txt``, ``execution-<nodeId>.log``), and on node 0 the
-   command or the one ``mpirun`` over the host file (ranks on the other nodes through ssh). Each node
-   keeps its launcher result in ``./logs/batchai/result-node<i>.json``; a failed node's result becomes
-   ``result.json`` (the first failure wins) and its exit status fails the run. Not synchronised
-   between nodes: node 0 does not wait for the other nodes' job preparation, and
-   ``$AZ_BATCHAI_SHARED_JOB_TEMP`` is per machine.
-   Otherwise only the primary process works: MPI rank 0 / PyTorch ``RANK`` 0 / the TensorFlow chief
-   (worker 0 without a chief), or the single process of a one-node run. The others exit 0 at once;
-   their nodes stay reserved for the run, as Batch AI reserved every node of a job.
+1. Node mode (every multi-node job, when Azure ML gives the node addresses in ``$AZ_BATCH_HOST_LIST``):
+   the run has one process per node (``MpiConfiguration(process_count_per_node=1)``), so the MPI rank
+   is the node index. Every process runs the launcher with ``--node-index <rank>`` for the job's real
+   nodes (ids from ``$AZ_BATCH_NODE_LIST``, addresses from ``$AZ_BATCH_HOST_LIST``), and the launchers
+   act together over TCP (``launcher/group.py``, authenticated by a token of the job): each node runs
+   its setup task and job preparation (``stdout-job_prep-<nodeId>.txt``, ``execution-<nodeId>.log``),
+   node 0 waits for all of them (the first failure fails the job everywhere), then every node starts
+   the toolkit processes Batch AI placed on it (TensorFlow ps/workers on their node's address,
+   PyTorch/Caffe2 ranks, the command or the one ``mpirun`` on node 0, whose ranks elsewhere get their
+   node's ``AZ_BATCHAI_*`` through the rsh agent), and node 0 ends the job when every node's workers
+   have ended (parameter servers are stopped). Node 0's launcher result is the job's
+   (``./logs/batchai/result.json``); the others keep theirs in ``./logs/batchai/result-node<i>.json``.
+   ``$AZ_BATCHAI_SHARED_JOB_TEMP`` is per machine; multi-node PyTorch gets a ``tcp://`` init method.
+   Without the addresses only the primary process works (MPI rank 0 / PyTorch ``RANK`` 0 / the
+   TensorFlow chief) and runs every node of the job on its machine; the others exit 0 at once.
 2. It writes a :class:`~batchai_compat.launcher.spec.LaunchSpec` for the job's ``nodeCount`` nodes
    (node mode) or virtual nodes on this machine: ``stdouterr`` goes to ``./logs/batchai/stdouterr``
    (``./logs`` is uploaded to the run's artifacts while it runs), output directory ``<ID>`` to
    ``./outputs/<ID>/batchai/outputs[/<pathSuffix>]`` (uploaded when the run ends), mounts link to the
    run's data references (``$AZUREML_DATAREFERENCE_<name>``), secret values are read from the
    workspace Key Vault through ``Run.get_context().get_secrets``.
-3. The cluster's ``nodeSetup.setupTask`` (if any) runs first on every virtual node, as the local
-   backend runs it when a node joins: cluster mounts linked under ``$AZ_BATCHAI_MOUNT_ROOT``, output in
+3. The cluster's ``nodeSetup.setupTask`` (if any) runs first on every node (the launcher's preflight,
+   before job preparation), as the local backend runs it when a node joins: cluster mounts linked
+   under ``$AZ_BATCHAI_MOUNT_ROOT``, output in
    ``<stdOutErrPathPrefix>/<stdOutErrPathSuffix>/stdout-<nodeId>.txt``; a failure fails the job with
    ``SetupTaskFailed``. (Azure ML has no node start task: it runs in the job's container before every job.)
 4. It runs the launcher (job preparation, toolkit processes, ``AZ_BATCHAI_*`` variables, per-role
@@ -38,6 +40,7 @@ What it does, on every process Azure ML starts for the run:
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -54,6 +57,7 @@ RESULT_FILE = LOGS_DIR + "/result.json"
 SEGMENT = "batchai"
 # Variables of the Azure ML process layout that must not leak into the job's own processes.
 _RUNTIME_PREFIXES = ("OMPI_", "PMI_", "PMIX_", "AZ_BATCH_", "AZ_BATCHAI_")
+_KEPT_PREFIXES = ("OMPI_MCA_", "PMIX_MCA_")
 _RUNTIME_NAMES = ("TF_CONFIG", "RANK", "WORLD_SIZE", "LOCAL_RANK", "LOCAL_WORLD_SIZE", "NODE_RANK", "GROUP_RANK",
                   "MASTER_ADDR", "MASTER_PORT")
 
@@ -83,8 +87,9 @@ def process_rank(env: Dict[str, str]) -> int:
 
 
 def clean_environment(env: "MutableMapping[str, str]") -> None:
+    """Drop the Azure ML process layout; keep the machine's OpenMPI/PMIx settings (``*_MCA_*``)."""
     for key in list(env):
-        if key.startswith(_RUNTIME_PREFIXES) or key in _RUNTIME_NAMES:
+        if key.startswith(_RUNTIME_PREFIXES) and not key.startswith(_KEPT_PREFIXES) or key in _RUNTIME_NAMES:
             del env[key]
 
 
@@ -179,17 +184,12 @@ def node_addresses(count: int, env: Dict[str, str]) -> Optional[List[str]]:
     return listed if len(listed) == count else None
 
 
-def spread_index(aml: Dict[str, Any], count: int, env: Dict[str, str]) -> Optional[int]:
+def spread_index(count: int, env: Dict[str, str]) -> Optional[int]:
     """This process's node when the job runs one launcher per node ("node mode"), else None.
 
     Node mode needs one Azure ML process per node (``MpiConfiguration(process_count_per_node=1)``, so
-    the MPI rank is the node index), the node addresses, and a toolkit whose processes need nothing
-    but ssh between the machines (see ``launcher.toolkits.runs_per_node``)."""
-    from .launcher.toolkits import runs_per_node
-
-    if count < 2 or not runs_per_node((aml.get("job") or {}).get("properties") or {}):
-        return None
-    if node_addresses(count, env) is None:
+    the MPI rank is the node index) and the node addresses."""
+    if count < 2 or node_addresses(count, env) is None:
         return None
     index = process_rank(env)
     return index if 0 <= index < count else None
@@ -203,6 +203,15 @@ def node_ids(count: int, env: Dict[str, str]) -> List[str]:
     return [f"tvm-aml{base}_{i}" for i in range(count)]
 
 
+GROUP_PORTS = 16  # node 0 listens on the first free port of GROUP_PORTS from group_port()
+
+
+def group_port(job_uid: str) -> int:
+    """Where node 0 listens for the other nodes: a port in 20000-39999 derived from the job, so
+    that two runs sharing machines rarely try the same one (and the next ones are tried)."""
+    return 20000 + int(hashlib.sha256(job_uid.encode()).hexdigest()[:8], 16) % 20000
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     spec_file = argv[0] if argv else "batchai/aml.json"
@@ -210,14 +219,18 @@ def main(argv: Optional[List[str]] = None) -> int:
     with open(spec_file, encoding="utf-8") as fh:
         aml = json.load(fh)
     count = max(1, int(aml.get("node_count") or 1))
-    index = spread_index(aml, count, env)
+    index = spread_index(count, env)
     if index is None and process_rank(env) != 0:
         print("batchai_compat: secondary process of the run; the job runs from the primary process")
         return 0
     cwd = os.getcwd()
     os.makedirs(os.path.join(cwd, LOGS_DIR), exist_ok=True)
     ids = node_ids(count, env)
+    group = None
     if index is None:  # the primary process runs every virtual node of the job
+        if count > 1:
+            print("batchai_compat: the run does not list its nodes' addresses ($AZ_BATCH_HOST_LIST): every "
+                  f"process of the job's {count} nodes runs on this node")
         addresses = [f"127.0.0.{i + 1}" for i in range(count)]
         scratch = tempfile.mkdtemp(prefix="batchai-nodes-")
         job_uid = str(uuid.uuid4())
@@ -227,7 +240,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         # The same job uid on every node ($AZ_BATCHAI_JOB_TEMP is one path on all nodes).
         job_uid = str(uuid.uuid5(uuid.NAMESPACE_URL, "batchai-aml-run:" + (env.get("AZUREML_RUN_ID") or "")))
         scratch = tempfile.mkdtemp(prefix=f"batchai-node{index}-")
-        result_path = os.path.join(cwd, node_result_file(index))
+        # Node 0's result is the job's (it knows every node's); the others keep theirs beside it.
+        result_path = os.path.join(cwd, RESULT_FILE if index == 0 else node_result_file(index))
+        group = {"token": str(aml.get("group_token") or job_uid), "port": group_port(job_uid),
+                 "ports": GROUP_PORTS}
     try:
         secrets = resolve_secrets(aml.get("secrets") or {})
         setup = aml.get("setup_task")
@@ -245,22 +261,23 @@ def main(argv: Optional[List[str]] = None) -> int:
             "gpus_per_node": int(aml.get("gpus_per_node") or 0),
             "container_runtime": None,
             "extra_env": {},
+            "group": group,
         }
     except Exception as exc:  # report like the launcher would: a LauncherError result
         _write_result(cwd, {"exit_code": None, "error_code": "LauncherError", "error_message": str(exc),
-                            "start_time": None, "end_time": None})
+                            "start_time": None, "end_time": None},
+                      None if not index else node_result_file(index))
         sys.stderr.write(f"batchai_compat: {exc}\n")
         shutil.rmtree(scratch, ignore_errors=True)
         return 70
+    preflight = None
     if setup:
         setup_spec = spec if index is None else \
             dict(spec, nodes=[dict(n, local=i == index) for i, n in enumerate(spec["nodes"])])
-        failure = run_setup_task(setup, setup_spec, setup_secrets)
-        if failure is not None:
-            _write_result(cwd, failure, None if index is None else node_result_file(index))
-            sys.stderr.write("batchai_compat: {}\n".format(failure["error_message"]))
-            shutil.rmtree(scratch, ignore_errors=True)
-            return _node_status(cwd, index, 1)
+
+        def preflight() -> Optional[Dict[str, Any]]:  # on Batch AI it ran when the node joined the cluster
+            return run_setup_task(setup, setup_spec, setup_secrets)
+
     spec_path = os.path.join(scratch, "spec.json")
     fd = os.open(spec_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # holds secret values
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
@@ -270,33 +287,15 @@ def main(argv: Optional[List[str]] = None) -> int:
         from .launcher.__main__ import main as launcher_main
 
         args = ["--spec", spec_path] + ([] if index is None else ["--node-index", str(index)])
-        status = launcher_main(args)
+        status = launcher_main(args, preflight=preflight)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-        if not index:  # node 0 (or the only launcher) ends last in the job's outputs
-            mark_empty_directories([os.path.join(cwd, "outputs"), os.path.join(cwd, LOGS_DIR)])
-    return _node_status(cwd, index, status)
+        mark_empty_directories([os.path.join(cwd, "outputs"), os.path.join(cwd, LOGS_DIR)])
+    return _exit_status(result_path, status)
 
 
 def node_result_file(index: int) -> str:
     return f"{LOGS_DIR}/result-node{index}.json"
-
-
-def _node_status(cwd: str, index: Optional[int], status: int) -> int:
-    """Node mode: a failed node's result becomes the job's (``result.json``; the first failure wins,
-    the backend reads it when the run failed). Returns the process's exit status."""
-    if index is None:
-        return _exit_status(cwd, status)
-    own = os.path.join(cwd, node_result_file(index))
-    if status != 0 and os.path.exists(own):
-        try:
-            fd = os.open(os.path.join(cwd, RESULT_FILE), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-        except FileExistsError:
-            pass
-        else:
-            with open(own, "rb") as src, os.fdopen(fd, "wb") as dst:
-                dst.write(src.read())
-    return _exit_status(cwd, status, node_result_file(index))
 
 
 def mark_empty_directories(roots: List[str]) -> None:
@@ -314,10 +313,10 @@ def _write_result(cwd: str, result: Dict[str, Any], name: Optional[str] = None) 
         json.dump(result, fh)
 
 
-def _exit_status(cwd: str, launcher_status: int, name: Optional[str] = None) -> int:
+def _exit_status(result_path: str, launcher_status: int) -> int:
     """The job's own exit code when it failed with one (Azure ML reports it), else the launcher's."""
     try:
-        with open(os.path.join(cwd, name or RESULT_FILE), encoding="utf-8") as fh:
+        with open(result_path, encoding="utf-8") as fh:
             result = json.load(fh)
     except (OSError, ValueError):
         return launcher_status
