@@ -307,3 +307,25 @@ def test_caffe2_multi_node_job_warns_about_the_shared_job_temp(client, emu, setu
     with pytest.warns(BatchAICompatWarning, match="AZ_BATCHAI_SHARED_JOB_TEMP"):
         client.jobs.create(RG, WS, EXP, "c2warn", params).result()
     client.jobs.terminate(RG, WS, EXP, "c2warn").result()
+
+
+def test_setup_task_failing_on_one_node_fails_the_job_before_it_starts(client, emu, setup):
+    # The cluster's setup task fails on the node whose TMPDIR is the emulator's second node's.
+    task = models.SetupTask(command_line='case "$TMPDIR" in *_0001_*) echo broken node >&2; exit 9;; esac; echo ok',
+                            std_out_err_path_prefix="$AZ_BATCHAI_MOUNT_ROOT", std_out_err_path_suffix="setup")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        create_cluster(client, "setupfail", nodes=2, node_setup=models.NodeSetup(setup_task=task))
+    cluster = client.clusters.get(RG, WS, "setupfail")
+    params = job_params(cluster, node_count=2, custom_toolkit_settings=None,
+                        job_preparation=models.JobPreparation(command_line="echo prep"),
+                        horovod_settings=models.HorovodSettings(python_script_file_path="x.py", process_count=2))
+    _create(client, "setupfail", params)
+    job = wait_job(client, "setupfail", timeout=120)
+    out = contents(client, "setupfail")
+    assert job.execution_state == "failed"
+    assert [e.code for e in job.execution_info.errors] == ["SetupTaskFailed"], out
+    assert "exit code 9" in job.execution_info.errors[0].message
+    # Node 0's setup task and preparation ran; node 1 stopped at its setup task; nothing started anywhere.
+    assert sorted(t for n, t in out.items() if n.startswith("stdout-job_prep-")) == ["prep\n"], sorted(out)
+    assert "stdout.txt" not in out

@@ -58,6 +58,12 @@ SEGMENT = "batchai"
 # Variables of the Azure ML process layout that must not leak into the job's own processes.
 _RUNTIME_PREFIXES = ("OMPI_", "PMI_", "PMIX_", "AZ_BATCH_", "AZ_BATCHAI_")
 _KEPT_PREFIXES = ("OMPI_MCA_", "PMIX_MCA_")
+# OMPI_MCA_* that mpirun sets for the processes it starts (Open MPI 4), not machine configuration.
+_LAUNCH_MCA = tuple("OMPI_MCA_" + name for name in (
+    "ess", "initial_wdir", "mpi_oversubscribe", "orte_app_num", "orte_bound_at_launch", "orte_ess_",
+    "orte_hnp_uri", "orte_jobfam_session_dir", "orte_launch", "orte_local_daemon_uri", "orte_num_nodes",
+    "orte_precondition_transports", "orte_top_session_dir", "pmix", "shmem_RUNTIME_QUERY_hint",
+    "orte_num_restarts", "orte_parent_uri", "orte_daemonize"))
 _RUNTIME_NAMES = ("TF_CONFIG", "RANK", "WORLD_SIZE", "LOCAL_RANK", "LOCAL_WORLD_SIZE", "NODE_RANK", "GROUP_RANK",
                   "MASTER_ADDR", "MASTER_PORT")
 
@@ -87,9 +93,12 @@ def process_rank(env: Dict[str, str]) -> int:
 
 
 def clean_environment(env: "MutableMapping[str, str]") -> None:
-    """Drop the Azure ML process layout; keep the machine's OpenMPI/PMIx settings (``*_MCA_*``)."""
+    """Drop the Azure ML process layout, including what the mpirun that started this process told it
+    (a ``mpirun`` started with those refuses: "mpirun does not support recursive calls"); keep the
+    machine's own OpenMPI/PMIx settings (other ``*_MCA_*`` variables, e.g. of the image)."""
     for key in list(env):
-        if key.startswith(_RUNTIME_PREFIXES) and not key.startswith(_KEPT_PREFIXES) or key in _RUNTIME_NAMES:
+        if key in _RUNTIME_NAMES or key.startswith(_LAUNCH_MCA) or \
+                key.startswith(_RUNTIME_PREFIXES) and not key.startswith(_KEPT_PREFIXES):
             del env[key]
 
 
