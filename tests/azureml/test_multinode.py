@@ -18,7 +18,7 @@ import batchai_compat.models as models
 from batchai_compat.exceptions import BatchAICompatWarning
 
 from .conftest import RG, SUB, WS
-from .helpers import EXP, contents, create_cluster, job_params, wait_job
+from .helpers import EXP, contents, create_cluster, job_params, wait_for, wait_job
 
 # Job preparation says where it runs: the node's private directories live under its own TMPDIR.
 PREP = 'echo "prep $TMPDIR"; echo "temp $AZ_BATCHAI_JOB_TEMP"; cat "$AZ_BATCHAI_MPI_HOST_FILE"'
@@ -329,3 +329,35 @@ def test_setup_task_failing_on_one_node_fails_the_job_before_it_starts(client, e
     # Node 0's setup task and preparation ran; node 1 stopped at its setup task; nothing started anywhere.
     assert sorted(t for n, t in out.items() if n.startswith("stdout-job_prep-")) == ["prep\n"], sorted(out)
     assert "stdout.txt" not in out
+
+
+def test_terminating_a_spread_job_stops_every_node(client, emu, setup):
+    cluster = shared_cluster(client, emu, "tfterm", {"tf.py": TF_SCRIPT})
+    # Workers talk to both parameter servers (ps 0 on node 0, ps 1 on node 1), then stay busy.
+    params = job_params(cluster, node_count=2, custom_toolkit_settings=None,
+                        tensor_flow_settings=models.TensorFlowSettings(
+                            python_script_file_path="$AZ_BATCHAI_MOUNT_ROOT/azfiles/tf.py", worker_count=2,
+                            parameter_server_count=2, master_command_line_args="worker 2>/dev/null; sleep 300",
+                            worker_command_line_args="worker 2>/dev/null; sleep 300",
+                            parameter_server_command_line_args="ps"))
+    _create(client, "tfterm", params)
+    run_root = os.path.join(emu.root, "runs").encode()
+
+    def job_processes():  # processes of either emulated node carry their node's directories in TMPDIR
+        found = []
+        for pid in os.listdir("/proc"):
+            try:
+                with open(f"/proc/{pid}/environ", "rb") as fh:
+                    if run_root in fh.read():
+                        found.append(pid)
+            except OSError:
+                continue
+        return found
+
+    wait_for(lambda: all("got ps0 ps1" in contents(client, "tfterm").get(f"stdout-wk-{i}.txt", "") for i in (0, 1)),
+             timeout=60, message="both workers to reach both parameter servers")
+    assert len(job_processes()) >= 6  # 2 node sides + 2 launchers' children: workers, ps, shells
+    client.jobs.terminate(RG, WS, EXP, "tfterm").result()
+    job = client.jobs.get(RG, WS, EXP, "tfterm")
+    assert job.execution_state == "failed" and [e.code for e in job.execution_info.errors] == ["JobTerminated"]
+    assert job_processes() == []  # nothing of the job is left on either node
