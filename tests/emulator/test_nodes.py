@@ -169,3 +169,11 @@ def test_node_addresses_are_distinct_loopback_addresses(tmp_path):
     assert len(set(addresses)) == 260
     assert all(a.startswith(f"127.{emu.address_octet}.") for a in addresses)
     assert 200 <= emu.address_octet <= 249 and addresses[0].endswith(".0.1") and addresses[250].endswith(".1.1")
+
+
+def test_list_nodes_reports_the_address_jobs_see():
+    from batchai_compat.testing.amlemu.state import Node
+
+    assert Node("n0", 0).as_dict()["privateIpAddress"] == "10.0.0.4"  # before it ran anything
+    node = Node("n1", 1, address="127.201.0.2")
+    assert node.as_dict()["privateIpAddress"] == "127.201.0.2" and node.as_dict()["publicIpAddress"] == "127.0.0.1"

@@ -30,7 +30,8 @@ class Node:
     address: Optional[str] = None      # loopback address of the emulated node, given when it first runs a run
 
     def as_dict(self) -> Dict[str, Any]:
-        return {"nodeId": self.node_id, "privateIpAddress": f"10.0.0.{4 + self.index}",
+        # The address jobs see (AZ_BATCH_HOST_LIST) once the node has run something.
+        return {"nodeId": self.node_id, "privateIpAddress": self.address or f"10.0.0.{4 + self.index}",
                 "publicIpAddress": "127.0.0.1", "port": self.port + self.index,
                 "nodeState": self.state, "runId": self.run_id}
 
