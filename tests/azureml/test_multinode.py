@@ -57,6 +57,15 @@ def _addresses(out):
     return addresses
 
 
+def _run_of(emu, job):
+    from batchai_compat.backends.azureml import translate
+
+    runs = [r for ws in emu.state.workspaces.values() for r in ws.runs.values()
+            if (r.properties or {}).get(translate.PROP_JOB) == job]
+    assert len(runs) == 1, runs
+    return runs[0]
+
+
 def _check_spread(out, slots, addresses, node_count=2):
     preps = _prep_outputs(out)
     assert len(preps) == node_count, sorted(out)
@@ -190,6 +199,9 @@ def test_job_preparation_failing_on_the_second_node_fails_the_job(client, emu, s
     assert sorted(t for n, t in out.items() if n.startswith("stderr-job_prep-")) == ["", "bad node\n"]
     # Node 0 waited for node 1's preparation (1 s later) and started nothing: the barrier.
     assert "stdout.txt" not in out, out
+    # Node 0's process carries the job's exit status; node 1's exits 0 after the verdict (a non-zero exit could
+    # let the run's mpirun kill node 0 before it recorded the result).
+    assert _run_of(emu, "prepfail").exit_codes == [5, 0]
 
 
 # A TensorFlow script for both roles: a parameter server answers with its name until it is stopped; a

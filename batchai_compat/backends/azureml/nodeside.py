@@ -17,8 +17,9 @@ What it does, on every process Azure ML starts for the run:
    the toolkit processes Batch AI placed on it (TensorFlow ps/workers on their node's address,
    PyTorch/Caffe2 ranks, the command or the one ``mpirun`` on node 0, whose ranks elsewhere get their
    node's ``AZ_BATCHAI_*`` through the rsh agent), and node 0 ends the job when every node's workers
-   have ended (parameter servers are stopped). Node 0's launcher result is the job's
-   (``./logs/batchai/result.json``); the others keep theirs in ``./logs/batchai/result-node<i>.json``.
+   have ended (parameter servers are stopped). Node 0's launcher result and exit status are the job's
+   (``./logs/batchai/result.json``); the others keep theirs in ``./logs/batchai/result-node<i>.json``
+   and exit 0 unless they lost node 0.
    ``$AZ_BATCHAI_SHARED_JOB_TEMP`` is per machine; multi-node PyTorch gets a ``tcp://`` init method.
    Without the addresses only the primary process works (MPI rank 0 / PyTorch ``RANK`` 0 / the
    TensorFlow chief) and runs every node of the job on its machine; the others exit 0 at once.
@@ -300,7 +301,22 @@ def main(argv: Optional[List[str]] = None) -> int:
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
         mark_empty_directories([os.path.join(cwd, "outputs"), os.path.join(cwd, LOGS_DIR)])
+    if index:
+        return _member_status(result_path, status)
     return _exit_status(result_path, status)
+
+
+def _member_status(result_path: str, launcher_status: int) -> int:
+    """Nodes other than 0 exit 0 once node 0 has given its verdict: node 0's exit status and result are
+    the job's (a failure on this node included). Exiting non-zero first could let the mpirun that
+    started the run's processes kill node 0 before it recorded the job's result. Only a node that lost
+    node 0 (LauncherError) fails by itself."""
+    try:
+        with open(result_path, encoding="utf-8") as fh:
+            error = json.load(fh).get("error_code")
+    except (OSError, ValueError, AttributeError):
+        return launcher_status
+    return launcher_status if error == "LauncherError" else 0
 
 
 def node_result_file(index: int) -> str:
