@@ -24,7 +24,8 @@ from .helpers import EXP, contents, create_cluster, job_params, wait_for, wait_j
 PREP = 'echo "prep $TMPDIR"; echo "temp $AZ_BATCHAI_JOB_TEMP"; cat "$AZ_BATCHAI_MPI_HOST_FILE"'
 # Written by every node's job preparation into its $AZ_BATCHAI_JOB_TEMP (where the ranks start).
 KEY = "c2VjcmV0LWFjY291bnQta2V5"
-HVD_SCRIPT = ("printf 'import os\\nprint(\"hvd\", os.environ[\"OMPI_COMM_WORLD_RANK\"])\\n' "
+# One write per line: the ranks share stdout.txt through mpirun (print() would write its parts apart).
+HVD_SCRIPT = ("printf 'import os, sys\\nsys.stdout.write(\"hvd %%s\\\\n\" %% os.environ[\"OMPI_COMM_WORLD_RANK\"])\\n' "
               "> $AZ_BATCHAI_JOB_TEMP/hvd.py")
 
 

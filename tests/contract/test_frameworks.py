@@ -19,7 +19,9 @@ PYTHON_SCRIPTS = {
         "import json, os, sys\n"
         "keys = ['AZ_BATCHAI_TASK_INDEX', 'AZ_BATCHAI_PS_HOSTS', 'AZ_BATCHAI_WORKER_HOSTS', 'TF_CONFIG',\n"
         "        'OMPI_COMM_WORLD_RANK', 'OMPI_COMM_WORLD_SIZE', 'AZ_BATCHAI_PYTORCH_BACKEND']\n"
-        "print(json.dumps({'args': sys.argv[1:], **{k: os.environ.get(k) for k in keys}}, sort_keys=True))\n"
+        "# one write per line: ranks share stdout.txt through mpirun, and print() writes the newline apart\n"
+        "line = json.dumps({'args': sys.argv[1:], **{k: os.environ.get(k) for k in keys}}, sort_keys=True)\n"
+        "sys.stdout.write(line + '\\n'); sys.stdout.flush()\n"
         "if '--ps' in sys.argv:\n"
         "    import time; time.sleep(600)  # parameter servers block; the job ends with the workers\n"
     ),
