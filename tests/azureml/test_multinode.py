@@ -17,6 +17,7 @@ import pytest
 import batchai_compat.models as models
 from batchai_compat.exceptions import BatchAICompatWarning
 
+from ..node_scripts import RENDEZVOUS_SCRIPT, TF_SCRIPT
 from .conftest import RG, SUB, WS
 from .helpers import EXP, contents, create_cluster, job_params, wait_for, wait_job
 
@@ -205,43 +206,6 @@ def test_job_preparation_failing_on_the_second_node_fails_the_job(client, emu, s
     assert _run_of(emu, "prepfail").exit_codes == [5, 0]
 
 
-# A TensorFlow script for both roles: a parameter server answers with its name until it is stopped; a
-# worker asks every parameter server (addresses from the Batch AI variables) and writes a checkpoint.
-TF_SCRIPT = """
-import os, socket, sys, time
-role, index = sys.argv[1], int(os.environ["AZ_BATCHAI_TASK_INDEX"])
-ps_hosts = os.environ["AZ_BATCHAI_PS_HOSTS"].split(",")
-workers = os.environ["AZ_BATCHAI_WORKER_HOSTS"].split(",")
-if role == "ps":
-    host, port = ps_hosts[index].rsplit(":", 1)
-    server = socket.socket()
-    server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    server.bind((host, int(port)))
-    server.listen(8)
-    print("ps", index, "on", ps_hosts[index], flush=True)
-    while True:
-        conn, _ = server.accept()
-        conn.sendall(b"ps%d" % index)
-        conn.close()
-replies = []
-for address in ps_hosts:
-    host, port = address.rsplit(":", 1)
-    deadline = time.time() + 30
-    while True:
-        try:
-            with socket.create_connection((host, int(port)), timeout=5) as conn:
-                replies.append(conn.recv(16).decode())
-            break
-        except OSError:
-            if time.time() > deadline:
-                raise
-            time.sleep(0.05)
-with open(os.path.join(os.environ["AZ_BATCHAI_OUTPUT_OUTPUTS"], "model-%d.ckpt" % index), "w") as fh:
-    fh.write("worker %d\\n" % index)
-print("worker", index, "on", workers[index], "got", " ".join(replies))
-"""
-
-
 def test_tensorflow_job_places_roles_on_the_nodes_addresses(client, emu, setup):
     cluster = shared_cluster(client, emu, "tfspread", {"tf.py": TF_SCRIPT})
     # 2 nodes, 2 ps, 3 workers (§c.10): ps 0 on n0:2222, ps 1 on n1:2222; workers n0:2223, n1:2223, n0:2224.
@@ -266,32 +230,6 @@ def test_tensorflow_job_places_roles_on_the_nodes_addresses(client, emu, setup):
     assert outputs == {f"model-{i}.ckpt": f"worker {i}\n" for i in range(3)}
     logs = {n: t for n, t in out.items() if n.startswith("execution-")}
     assert sum("stopping parameter server" in t for t in logs.values()) == 2  # one per node, by node 0's word
-
-
-RENDEZVOUS_SCRIPT = """
-import os, socket, time
-init = os.environ["AZ_BATCHAI_PYTORCH_INIT_METHOD"]
-rank = int(os.environ["AZ_BATCHAI_TASK_INDEX"])
-host, port = init[len("tcp://"):].rsplit(":", 1)
-if rank == 0:
-    server = socket.socket()
-    server.bind((host, int(port)))
-    server.listen(1)
-    conn, _ = server.accept()
-    print("rank 0 got", conn.recv(64).decode(), "via", init)
-else:
-    deadline = time.time() + 30
-    while True:
-        try:
-            conn = socket.create_connection((host, int(port)), timeout=5)
-            break
-        except OSError:
-            if time.time() > deadline:
-                raise
-            time.sleep(0.05)
-    conn.sendall(("hello from rank %d" % rank).encode())
-    print("rank", rank, "sent via", init)
-"""
 
 
 def test_pytorch_gloo_ranks_meet_on_node_0_over_tcp(client, emu, setup):

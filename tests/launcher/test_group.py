@@ -24,70 +24,10 @@ from batchai_compat.launcher import group as group_mod
 from batchai_compat.launcher import ssh
 from batchai_compat.launcher.spec import LaunchResult
 
+from ..node_scripts import RENDEZVOUS_SCRIPT, TF_SCRIPT
 from .helpers import Job, _stdouterr, make_job, processes_mentioning, start, wait_for
 
 pytestmark = pytest.mark.spawns_processes
-
-# One script for both TensorFlow roles: a parameter server answers with its name until it is
-# stopped; a worker asks every parameter server, over the addresses in TF_CONFIG, and ends.
-TF_SCRIPT = """
-import json, os, socket, sys, time
-config = json.loads(os.environ["TF_CONFIG"])
-kind, index = config["task"]["type"], config["task"]["index"]
-if kind == "ps":
-    host, port = config["cluster"]["ps"][index].rsplit(":", 1)
-    server = socket.socket()
-    server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    server.bind((host, int(port)))
-    server.listen(8)
-    print("ps", index, "listening on", host, port, flush=True)
-    while True:
-        conn, _ = server.accept()
-        conn.sendall(b"ps%d" % index)
-        conn.close()
-if os.environ.get("SLEEP_ON") == str(index):
-    time.sleep(120)
-replies = []
-for address in config["cluster"].get("ps", []):
-    host, port = address.rsplit(":", 1)
-    deadline = time.time() + 30
-    while True:
-        try:
-            with socket.create_connection((host, int(port)), timeout=5) as conn:
-                replies.append(conn.recv(16).decode())
-            break
-        except OSError:
-            if time.time() > deadline:
-                raise
-            time.sleep(0.05)
-print("worker", index, "at", config["cluster"]["worker"][index], "got", " ".join(replies))
-"""
-
-RENDEZVOUS_SCRIPT = """
-import os, socket, time
-init = os.environ["AZ_BATCHAI_PYTORCH_INIT_METHOD"]
-rank = int(os.environ["AZ_BATCHAI_TASK_INDEX"])
-host, port = init[len("tcp://"):].rsplit(":", 1)
-if rank == 0:
-    server = socket.socket()
-    server.bind((host, int(port)))
-    server.listen(1)
-    conn, _ = server.accept()
-    print("rank 0 got", conn.recv(64).decode(), "via", init)
-else:
-    deadline = time.time() + 30
-    while True:
-        try:
-            conn = socket.create_connection((host, int(port)), timeout=5)
-            break
-        except OSError:
-            if time.time() > deadline:
-                raise
-            time.sleep(0.05)
-    conn.sendall(("hello from rank %d on %s" % (rank, os.environ["AZ_BATCHAI_JOB_TEMP"].split("/")[-3])).encode())
-    print("rank", rank, "sent via", init)
-"""
-
 
 def start_nodes(job: Job, nodes: List[int] = None, timeout: float = 60.0) -> List[subprocess.Popen]:
     """One launcher per node, each with its own spec file and result file (as on separate machines)."""
@@ -125,9 +65,9 @@ def test_tensorflow_roles_on_their_nodes_and_a_ps_only_node_is_stopped(tmp_path)
     results = finish_nodes(job, start_nodes(job))
     files = _stdouterr(job)
     assert [r.error_code for r in results] == [None, None], files
-    assert files["stdout-wk-0.txt"] == f"worker 0 at {a}:2223 got ps0 ps1\n", files
-    assert files["stdout-ps-0.txt"] == f"ps 0 listening on {a} 2222\n"
-    assert files["stdout-ps-1.txt"] == f"ps 1 listening on {b} 2222\n"
+    assert files["stdout-wk-0.txt"] == f"worker 0 on {a}:2223 got ps0 ps1\n", files
+    assert files["stdout-ps-0.txt"] == f"ps 0 on {a}:2222\n"
+    assert files["stdout-ps-1.txt"] == f"ps 1 on {b}:2222\n"
     log1 = files[f"execution-{job.spec.nodes[1].id}.log"]
     assert "Toolkit: tensorflow; 1 process(es) on this node" in log1
     assert "stopping parameter server 1" in log1, log1
@@ -178,7 +118,9 @@ def test_pytorch_ranks_meet_over_tcp_on_node_0(tmp_path):
     sent = files["stdout-1.txt"]
     assert sent.startswith(f"rank 1 sent via tcp://{a}:"), files
     init = sent.split(" via ")[1].strip()
-    assert files["stdout-0.txt"] == f"rank 0 got hello from rank 1 on node1 via {init}\n"
+    assert files["stdout-0.txt"] == f"rank 0 got hello from rank 1 via {init}\n"
+    for node in job.spec.nodes:  # one rank on each node
+        assert "Toolkit: pytorch; 1 process(es) on this node" in files[f"execution-{node.id}.log"]
 
 
 def test_a_member_that_loses_node_0_stops_its_processes(tmp_path):

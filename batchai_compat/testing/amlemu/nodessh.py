@@ -21,42 +21,40 @@ daemon's command line (daemons sharing one directory race on creating it).
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
-import re
-import shlex
 import sys
 from typing import Any, Dict, List, Optional, Tuple
 
 NODES_FILE_VARIABLE = "AMLEMU_NODES_FILE"
 SESSION_DIR_VARIABLE = "OMPI_MCA_orte_tmpdir_base"
-# OpenSSH options that take an argument (``-p 22``, ``-o StrictHostKeyChecking=no``, ``-i key``...): ignored.
-OPTIONS_WITH_ARGUMENT = frozenset("bcDEeFIiJLlmOopQRSWw")
 
-_DAEMON = re.compile(r"(^|[;&|(]\s*|\s)((?:[^\s;&|()]*/)?orted)(?=\s|$)")
-_DAEMONIZE = re.compile(r"\s--daemonize(?=\s|$)")
-_SESSION_DIR_OPTION = re.compile(r"\s--?mca\s+orte_tmpdir_base\s+(?:\"[^\"]*\"|'[^']*'|\S+)")
+
+def _launcher_ssh() -> Any:
+    """The node launcher's own ssh shim module (``batchai_compat/launcher/ssh.py``, standard library only like
+    this script, loaded by path): one OpenSSH argument parser and one ``orted`` adjustment for both shims."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, os.pardir, "launcher", "ssh.py")
+    spec = importlib.util.spec_from_file_location("_batchai_launcher_ssh", path)
+    assert spec is not None and spec.loader is not None, path
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_SSH = _launcher_ssh()
 
 
 def parse_args(args: List[str]) -> Tuple[Optional[str], List[str]]:
-    """``(host, command words)`` of an OpenSSH command line; host ``None`` when there is none."""
-    i = 0
-    while i < len(args):
-        arg = args[i]
-        if arg == "--":
-            i += 1
-            break
-        if not arg.startswith("-") or arg == "-":
-            break
-        for pos in range(1, len(arg)):
-            if arg[pos] in OPTIONS_WITH_ARGUMENT:
-                if pos == len(arg) - 1:
-                    i += 1            # the argument is the next word
-                break                 # else the rest of this word is the argument
-        i += 1
-    if i >= len(args):
-        return None, []
-    return args[i].rsplit("@", 1)[-1], args[i + 1:]
+    """``(host, command words)`` of an OpenSSH command line; host ``None`` when there is none. Options are
+    accepted and ignored (``-p 22``, ``-o StrictHostKeyChecking=no``...)."""
+    host, words, _quiet = _SSH.parse_ssh_args(args)
+    return host, words
+
+
+def daemon_command(command: str, session_dir: Optional[str]) -> str:
+    """``command`` with an OpenMPI daemon launch adjusted for this node (see the module docstring)."""
+    return str(_SSH.orted_command(command, session_dir))
 
 
 def resolve(listing: Dict[str, Any], host: str, caller_node_id: Optional[str]) -> Optional[Dict[str, Any]]:
@@ -67,18 +65,6 @@ def resolve(listing: Dict[str, Any], host: str, caller_node_id: Optional[str]) -
         if node.get("id") == caller_node_id:
             return node
     return matches[0] if matches else None
-
-
-def daemon_command(command: str, session_dir: Optional[str]) -> str:
-    """``command`` with an OpenMPI daemon launch adjusted for this node (see the module docstring)."""
-    if not _DAEMON.search(command):
-        return command
-    command = _DAEMONIZE.sub("", command)
-    if session_dir:
-        command = _SESSION_DIR_OPTION.sub("", command)
-        command = _DAEMON.sub(lambda m: f"{m.group(1)}{m.group(2)} -mca orte_tmpdir_base {shlex.quote(session_dir)}",
-                              command, count=1)
-    return command
 
 
 def main(argv: Optional[List[str]] = None) -> int:
