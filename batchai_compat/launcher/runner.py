@@ -176,7 +176,7 @@ class JobRunner:
             first, order = group.gather(failure, self._check)
             if first is not None:
                 node = int(first.get("node") or 0)
-                self.log(0, f"Job preparation failed on node {self.spec.nodes[node].id}: not starting the job",
+                self.log(0, f"{first.get('error_code')} on node {self.spec.nodes[node].id}: not starting the job",
                          "ERROR")
                 group.abort(first)
                 return first
@@ -191,7 +191,7 @@ class JobRunner:
             if verdict == "abort":
                 if failure is None:
                     node = int(data.get("node") or 0)
-                    self.log(self.node_index, f"Job preparation failed on node {self.spec.nodes[node].id}: "
+                    self.log(self.node_index, f"{data.get('error_code')} on node {self.spec.nodes[node].id}: "
                                               "not starting the job", "ERROR")
                 return failure or data
             ctx.group_env = data

@@ -280,6 +280,10 @@ def test_setup_task_failing_on_one_node_fails_the_job_before_it_starts(client, e
     # Node 0's setup task and preparation ran; node 1 stopped at its setup task; nothing started anywhere.
     assert sorted(t for n, t in out.items() if n.startswith("stdout-job_prep-")) == ["prep\n"], sorted(out)
     assert "stdout.txt" not in out
+    logs = [t for n, t in out.items() if n.startswith("execution-")]
+    assert sum("SetupTaskFailed on node" in t for t in logs) == 1  # node 0's verdict
+    # Both nodes report the job's failure: node 1's own setup task message.
+    assert all("The setup task failed on node" in t and "exit code 9" in t for t in logs) and len(logs) == 2
 
 
 def test_terminating_a_spread_job_stops_every_node(client, emu, setup):

@@ -102,7 +102,7 @@ def test_job_preparation_failing_on_one_node_fails_the_job_everywhere(tmp_path):
     assert "stdout.txt" not in files  # no toolkit process started anywhere
     n0, n1 = (n.id for n in job.spec.nodes)
     assert files[f"stdout-job_prep-{n0}.txt"] == "fine\n" and files[f"stderr-job_prep-{n1}.txt"] == "bad\n"
-    assert f"Job preparation failed on node {n1}" in files[f"execution-{n0}.log"]
+    assert f"JobPreparationFailed on node {n1}: not starting the job" in files[f"execution-{n0}.log"]
 
 
 def test_pytorch_ranks_meet_over_tcp_on_node_0(tmp_path):
