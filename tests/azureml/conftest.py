@@ -60,7 +60,7 @@ class LeakProxy:
 
 @pytest.fixture(scope="session")
 def leak_proxy() -> Iterator[LeakProxy]:
-    pytest.importorskip("azureml.core", reason="azureml-core is not installed")
+    import azureml.core  # noqa: F401  -- a test dependency (requirements-test.txt): fail loudly if missing
     proxy = LeakProxy()
     saved = {k: os.environ.get(k) for k in PROXY_VARS}
     for key in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy"):

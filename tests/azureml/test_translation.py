@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 
+import azureml.core  # noqa: F401  -- a test dependency: the run configuration tests build real objects
 import pytest
 
 from batchai_compat.backends import errors
 from batchai_compat.backends.azureml import clusters, jobs, translate
 from batchai_compat.backends.base import ClusterRef, JobRef
-
-pytest.importorskip("azureml.core")
 
 SUB, RG, WS = "sub", "rg", "ws"
 REF = JobRef(SUB, RG, WS, "exp", "job")

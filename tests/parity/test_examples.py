@@ -10,13 +10,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import azure.mgmt.batchai.models as orig
 import pytest
 
-pytest.importorskip("azure.mgmt.batchai", reason="the azure-mgmt-batchai 2.0.0 oracle is not installed")
-
-import azure.mgmt.batchai.models as orig  # noqa: E402
-
-import batchai_compat.models as ours  # noqa: E402
+import batchai_compat.models as ours
 
 SPEC_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "specs" / "batchai-2018-05-01"
 SPEC_FILE = SPEC_DIR / "BatchAI.json"

@@ -15,15 +15,12 @@ import json
 import logging
 from pathlib import Path
 
+import azure.mgmt.batchai.models as orig
 import pytest
+from msrest.paging import Paged
+from msrest.serialization import Model
 
-pytest.importorskip("azure.mgmt.batchai", reason="the azure-mgmt-batchai 2.0.0 oracle is not installed")
-
-import azure.mgmt.batchai.models as orig  # noqa: E402
-from msrest.paging import Paged  # noqa: E402
-from msrest.serialization import Model  # noqa: E402
-
-import batchai_compat.models as ours  # noqa: E402
+import batchai_compat.models as ours
 
 SPEC = Path(__file__).resolve().parents[2].parent / "shared" / "specs" / "batchai-2018-05-01" / "BatchAI.json"
 ORIG_DIR = Path(orig.__file__).parent
