@@ -1,4 +1,4 @@
-"""Jobs in containers (``batchai-semantics.md`` §c.1 step 2) through a docker-CLI-compatible runtime.
+"""Jobs in containers (``docs/service-behaviour.md`` §c.1 step 2) through a docker-CLI-compatible runtime.
 
 With ``LaunchSpec.container_runtime`` set (``docker``, ``podman``, ``nerdctl`` or a path to one) and
 ``containerSettings`` present, every process of the job on a virtual node runs inside one

@@ -1,4 +1,4 @@
-"""The job environment (``batchai-semantics.md`` §c.1, §d.1).
+"""The job environment (``docs/service-behaviour.md`` §c.1, §d.1).
 
 Job preparation and every job process on a node see the same variables: the ``AZ_BATCHAI_*``
 table of §d.1, the user's ``environmentVariables`` and ``secrets`` (values from the spec), plus

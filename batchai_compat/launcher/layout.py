@@ -1,4 +1,4 @@
-"""Where things live on a (virtual) node and in storage (``batchai-semantics.md`` §d.1–§d.3, §e.3).
+"""Where things live on a (virtual) node and in storage (``docs/service-behaviour.md`` §d.1–§d.3, §e.3).
 
 Per node (``NodeSpec.root`` is the node's private disk)::
 

@@ -1,4 +1,4 @@
-"""OpenMPI on a virtual cluster (MPI toolkits of ``batchai-semantics.md`` §c.3–§c.7, §c.9).
+"""OpenMPI on a virtual cluster (MPI toolkits of ``docs/service-behaviour.md`` §c.3–§c.7, §c.9).
 
 Every virtual node is a loopback address; OpenMPI treats addresses other than the machine's own
 as remote and starts its ``orted`` there through the rsh agent, which is our ``ssh`` shim: the

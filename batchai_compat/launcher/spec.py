@@ -5,7 +5,7 @@ file and starts ``python -m batchai_compat.launcher --spec FILE``. The spec hold
 environment variables, storage keys), so the file is written with mode 0600 and removed when the
 job ends; nothing from it is ever written into ``stdouterr``.
 
-Layout of a job on its nodes (``batchai-semantics.md`` §c, §d):
+Layout of a job on its nodes (``docs/service-behaviour.md`` §c, §d):
 
 * ``nodes[i].root`` is the node's private disk. The launcher creates, per node:
   ``<root>/mounts`` (``$AZ_BATCHAI_MOUNT_ROOT``: symlinks for cluster-level mounts),

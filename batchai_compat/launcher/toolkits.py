@@ -1,4 +1,4 @@
-"""Process layout of each toolkit (``batchai-semantics.md`` §c.2–§c.10): which command runs on
+"""Process layout of each toolkit (``docs/service-behaviour.md`` §c.2–§c.10): which command runs on
 which node, with which extra variables, writing which files in stdouterr.
 
 ``plan(ctx)`` returns :class:`~.processes.Task` objects; nothing is started here.

@@ -1,6 +1,6 @@
 """Builders and waiters shared by the contract tests (modelled on the SDK's scenario helpers).
 
-The standard objects (``batchai-semantics.md`` §g conventions): workspace ``workspace``, experiment
+The standard objects (``docs/service-behaviour.md`` §g conventions): workspace ``workspace``, experiment
 ``experiment``, ``STANDARD_D1`` low-priority clusters with admin ``demoUser`` and the Azure File
 share ``share`` mounted at ``azfiles``; the standard custom job writes stdout/stderr under
 ``$AZ_BATCHAI_MOUNT_ROOT/azfiles`` and has output directory ``OUTPUTS`` (suffix ``files``) and

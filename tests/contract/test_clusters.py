@@ -1,4 +1,4 @@
-"""Behaviours 8-17 and 39 of ``batchai-semantics.md`` (g): clusters, nodes, setup task, scaling."""
+"""Behaviours 8-17 and 39 of ``docs/service-behaviour.md`` (g): clusters, nodes, setup task, scaling."""
 
 from __future__ import annotations
 

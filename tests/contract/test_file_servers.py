@@ -1,4 +1,4 @@
-"""Behaviours 33-35 of ``batchai-semantics.md`` (g): file servers shared by clusters."""
+"""Behaviours 33-35 of ``docs/service-behaviour.md`` (g): file servers shared by clusters."""
 
 from __future__ import annotations
 

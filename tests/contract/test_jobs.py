@@ -1,4 +1,4 @@
-"""Behaviours 18-27, 30-32, 38 and 40 of ``batchai-semantics.md`` (g): job lifecycle and outputs.
+"""Behaviours 18-27, 30-32, 38 and 40 of ``docs/service-behaviour.md`` (g): job lifecycle and outputs.
 
 Containers: there is no container engine locally, so "container" jobs run on the host (one
 ``BatchAICompatWarning`` at create) and must produce the same results as host jobs.

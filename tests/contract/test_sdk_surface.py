@@ -1,4 +1,4 @@
-"""Behaviours 36, 37 and 39 of ``batchai-semantics.md`` (g) plus SDK conventions: usages, client-side
+"""Behaviours 36, 37 and 39 of ``docs/service-behaviour.md`` (g) plus SDK conventions: usages, client-side
 validation before any backend call, paging, ``polling=False``, operations list."""
 
 from __future__ import annotations

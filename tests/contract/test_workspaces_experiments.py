@@ -1,4 +1,4 @@
-"""Behaviours 1-7 of ``batchai-semantics.md`` (g): workspaces and experiments, cascade deletes."""
+"""Behaviours 1-7 of ``docs/service-behaviour.md`` (g): workspaces and experiments, cascade deletes."""
 
 from __future__ import annotations
 

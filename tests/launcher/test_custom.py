@@ -1,5 +1,5 @@
 """Custom-toolkit jobs: layout, environment, job preparation, exit codes (behaviours 11, 14, 23,
-24, 26, 32 of batchai-semantics.md §g)."""
+24, 26, 32 of docs/service-behaviour.md §g)."""
 
 from __future__ import annotations
 

@@ -15,7 +15,7 @@ import pytest
 
 import batchai_compat.models as ours
 
-SPEC_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "specs" / "batchai-2018-05-01"
+SPEC_DIR = Path(__file__).resolve().parents[2] / "specs" / "batchai-2018-05-01"
 SPEC_FILE = SPEC_DIR / "BatchAI.json"
 EXAMPLES = SPEC_DIR / "examples"
 
@@ -31,8 +31,8 @@ ORPHAN_EXAMPLES = {
 
 EXPECTED = {"files": 33, "request_bodies": 6, "response_bodies": 26}
 
-# The spec is data the project does not commit; CI places shared/ beside the clone. Missing = a broken setup.
-assert SPEC_FILE.is_file(), f"spec not found at {SPEC_FILE} (shared/ must sit beside the checkout)"
+# The spec is committed input data (specs/batchai-2018-05-01/SOURCE.md); missing means a broken checkout.
+assert SPEC_FILE.is_file(), f"spec not found at {SPEC_FILE}"
 
 SPEC = json.loads(SPEC_FILE.read_text(encoding="utf-8"))
 

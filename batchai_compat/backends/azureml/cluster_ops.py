@@ -1,4 +1,4 @@
-"""Cluster operations of :class:`~.backend.AzureMLBackend`: clusters ↔ AmlCompute (mapping doc §1.2, §2.2),
+"""Cluster operations of :class:`~.backend.AzureMLBackend`: clusters ↔ AmlCompute (``docs/azureml-mapping.md`` §1.2, §2.2),
 and the datastores that Batch AI mounts become. The pure translation lives in :mod:`.clusters`.
 
 The create/delete operations poll the compute's ARM operation themselves (``_get_operation_state``, what

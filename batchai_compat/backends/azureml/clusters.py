@@ -1,4 +1,4 @@
-"""Clusters ↔ AmlCompute (mapping doc §1.2, §1.6, §2.2).
+"""Clusters ↔ AmlCompute (``docs/azureml-mapping.md`` §1.2, §1.6, §2.2).
 
 ``provisioning_kwargs`` is the pure translation of ``ClusterCreateParameters.properties`` into the
 keyword arguments of ``AmlCompute.provisioning_configuration``; the rest drives azureml-core.

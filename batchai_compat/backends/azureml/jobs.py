@@ -1,4 +1,4 @@
-"""Jobs ↔ ScriptRunConfig runs (mapping doc §1.4, §1.7, §1.8).
+"""Jobs ↔ ScriptRunConfig runs (``docs/azureml-mapping.md`` §1.4, §1.7, §1.8).
 
 :func:`plan` is the pure translation of ``JobCreateParameters.properties`` (what runs where, which
 image, which variables, which mounts, which secrets); :func:`script_run_config` turns a plan into the

@@ -1,4 +1,4 @@
-"""Batch AI REST bodies ↔ Azure ML objects: ids, names, secret stripping, states (mapping doc §1.8, §2).
+"""Batch AI REST bodies ↔ Azure ML objects: ids, names, secret stripping, states (``docs/azureml-mapping.md`` §1.8, §2).
 
 Pure functions over dicts and plain attributes; nothing here imports azureml, so every rule can be
 tested without a server.
@@ -353,7 +353,7 @@ def toolkit(props: Body) -> Tuple[str, Optional[str]]:
 
 
 def normalize_job(ref: JobRef, props: Body, segment_uid: str) -> Body:
-    """Server-filled defaults of a new job (``batchai-semantics.md`` §b.5), secrets still included."""
+    """Server-filled defaults of a new job (``docs/service-behaviour.md`` §b.5), secrets still included."""
     props = copy.deepcopy(props)
     tool, key = toolkit(props)
     node_count = int(props.get("nodeCount") or 1)

@@ -1,6 +1,6 @@
 """``list_output_files``: the job's ``stdouterr`` or output directories, read from host storage.
 
-Paths (``batchai-semantics.md`` §d.3): ``stdouterr`` is ``<stdOutErrPathPrefix>/<segment>/stdouterr``
+Paths (``docs/service-behaviour.md`` §d.3): ``stdouterr`` is ``<stdOutErrPathPrefix>/<segment>/stdouterr``
 and output directory ``<ID>`` is ``<pathPrefix>/<segment>/outputs[/<pathSuffix>]``. Prefixes are node
 paths under ``$AZ_BATCHAI_MOUNT_ROOT`` or ``$AZ_BATCHAI_JOB_MOUNT_ROOT``; they are mapped to the
 host directory of the mount (see ``mounts.host_path``). As on the service, a directory that is not

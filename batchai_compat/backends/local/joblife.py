@@ -1,4 +1,4 @@
-"""Job state transitions (``batchai-semantics.md`` §f.1), each inside the caller's write transaction.
+"""Job state transitions (``docs/service-behaviour.md`` §f.1), each inside the caller's write transaction.
 
 ``queued -> running -> succeeded | failed``, ``running -> terminating -> failed (JobTerminated)``,
 ``queued -> failed (JobTerminated)``, ``running -> queued`` (requeued by a scale-down). Every

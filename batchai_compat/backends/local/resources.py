@@ -2,7 +2,7 @@
 
 Stored bodies keep everything the caller sent (secrets included: the launcher needs them); every
 body leaving the backend goes through a ``*_view`` function, which adds the dynamic fields and
-strips secrets exactly as the service did (``batchai-semantics.md`` §b):
+strips secrets exactly as the service did (``docs/service-behaviour.md`` §b):
 
 * ``secrets[].value`` removed (``valueSecretReference`` kept: it names a vault, it is not a secret);
 * every mount ``credentials`` object returned as ``{}``;
