@@ -36,8 +36,8 @@ than being silently mis-generated. Output is deterministic (sorted), so ``--chec
 from __future__ import annotations
 
 import argparse
-import json
 import hashlib
+import json
 import keyword
 import re
 import sys

@@ -1,5 +1,6 @@
-"""Cluster operations of :class:`~.backend.AzureMLBackend`: clusters ↔ AmlCompute (``docs/azureml-mapping.md`` §1.2, §2.2),
-and the datastores that Batch AI mounts become. The pure translation lives in :mod:`.clusters`.
+"""Cluster operations of :class:`~.backend.AzureMLBackend`: clusters ↔ AmlCompute
+(``docs/azureml-mapping.md`` §1.2, §2.2), and the datastores that Batch AI mounts become. The pure translation
+lives in :mod:`.clusters`.
 
 The create/delete operations poll the compute's ARM operation themselves (``_get_operation_state``, what
 the base-class ``ComputeTarget.wait_for_completion`` polls): ``AmlCompute.wait_for_completion`` would also

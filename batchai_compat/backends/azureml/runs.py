@@ -1,5 +1,6 @@
 """Job operations: a Batch AI job is the newest Azure ML run of its experiment whose property
-``batchai.job_name`` is ``<job>`` and that is not tagged ``batchai.deleted`` (``docs/azureml-mapping.md`` §1.4, §1.8, §2.1).
+``batchai.job_name`` is ``<job>`` and that is not tagged ``batchai.deleted``
+(``docs/azureml-mapping.md`` §1.4, §1.8, §2.1).
 
 Deviation from the mapping doc: the job name is a run *property* (immutable, filterable server-side like
 tags) rather than a tag, so that it travels with the job spec on the PATCH ``submit()`` sends anyway; a tag
