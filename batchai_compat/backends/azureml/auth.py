@@ -81,20 +81,11 @@ def _default_login(cloud: str) -> Any:
 
 def token_credential_auth(credential: Any, cloud: str = DEFAULT_CLOUD) -> Any:
     """``TokenAuthentication`` over an azure-identity credential (``get_token(scope) -> AccessToken``)."""
-    from azureml.core.authentication import TokenAuthentication
+    from . import _internals
 
     def get_token_for_audience(resource: str) -> str:
         scope = resource.rstrip("/") + "/.default"
         token = credential.get_token(scope)
         return getattr(token, "token", token)
 
-    class _CredentialAuthentication(TokenAuthentication):
-        """``TokenAuthentication`` that also serves the Azure ML client token from the credential."""
-
-        def _get_azureml_client_token(self) -> str:
-            return self._get_arm_token()
-
-        def _get_workspace(self, subscription_id: Any, resource_group: Any, name: Any) -> None:
-            return None
-
-    return _CredentialAuthentication(get_token_for_audience, cloud=cloud)
+    return _internals.credential_authentication(get_token_for_audience, cloud)

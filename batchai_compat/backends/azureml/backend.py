@@ -27,8 +27,8 @@ from batchai_compat.backends.base import (
     completed,
 )
 
+from . import _internals, clusters, translate
 from . import auth as authmod
-from . import clusters, translate
 from .cluster_ops import ClusterOperations
 from .config import WorkspaceMapping
 from .errors import is_not_found, translated
@@ -124,6 +124,7 @@ class AzureMLBackend(ClusterOperations, JobOperations, Backend):
         self._computes: Dict[tuple, Any] = {}
         self._scales: Dict[tuple, Body] = {}  # scaleSettings last asked for, per cluster (this process)
         self._experiments: set = set()  # (AML workspace, name) of experiments seen to exist
+        self._job_runs: Dict[tuple, str] = {}  # (AML workspace, experiment, job) -> run id created or found
         self._lock = threading.RLock()
 
     # -- lifecycle -----------------------------------------------------------------------------
@@ -138,6 +139,7 @@ class AzureMLBackend(ClusterOperations, JobOperations, Backend):
     def aml_auth(self) -> Any:
         with self._lock:
             if self._auth is None:
+                _internals.check_version()
                 self._auth = authmod.build_auth(self._credentials, self._explicit_auth, self.cloud)
             return self._auth
 
@@ -160,7 +162,7 @@ class AzureMLBackend(ClusterOperations, JobOperations, Backend):
 
     def _workspace_body(self, ref: WorkspaceRef, ws: Any, tags: Optional[Dict[str, str]] = None) -> Body:
         # Read the ARM answer already held: ws.tags would GET the workspace again when it has no tags.
-        details = getattr(ws, "_workspace_autorest_object", None)
+        details = _internals.workspace_details(ws)
         created = translate.iso(getattr(details, "creation_time", None)) if details is not None else None
         if tags is None:
             tags = (getattr(details, "tags", None) if details is not None else ws.tags) or None
@@ -270,8 +272,7 @@ class AzureMLBackend(ClusterOperations, JobOperations, Backend):
 
     @staticmethod
     def _experiment_created(exp: Any) -> Optional[str]:
-        dto = getattr(exp, "_experiment_dto", None)
-        return translate.iso(getattr(dto, "created_utc", None)) if dto is not None else None
+        return translate.iso(_internals.experiment_created(exp))
 
     def create_experiment(self, ref: ExperimentRef) -> Operation:
         from azureml.core import Experiment

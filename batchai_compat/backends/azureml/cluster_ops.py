@@ -2,7 +2,7 @@
 (``docs/azureml-mapping.md`` §1.2, §2.2), and the datastores that Batch AI mounts become. The pure translation
 lives in :mod:`.clusters`.
 
-The create/delete operations poll the compute's ARM operation themselves (``_get_operation_state``, what
+The create/delete operations poll the compute's ARM operation themselves (``_internals.operation_state``, what
 the base-class ``ComputeTarget.wait_for_completion`` polls): ``AmlCompute.wait_for_completion`` would also
 wait for ``min_nodes`` nodes, which Batch AI's create did not.
 """
@@ -14,7 +14,7 @@ from typing import Any, Callable, Dict, Optional
 from batchai_compat.backends import errors
 from batchai_compat.backends.base import Body, ClusterRef, Operation, OperationState, Page, WorkspaceRef, polled
 
-from . import clusters, translate
+from . import _internals, clusters, translate
 from .errors import translated
 from .paging import page
 
@@ -97,6 +97,8 @@ class ClusterOperations:
                                            f"/clusters/{ref.cluster}/{uuid.uuid4()}")
             values = {clusters.setup_secret_name(name, i): str(s.get("value") or "")
                       for i, s in enumerate(task.get("secrets") or [])}
+            for s in task.get("secrets") or []:
+                translate.check_secret_value(f"setupTask.secrets[{s.get('name')}]", str(s.get("value") or ""))
             if any(s.get("valueSecretReference") for s in task.get("secrets") or []):
                 raise errors.NotSupported("SecretReferenceNotSupported",
                                           "setupTask secrets with valueSecretReference are not supported by the "
@@ -116,7 +118,7 @@ class ClusterOperations:
             # Batch AI's create LRO ended at provisioning-succeeded: poll the ARM operation only
             # (AmlCompute.wait_for_completion would also wait for min_nodes nodes).
             with translated("Cluster", ref.cluster):
-                state, error = ct._get_operation_state()
+                state, error = _internals.operation_state(ct)
                 if state == "Succeeded":
                     ct.refresh_state()
                     self._remember_cluster(ref, ct)
@@ -170,7 +172,7 @@ class ClusterOperations:
 
         def poll() -> OperationState:
             with translated("Cluster", ref.cluster):
-                state, error = ct._get_operation_state()
+                state, error = _internals.operation_state(ct)
             if state == "Succeeded":
                 return OperationState("Succeeded")
             if state in ("Failed", "Canceled"):

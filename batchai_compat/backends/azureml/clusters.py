@@ -106,10 +106,16 @@ def provisioning_kwargs(props: Body, idle_seconds: Optional[int] = None) -> Tupl
 
 
 def setup_secret_name(compute: str, index: int) -> str:
-    """Key Vault name of a setup task secret (the values never go into compute tags)."""
+    """Key Vault name of a setup task secret (the values never go into compute tags): compute names are 2-16
+    letters, digits and ``-``, so the name is valid for Key Vault (1-127 of ``[0-9A-Za-z-]``) and unique."""
     import re
 
-    return re.sub(r"[^A-Za-z0-9-]", "-", f"batchai-setup-{compute}-{index}")[:120]
+    name = re.sub(r"[^A-Za-z0-9-]", "-", f"batchai-setup-{compute}-{index}")
+    if not translate.KEYVAULT_NAME_RE.match(name):  # not a valid compute name: keep it unique and short
+        import hashlib
+
+        name = f"batchai-setup-{hashlib.sha256(compute.encode('utf-8')).hexdigest()[:48]}-{index}"
+    return name
 
 
 def _has_mounts(volumes: Body) -> bool:

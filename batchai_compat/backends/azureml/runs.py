@@ -2,6 +2,12 @@
 ``batchai.job_name`` is ``<job>`` and that is not tagged ``batchai.deleted``
 (``docs/azureml-mapping.md`` §1.4, §1.8, §2.1).
 
+Only runs this backend submitted are ever read, canceled or tagged: they carry the property
+``batchai.backend=batchai_compat``, which every query filters on and every returned run is checked for
+(with the job name), so a server that ignores or widens a ``$filter`` cannot make another run pass for a
+job. The run id of a job created by this client is remembered, and the job is read by id (one GET, no
+dependence on the run index, which may lag behind a create).
+
 Deviation from the mapping doc: the job name is a run *property* (immutable, filterable server-side like
 tags) rather than a tag, so that it travels with the job spec on the PATCH ``submit()`` sends anyway; a tag
 would cost one more request per job. Only ``batchai.deleted`` is a tag (it is set later).
@@ -18,7 +24,7 @@ from typing import Any, Dict, List, Optional, Tuple
 from batchai_compat.backends import errors
 from batchai_compat.backends.base import Body, ExperimentRef, JobRef, Operation, OperationState, Page, completed, polled
 
-from . import jobs, nodeside, source, tracking, translate
+from . import _internals, jobs, nodeside, source, tracking, translate
 from .errors import status_of, translated
 from .paging import page
 
@@ -33,13 +39,11 @@ def _warn(message: str) -> None:
 
 
 def _created(run: Any) -> str:
-    dto = getattr(run, "_run_dto", None) or {}
-    return str(translate.iso(dto.get("created_utc")) or "")
+    return str(translate.iso(_internals.run_dto(run).get("created_utc")) or "")
 
 
 def _status(run: Any) -> str:
-    dto = getattr(run, "_run_dto", None) or {}
-    return str(dto.get("status") or "")
+    return str(_internals.run_dto(run).get("status") or "")
 
 
 def _terminal(run: Any) -> bool:
@@ -50,22 +54,25 @@ class JobOperations:
     """Mixin of :class:`~.backend.AzureMLBackend`: needs ``workspace()``, ``_find_experiment()``,
     ``_compute()`` and ``register_mount_datastores()``."""
 
+    _job_runs: Dict[tuple, str]  # (AML workspace, experiment, job) -> run id, set by the backend
+
     # -- lookups -------------------------------------------------------------------------------
     def _experiment_stub(self, ref: ExperimentRef) -> Any:
         """An ``Experiment`` object without a request (``Experiment(ws, name)`` would create it)."""
-        from azureml.core import Experiment
-
         ws = self.workspace(ref.workspace_ref)  # type: ignore[attr-defined]
-        return Experiment(ws, ref.experiment, _create_in_cloud=False)
+        return _internals.experiment_without_request(ws, ref.experiment)
 
     def _runs(self, ref: ExperimentRef, job: Any) -> List[Any]:
-        """Runs carrying Batch AI jobs, newest first: ``job`` is a name, or ``None`` for every job."""
+        """Runs of Batch AI jobs this backend submitted, newest first: ``job`` is a name, or ``None`` for every
+        job. Filtered server-side on values (``eq``), and every returned run checked client-side."""
         from azureml.core import Run
 
         exp = self._experiment_stub(ref)
-        query = translate.PROP_JOB if job is None else {translate.PROP_JOB: job}
+        query = {translate.PROP_OWNER: translate.OWNER}
+        if job is not None:
+            query[translate.PROP_JOB] = job
         try:
-            runs = list(Run.list(exp, properties=query))
+            runs = [r for r in Run.list(exp, properties=query) if translate.is_ours(r.properties, job)]
         except Exception as exc:
             if status_of(exc) == 404:  # the run query of a missing experiment
                 raise errors.not_found("Experiment", ref.experiment) from exc
@@ -73,9 +80,44 @@ class JobOperations:
                 raise
         return sorted(runs, key=_created, reverse=True)
 
+    def _job_key(self, ref: JobRef) -> tuple:
+        return self.mapping.target(ref.workspace_ref) + (ref.experiment, ref.job)  # type: ignore[attr-defined]
+
+    def _remembered_run(self, ref: JobRef) -> Any:
+        """The run this client created (or last found) for the job, read by id; None if unknown or gone."""
+        from azureml.core import Run
+
+        ids = self._job_runs
+        run_id = ids.get(self._job_key(ref))
+        if run_id is None:
+            return None
+        try:
+            run = Run(self._experiment_stub(ref.experiment_ref), run_id)
+        except Exception as exc:
+            if status_of(exc) == 404:
+                ids.pop(self._job_key(ref), None)
+                return None
+            with translated("Job", ref.job):
+                raise
+        if not translate.is_ours(run.properties, ref.job) or (run.tags or {}).get(translate.TAG_DELETED) == "true":
+            ids.pop(self._job_key(ref), None)
+            return None
+        return run
+
+    def _remember_run(self, ref: JobRef, run_id: Optional[str]) -> None:
+        ids = self._job_runs
+        if run_id is None:
+            ids.pop(self._job_key(ref), None)
+        else:
+            ids[self._job_key(ref)] = run_id
+
     def _find_run(self, ref: JobRef) -> Any:
+        run = self._remembered_run(ref)
+        if run is not None:
+            return run
         for run in self._runs(ref.experiment_ref, ref.job):
             if (run.tags or {}).get(translate.TAG_DELETED) != "true":
+                self._remember_run(ref, run.id)
                 return run
         # Not found: tell a missing (or deleted, i.e. archived) experiment from a missing job. This costs a
         # request on the error path only.
@@ -87,7 +129,7 @@ class JobOperations:
         import requests
 
         try:
-            url = run._client.artifacts.get_file_uri("ExperimentRun", run._container, nodeside.RESULT_FILE)
+            url = _internals.run_file_uri(run, nodeside.RESULT_FILE)
             response = requests.get(url, timeout=30)
             response.raise_for_status()
             result = response.json()
@@ -116,7 +158,8 @@ class JobOperations:
         # An earlier run of this job makes the create idempotent (ARM PUT): re-running a notebook cell must not
         # start a second run.
         digest = translate.request_digest(body)
-        for earlier in self._runs(ref.experiment_ref, ref.job):
+        remembered = self._remembered_run(ref)
+        for earlier in ([remembered] if remembered is not None else []) + self._runs(ref.experiment_ref, ref.job):
             if (earlier.tags or {}).get(translate.TAG_DELETED) == "true":
                 continue
             if (earlier.properties or {}).get(translate.PROP_DIGEST) != digest:
@@ -146,6 +189,16 @@ class JobOperations:
         job_plan = jobs.plan(ref, props, cluster_props, run_id)
         for note in job_plan["notes"]:
             _warn(f"jobs.create {ref.job}: {note}")
+        # Every run property is checked against Azure ML's limits before anything is written or started: the
+        # properties reach the run after it started (see tracking.py), too late to be refused.
+        spec_text = json.dumps(translate.strip_job_secrets(props), separators=(",", ":"))
+        properties = translate.spec_properties(spec_text, {
+            translate.PROP_OWNER: translate.OWNER,
+            translate.PROP_JOB: ref.job,
+            translate.PROP_DIGEST: digest,
+            translate.PROP_TOOL: props["toolType"],
+            translate.PROP_SEGMENT: props["jobOutputDirectoryPathSegment"],
+        })
         self.register_mount_datastores(ws, props.get("mountVolumes"))  # type: ignore[attr-defined]
         data_references = {}
         for level in ("cluster", "job"):
@@ -158,18 +211,12 @@ class JobOperations:
             with translated("Job", ref.job):
                 ws.get_default_keyvault().set_secrets(job_plan["secret_values"])
         directory = source.build(job_plan["aml_spec"])
-        properties = {
-            translate.PROP_JOB: ref.job,
-            translate.PROP_DIGEST: digest,
-            translate.PROP_SPEC: json.dumps(translate.strip_job_secrets(props), separators=(",", ":")),
-            translate.PROP_TOOL: props["toolType"],
-            translate.PROP_SEGMENT: props["jobOutputDirectoryPathSegment"],
-        }
         try:
             config = jobs.script_run_config(job_plan, directory, data_references)
             # The properties ride on the PATCH that submit() sends anyway (see tracking.py).
             with tracking.run_properties(directory, properties) as pending, translated("Cluster", cluster):
                 run = exp.submit(config, run_id=run_id)
+            self._remember_run(ref, run_id)
             if not pending.gathered:  # the hook did not apply
                 with translated("Job", ref.job):
                     run.add_properties(properties)
@@ -185,7 +232,7 @@ class JobOperations:
     def list_jobs(self, ref: ExperimentRef, max_results: int, continuation: Optional[str]) -> Page:
         newest: Dict[str, Any] = {}
         for run in self._runs(ref, None):
-            name = (run.properties or {}).get(translate.PROP_JOB)
+            name = (run.properties or {}).get(translate.PROP_JOB)  # _runs checked it is set
             if not name or name in newest or (run.tags or {}).get(translate.TAG_DELETED) == "true":
                 continue
             newest[name] = run
@@ -230,6 +277,7 @@ class JobOperations:
         self._cancel(ref, run)
         with translated("Job", ref.job):
             run.set_tags({translate.TAG_DELETED: "true"})
+        self._remember_run(ref, None)
         return completed(None, accepted=True)
 
     def hide_experiment_runs(self, exp: Any) -> None:
@@ -238,7 +286,9 @@ class JobOperations:
         from azureml.core import Run
 
         with translated("Experiment", exp.name):
-            for run in Run.list(exp, properties=translate.PROP_JOB):
+            for run in Run.list(exp, properties={translate.PROP_OWNER: translate.OWNER}):
+                if not translate.is_ours(run.properties):  # never touch a run this backend did not submit
+                    continue
                 if not _terminal(run):
                     Run.cancel(run)
                 if (run.tags or {}).get(translate.TAG_DELETED) != "true":
@@ -253,8 +303,7 @@ class JobOperations:
         logger.debug("list_output_files: linkexpiryinminutes=%s ignored (Azure ML picks the SAS lifetime)",
                      link_expiry_minutes)
         with translated("Job", ref.job):
-            pairs = run._client.artifacts.get_files_by_artifact_prefix_id(
-                f"ExperimentRun/{run._container}/{prefix}")
+            pairs = _internals.run_files_by_prefix(run, prefix)
         files, directories = children(pairs, prefix)
         bodies = [{"name": name, "fileType": "directory"} for name in directories]
         for name, url in files:

@@ -24,11 +24,13 @@ def _install() -> None:
     with _lock:
         if _installed:
             return
-        try:
-            from azureml._base_sdk_common.tracking import TrackingInfoProvider, global_tracking_info_registry
-        except ImportError:  # pragma: no cover - the fallback add_properties applies
+        from . import _internals
+
+        hook = _internals.tracking_hook()
+        if hook is None:  # pragma: no cover - the fallback add_properties applies
             _installed = True
             return
+        TrackingInfoProvider, global_tracking_info_registry = hook
 
         class BatchAISpecProvider(TrackingInfoProvider):
             def gather(self) -> Dict[str, str]:

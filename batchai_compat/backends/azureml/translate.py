@@ -33,6 +33,28 @@ PROP_DIGEST = "batchai.request_digest"
 PROP_TOOL = "batchai.tool_type"
 PROP_SEGMENT = "batchai.output_segment"
 PROP_CREATED = "batchai.creation_time"
+# Set on every run this backend submits, with this value; only such runs are ever read, canceled or tagged.
+PROP_OWNER = "batchai.backend"
+OWNER = "batchai_compat"
+PROP_SPEC_CHUNKS = "batchai.spec.chunks"  # the spec is split over batchai.spec.0, .1, ... (see spec_properties)
+
+# Azure ML run limits, "Service limits in Azure Machine Learning", Runs table
+# (https://learn.microsoft.com/azure/machine-learning/resource-limits-capacity): 50 properties and 50 tags per
+# run, keys of at most 100 characters, values of at most 1,000 characters; RunId at most 256 characters.
+RUN_MAX_PROPERTIES = 50
+RUN_MAX_TAGS = 50
+RUN_KEY_MAX = 100
+RUN_VALUE_MAX = 1000
+RUN_ID_MAX = 256
+# Properties azureml-core adds to a ScriptRunConfig run on its own (_azureml.ComputeTargetType,
+# ContentSnapshotId, ProcessInfoFile, ProcessStatusFile, azureml.git.* / mlflow.source.git.* when the source
+# directory is in a git repository...): the job spec may use what is left.
+AZUREML_OWN_PROPERTIES = 20
+# Key Vault object names: "a 1-127 character string, containing only 0-9, a-z, A-Z, and -"
+# (https://learn.microsoft.com/azure/key-vault/general/about-keys-secrets-certificates, "Object identifiers");
+# a secret value is at most 25k bytes (https://learn.microsoft.com/azure/key-vault/secrets/about-secrets).
+KEYVAULT_NAME_RE = re.compile(r"^[0-9A-Za-z-]{1,127}$")
+KEYVAULT_VALUE_MAX = 25 * 1024
 TAG_CHUNK = 250
 MAX_TAG_CHUNKS = 40
 
@@ -106,6 +128,85 @@ def compute_name(cluster: str) -> str:
 def new_run_id(experiment: str, job: str, suffix: str) -> str:
     stem = re.sub(r"[^A-Za-z0-9_-]", "_", f"{experiment}_{job}")[:200]
     return f"{stem}_{suffix}"
+
+
+def secret_name(run_id: str, index: int) -> str:
+    """Key Vault name of a job's ``index``-th secret: unique per run and index, valid for Key Vault whatever the
+    run id's length (a digest of the run id, never a cut: cut names of long runs collided)."""
+    name = f"batchai-{hashlib.sha256(run_id.encode('utf-8')).hexdigest()[:48]}-{index}"
+    assert KEYVAULT_NAME_RE.match(name), name
+    return name
+
+
+def check_secret_value(where: str, value: str) -> None:
+    """Refuse a secret Key Vault would refuse, before anything is written or started."""
+    if len(value.encode("utf-8")) > KEYVAULT_VALUE_MAX:
+        from batchai_compat.backends import errors
+
+        raise errors.InvalidInput("SecretTooLarge", f"{where}: the value is {len(value.encode('utf-8'))} bytes; the "
+                                  f"azureml backend keeps secrets in the workspace Key Vault, whose secret values "
+                                  f"are at most {KEYVAULT_VALUE_MAX} bytes")
+
+
+# -- run properties (Azure ML limits, checked before a run is submitted) ---------------------------
+def spec_properties(spec_text: str, fixed: Dict[str, str]) -> Dict[str, str]:
+    """The run properties of a job: ``fixed`` plus the spec split into chunks of at most 1,000 characters.
+
+    Raises ``InvalidInput`` (before anything is submitted) when the properties would break a documented
+    Azure ML limit: a run cannot be made to accept them later, and a job whose properties were refused after
+    its run started would run unseen by Batch AI calls.
+    """
+    from batchai_compat.backends import errors
+
+    chunks = [spec_text[i:i + RUN_VALUE_MAX] for i in range(0, len(spec_text), RUN_VALUE_MAX)] or [""]
+    props = dict(fixed)
+    props[PROP_SPEC_CHUNKS] = str(len(chunks))
+    props.update({f"{PROP_SPEC}.{i}": chunk for i, chunk in enumerate(chunks)})
+    budget = RUN_MAX_PROPERTIES - AZUREML_OWN_PROPERTIES
+    if len(props) > budget:
+        raise errors.InvalidInput(
+            "JobSpecificationTooLarge",
+            f"The job's definition is {len(spec_text)} characters once secrets are removed; the azureml backend "
+            f"keeps it in run properties (Azure ML: at most {RUN_MAX_PROPERTIES} properties of at most "
+            f"{RUN_VALUE_MAX} characters per run, some used by Azure ML itself), so it can hold at most "
+            f"{(budget - len(fixed) - 1) * RUN_VALUE_MAX} characters. Shorten command lines or move long "
+            "environment variable values into a file on a mounted share")
+    check_run_properties(props)
+    return props
+
+
+def check_run_properties(props: Dict[str, str]) -> None:
+    from batchai_compat.backends import errors
+
+    for key, value in props.items():
+        if len(key) > RUN_KEY_MAX or len(str(value)) > RUN_VALUE_MAX:
+            raise errors.InvalidInput("RunPropertyTooLong",
+                                      f"run property {key[:40]!r}... breaks an Azure ML limit (keys at most "
+                                      f"{RUN_KEY_MAX}, values at most {RUN_VALUE_MAX} characters)")
+
+
+def spec_from_properties(props: Dict[str, Any]) -> Optional[str]:
+    """The spec text kept by :func:`spec_properties` (or, for older runs, in the single ``batchai.spec``)."""
+    count = props.get(PROP_SPEC_CHUNKS)
+    if count is None:
+        return props.get(PROP_SPEC)
+    try:
+        n = int(count)
+    except ValueError:
+        return None
+    parts = [props.get(f"{PROP_SPEC}.{i}") for i in range(n)]
+    if any(p is None for p in parts):
+        return None
+    return "".join(str(p) for p in parts)
+
+
+def is_ours(run_properties: Optional[Dict[str, Any]], job: Optional[str] = None) -> bool:
+    """Whether a run returned by a query is one this backend submitted (for ``job``, when given): a server
+    that ignored the query's filter must not make another run pass for a job."""
+    props = run_properties or {}
+    if props.get(PROP_OWNER) != OWNER or not props.get(PROP_JOB):
+        return False
+    return job is None or props.get(PROP_JOB) == job
 
 
 # -- secrets ---------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@ inside a run)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any, Dict
 
 from .server import Request, Response
@@ -10,6 +11,7 @@ from .state import Workspace
 from .util import HttpError, ci_get, iso, utcnow
 
 CRED = "/credential/v2.0{WS}/secrets"
+KEYVAULT_NAME = re.compile(r"^[0-9A-Za-z-]{1,127}$")
 
 
 class CredentialRoutes:
@@ -39,9 +41,17 @@ class CredentialRoutes:
 
     def _store(self, ws: Workspace, dto: Dict[str, Any]) -> None:
         name = str(ci_get(dto, "name") or "")
-        if not name:
-            raise HttpError(400, "BadArgument", "A secret needs a name.")
-        ws.secrets[name.lower()] = "" if ci_get(dto, "value") is None else str(ci_get(dto, "value"))
+        value = "" if ci_get(dto, "value") is None else str(ci_get(dto, "value"))
+        # The workspace Key Vault's rules: object names are "a 1-127 character string, containing only 0-9,
+        # a-z, A-Z, and -" (https://learn.microsoft.com/azure/key-vault/general/about-keys-secrets-certificates,
+        # "Object identifiers"); secret values are at most 25k bytes
+        # (https://learn.microsoft.com/azure/key-vault/secrets/about-secrets). Names are case-insensitive.
+        if not KEYVAULT_NAME.match(name):
+            raise HttpError(400, "BadParameter", f"The secret name '{name[:200]}' is invalid: Key Vault names are "
+                            "1-127 characters of 0-9, a-z, A-Z and -.")
+        if len(value.encode("utf-8")) > 25 * 1024:
+            raise HttpError(400, "BadParameter", "The secret value is larger than Key Vault's 25 KB limit.")
+        ws.secrets[name.lower()] = value
 
     def put(self, req: Request) -> Any:
         with self.state.lock:
