@@ -136,9 +136,10 @@ def plan(ref: JobRef, props: Body, cluster_props: Optional[Body], run_id: str) -
                                       f"secrets[{secret.get('name')}].valueSecretReference (a Key Vault reference) "
                                       "is not supported by the azureml backend: pass the value (it is stored in "
                                       "the workspace's Key Vault, never in the run definition)")
-        vault_name = re.sub(r"[^A-Za-z0-9-]", "-", f"batchai-{run_id}-{i}")[:120]
+        vault_name = translate.secret_name(run_id, i)
         secrets[str(secret["name"])] = vault_name
         secret_values[vault_name] = str(secret.get("value") or "")
+        translate.check_secret_value(f"secrets[{secret.get('name')}]", secret_values[vault_name])
     job_mounts = mounts_of(props.get("mountVolumes"), "job")
     cluster_mounts = mounts_of(((cluster_props or {}).get("nodeSetup") or {}).get("mountVolumes"), "cluster")
     for mount in job_mounts + cluster_mounts:
@@ -206,7 +207,7 @@ def environment(job_plan: Dict[str, Any]) -> Any:
     image = job_plan["image"]
     name = "batchai-" + hashlib.sha256(image.encode()).hexdigest()[:12]
     env = Environment.from_docker_image(name, image, container_registry=registry)
-    env._environment_variables = {}  # every Environment starts with EXAMPLE_ENV_VAR
+    env.environment_variables = {}  # every Environment starts with EXAMPLE_ENV_VAR
     env.python.user_managed_dependencies = True
     return env
 
@@ -235,8 +236,10 @@ def script_run_config(job_plan: Dict[str, Any], source_directory: str, data_refe
 
 def run_facts(run: Any) -> Dict[str, Any]:
     """Plain values of a ``Run`` (from its DTO; no request) for :func:`translate.job_body`."""
-    dto = getattr(run, "_run_dto", None) or {}
-    error = dto.get("error") if hasattr(dto, "get") else None
+    from . import _internals
+
+    dto = _internals.run_dto(run)
+    error = dto.get("error")
     message = None
     if error:
         inner = error.get("error") if isinstance(error, dict) else getattr(error, "error", None)
@@ -255,7 +258,7 @@ def run_facts(run: Any) -> Dict[str, Any]:
 def stored_spec(run: Any) -> Tuple[Optional[Body], Dict[str, str]]:
     props = dict(getattr(run, "properties", None) or {})
     try:
-        spec = json.loads(props.get(translate.PROP_SPEC) or "null")
+        spec = json.loads(translate.spec_from_properties(props) or "null")
     except ValueError:
         spec = None
     return spec, props
