@@ -18,6 +18,11 @@ if sys.path and os.path.abspath(sys.path[0] or ".") == _HERE:
     del sys.path[0]  # never let this directory's modules shadow the standard library
 
 PACKAGE_DIR = os.path.dirname(os.path.dirname(_HERE))
+# The package is found by this file's location, never through PYTHONPATH: the processes started
+# here pass their environment on to jobs, which must not see anything of ours in it. Appended, so
+# nothing on the interpreter's own path is shadowed.
+if os.path.dirname(PACKAGE_DIR) not in sys.path:
+    sys.path.append(os.path.dirname(PACKAGE_DIR))
 
 
 def _install_lazy_package() -> None:

@@ -57,18 +57,21 @@ def alive(pid: Optional[int], start: Optional[int]) -> bool:
 
 
 def package_root() -> str:
-    """The directory that contains the ``batchai_compat`` package (for children's PYTHONPATH)."""
+    """The directory that contains the ``batchai_compat`` package."""
     import batchai_compat
 
     return str(Path(batchai_compat.__file__).resolve().parent.parent)
 
 
 def child_env(extra: Optional[Dict[str, str]] = None) -> Dict[str, str]:
+    """The environment of the processes the backend starts: the client's own, unchanged.
+
+    Nothing of ours is added (no ``PYTHONPATH``): supervisors, setup-task runners and launchers are
+    started through ``_boot.py``, which finds the package by its own location, and the jobs they
+    run inherit this environment (``launcher/env.py``), so a job sees the client's environment plus
+    the Batch AI variables only (``docs/service-behaviour.md`` §d.1).
+    """
     env = dict(os.environ)
-    root = package_root()
-    parts = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
-    if root not in parts:
-        env["PYTHONPATH"] = os.pathsep.join([root] + parts)
     env.update(extra or {})
     return env
 
