@@ -9,9 +9,9 @@ Grammar (case-insensitive keywords)::
     VALUE   := "quoted" | 'quoted' | null | true | false | bare-token
 
 Fields are paths such as ``Tags/batchai.job_name``, ``Properties/x``, ``Status``, ``ParentRunId``, ``RunId``,
-``RunType``, ``Target``, ``CreatedUtc``, ``name``.  The getter returns :data:`MISSING` for an absent tag or property
-(every comparison is then false, so ``(Tags/x ne null or Tags/x eq null)`` means "tag x present", as
-azureml intends) and ``None`` for a null column such as ``ParentRunId``.  :func:`compile_filter` returns
+``RunType``, ``Target``, ``CreatedUtc``, ``name``.  The getter returns :data:`MISSING` for an absent tag or property,
+which compares as null (so ``(Tags/x ne null or Tags/x eq null)`` is true of every run, see ``_comparison``), and
+``None`` for a null column such as ``ParentRunId``.  :func:`compile_filter` returns
 a predicate over a ``getter(field_path) -> value-or-MISSING``.
 """
 
@@ -168,9 +168,12 @@ def _comparison(field: str, op: str, value: Any) -> Predicate:
     def pred(getter: Getter) -> bool:
         actual = getter(field)
         if actual is MISSING:
-            # An absent tag/property matches nothing, not even "eq null": that is what makes azureml's
-            # "(Tags/x ne null or Tags/x eq null)" mean "tag x is present".
-            return False
+            # An absent tag/property is null, as for any absent dynamic property in OData ("OData Version 4.01
+            # Part 2: URL Conventions", 5.1.1, http://docs.oasis-open.org/odata/odata/v4.01/odata-v4.01-part2-url-
+            # conventions.html). So azureml-core's "exists" filter "(Properties/x ne null or Properties/x eq null)"
+            # (azureml/_restclient/_odata/constants.py, PROP_EXISTS_FORMAT_STR / TAG_EXISTS_FORMAT_STR) is true of
+            # every run, with or without x: clients must filter on values and check what comes back.
+            actual = None
         if value is None:
             return (actual is None) if op == "eq" else (actual is not None) if op == "ne" else False
         if actual is None:
