@@ -35,7 +35,8 @@ def _tensorflow_like(cluster, **extra):
     """A job shaped like the TensorFlow-GPU-Distributed recipe: its spec is about 2,000 characters."""
     script = "$AZ_BATCHAI_INPUT_SCRIPT/mnist_replica.py"
     common = ("--data_dir=$AZ_BATCHAI_INPUT_DATASET --train_steps=500 --batch_size=100 "
-              "--checkpoint_dir=$AZ_BATCHAI_OUTPUT_OUTPUTS/tensorflow/mnist_replica/checkpoints --num_gpus=1 --sync_replicas=True ")
+              "--checkpoint_dir=$AZ_BATCHAI_OUTPUT_OUTPUTS/tensorflow/mnist_replica/checkpoints "
+              "--num_gpus=1 --sync_replicas=True ")
     return job_params(cluster, custom_toolkit_settings=None, tensor_flow_settings=models.TensorFlowSettings(
         python_script_file_path=script, worker_count=1, parameter_server_count=1,
         master_command_line_args=common + "--job_name=worker --task_index=$AZ_BATCHAI_TASK_INDEX "
