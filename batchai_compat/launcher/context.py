@@ -77,9 +77,14 @@ def build_context(spec: LaunchSpec, node_index: Optional[int] = None, ssh_shim: 
     if node_index is not None and not 0 <= node_index < len(spec.nodes):
         raise SetupError(f"node index {node_index} is outside the job's {len(spec.nodes)} nodes")
     local_nodes = list(range(len(spec.nodes))) if node_index is None else [node_index]
+    paths = [layout.node_paths(spec, i) for i in range(len(spec.nodes))]
+    # The service's literal mount root (/mnt/batch/tasks/shared/LS_root/mounts) means this node's.
+    mapped = envmod.map_service_paths(props, paths[local_nodes[0]].mount_root)
+    if mapped is not props:
+        spec.job = {**spec.job, "properties": mapped}
+        props = mapped
     base = envmod.base_environment(spec)
     user = {**envmod.user_variables(spec), **envmod.secret_variables(spec)}
-    paths = [layout.node_paths(spec, i) for i in range(len(spec.nodes))]
     node_vars = []
     for p in paths:
         path_vars = envmod.node_path_variables(spec, p)

@@ -7,9 +7,10 @@ per-role variables added by the toolkit (task index, TensorFlow/PyTorch settings
 
 from __future__ import annotations
 
+import json
 import os
 import re
-from typing import Dict, List, Mapping
+from typing import Any, Dict, List, Mapping
 
 from .layout import NodePaths
 from .spec import LaunchSpec
@@ -27,6 +28,16 @@ ROLE_VARIABLES = (
 
 _VAR_RE = re.compile(r"\$(?:\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)\}|(?P<plain>[A-Za-z_][A-Za-z0-9_]*))")
 
+# The service's own value of $AZ_BATCHAI_MOUNT_ROOT (``docs/service-behaviour.md`` §d.1). Real job
+# configurations name it literally (``/mnt/batch/tasks/shared/LS_root/mounts/afs/...``), as written by
+# hand or copied from an expanded variable; a node here has its own mount root instead.
+SERVICE_MOUNT_ROOT = "/mnt/batch/tasks/shared/LS_root/mounts"
+# The literal root as a whole path: not inside a longer path (``/x/mnt/batch/...``), not a prefix of
+# another name (``.../mounts2``).
+_SERVICE_ROOT_RE = re.compile(r"(?<![\w.\-/])" + re.escape(SERVICE_MOUNT_ROOT) + r"(?![\w.\-])")
+# Job properties whose values are paths the launcher expands itself (per node, with $VARS).
+_PATH_FIELDS = (("outputDirectories", "pathPrefix"), ("inputDirectories", "path"))
+
 
 def expand(text: str, env: Mapping[str, str]) -> str:
     """Expand ``$NAME`` and ``${NAME}`` from ``env``; unknown names are left untouched."""
@@ -36,6 +47,54 @@ def expand(text: str, env: Mapping[str, str]) -> str:
         return env.get(name, match.group(0))
 
     return _VAR_RE.sub(substitute, text or "")
+
+
+def map_service_mount_root(text: str, replacement: str) -> str:
+    """``text`` with every literal service mount root replaced by ``replacement``."""
+    if not isinstance(text, str) or SERVICE_MOUNT_ROOT not in text:
+        return text
+    return _SERVICE_ROOT_RE.sub(lambda _m: replacement, text)
+
+
+def map_service_paths(props: Dict[str, Any], mount_root: str) -> Dict[str, Any]:
+    """A copy of the job's ``properties`` in which the service's literal mount root points at this
+    node's mount root (issue: a job naming ``/mnt/batch/tasks/shared/LS_root/mounts/<name>`` must
+    reach mount ``<name>``, not the host's real ``/mnt/batch``, and stay listable).
+
+    * Path fields the launcher expands itself (``stdOutErrPathPrefix``, output directories'
+      ``pathPrefix``, input directories' ``path``): the literal root becomes ``$AZ_BATCHAI_MOUNT_ROOT``,
+      so every node gets its own value, exactly as if the variable had been written.
+    * Every other string (command lines, job preparation, script paths and arguments, environment
+      variable values): the literal root becomes ``mount_root`` (the first node this launcher runs).
+      All nodes' mount roots link to the same storage, so that path works on every node.
+
+    Deviation (documented in docs/compatibility.md): only the job's own definition is rewritten;
+    a literal ``/mnt/batch/...`` path inside a script file or a data file is not, and there it still
+    names the host's real ``/mnt/batch``. Secret values are never touched.
+    """
+    if SERVICE_MOUNT_ROOT not in json.dumps(props):
+        return props
+    result = _map_strings({k: v for k, v in props.items() if k != "secrets"}, mount_root)
+    if "secrets" in props:
+        result["secrets"] = props["secrets"]
+    variable = "$" + "AZ_BATCHAI_MOUNT_ROOT"
+    if isinstance(props.get("stdOutErrPathPrefix"), str):
+        result["stdOutErrPathPrefix"] = map_service_mount_root(props["stdOutErrPathPrefix"], variable)
+    for list_name, field_name in _PATH_FIELDS:
+        for mapped, original in zip(result.get(list_name) or [], props.get(list_name) or []):
+            if isinstance(mapped, dict) and isinstance(original, dict) and isinstance(original.get(field_name), str):
+                mapped[field_name] = map_service_mount_root(original[field_name], variable)
+    return result
+
+
+def _map_strings(value: Any, mount_root: str) -> Any:
+    if isinstance(value, str):
+        return map_service_mount_root(value, mount_root)
+    if isinstance(value, list):
+        return [_map_strings(v, mount_root) for v in value]
+    if isinstance(value, dict):
+        return {k: _map_strings(v, mount_root) for k, v in value.items()}
+    return value
 
 
 def user_variables(spec: LaunchSpec) -> Dict[str, str]:

@@ -9,6 +9,9 @@ Credentials are ignored: every local "storage account" is accessible (deviation)
 Nodes see a mount as ``$AZ_BATCHAI_MOUNT_ROOT/<relativeMountPath>`` (cluster level) or
 ``$AZ_BATCHAI_JOB_MOUNT_ROOT/<relativeMountPath>`` (job level); :func:`host_path` maps such a
 path back to the host directory, which is how output files are listed without visiting a node.
+The service's literal mount root ``/mnt/batch/tasks/shared/LS_root/mounts`` (``docs/service-behaviour.md``
+§d.1) counts as ``$AZ_BATCHAI_MOUNT_ROOT``: jobs naming it write into their mounts (the launcher maps it,
+``launcher/env.py``), so their output is listed from there too.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from urllib.parse import unquote, urlsplit
 from batchai_compat import _home
 from batchai_compat.backends.base import Body
 from batchai_compat.backends.errors import InvalidInput, NotFound, not_found
+from batchai_compat.launcher.env import SERVICE_MOUNT_ROOT
 
 from . import _util
 
@@ -88,11 +92,17 @@ def _clean_relative(path: str, what: str) -> str:
 
 # -- node paths back to host paths -----------------------------------------------------------------
 _VAR = re.compile(r"^\$(?:\{(\w+)\}|(\w+))(/.*)?$")
+# The service's own $AZ_BATCHAI_MOUNT_ROOT (docs/service-behaviour.md §d.1), written literally by
+# real job configurations; the launcher maps it to the node's mount root (launcher/env.py).
+_SERVICE_ROOT = re.compile(re.escape(SERVICE_MOUNT_ROOT) + r"(/|$)")
 
 
 def host_path(node_path: str, cluster_mounts: List[Dict[str, Any]], job_mounts: List[Dict[str, Any]]) -> Optional[Path]:
     """The host directory behind a node path under a mount root, or ``None`` when not on a mount."""
-    match = _VAR.match(node_path.strip())
+    node_path = node_path.strip()
+    if _SERVICE_ROOT.match(node_path):  # the service's literal mount root names the cluster-level mounts
+        node_path = "$" + MOUNT_ROOT + node_path[len(SERVICE_MOUNT_ROOT):]
+    match = _VAR.match(node_path)
     if not match:
         return None
     var, rest = match.group(1) or match.group(2), (match.group(3) or "").strip("/")

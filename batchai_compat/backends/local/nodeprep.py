@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 from batchai_compat.backends.errors import BackendError
+from batchai_compat.launcher.env import map_service_mount_root
 
 from . import mounts, nodes
 from .scheduler import Kill, Options, Scheduler, add_cluster_error
@@ -89,6 +90,10 @@ class NodePreparer:
 
     def _run_task(self, root: Path, task: Dict[str, Any]) -> int:
         env = _environment(root, task, None)
+        # The service's literal mount root (docs/service-behaviour.md §d.1) means this node's.
+        task = {**task, "commandLine": map_service_mount_root(task["commandLine"], env["AZ_BATCHAI_MOUNT_ROOT"]),
+                "stdOutErrPathPrefix": map_service_mount_root(task.get("stdOutErrPathPrefix") or "",
+                                                              env["AZ_BATCHAI_MOUNT_ROOT"])}
         prefix = _expand(task.get("stdOutErrPathPrefix") or str(root), env)
         if not os.path.isabs(prefix):
             prefix = str(root / prefix)
