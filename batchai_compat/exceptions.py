@@ -7,7 +7,9 @@ The tree users see::
      ├── msrestazure.azure_exceptions.CloudError     what the service answered (404 JobNotFound, ...)
      │    └── BatchAICompatNotSupportedError        the backend cannot express this feature at all
      │         (also a NotImplementedError)
-     └── BackendNotAvailableError (ImportError)      a backend's optional dependencies are missing
+     ├── BackendNotAvailableError (ImportError)      a backend's optional dependencies are missing
+     └── BatchAICompatStateError (RuntimeError)      the local backend's state.db is damaged or lost
+          (names the file and the remedy: restore it, or ``python -m batchai_compat.backends.local reset``)
 
     Warning
      └── BatchAICompatWarning                        accepted, but degraded or ignored; filterable
@@ -27,9 +29,12 @@ from typing import Any, Dict, List, Optional
 import requests
 from msrestazure.azure_exceptions import CloudError
 
+from batchai_compat._state_errors import BatchAICompatStateError
+
 __all__ = [
     "BackendNotAvailableError",
     "BatchAICompatNotSupportedError",
+    "BatchAICompatStateError",
     "BatchAICompatWarning",
     "CloudError",
     "make_cloud_error",

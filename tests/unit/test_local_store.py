@@ -6,6 +6,7 @@ The same behaviours are covered through the public client in ``tests/contract/``
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import stat
@@ -19,7 +20,8 @@ import pytest
 from batchai_compat.backends.base import ClusterRef, ExperimentRef, FileServerRef, JobRef, WorkspaceRef
 from batchai_compat.backends.errors import Conflict, InvalidInput, NotFound, NotSupported
 from batchai_compat.backends.local import LocalBackend, nodes
-from batchai_compat.exceptions import BatchAICompatWarning
+from batchai_compat.backends.local.store import Store
+from batchai_compat.exceptions import BatchAICompatStateError, BatchAICompatWarning
 
 SUB, RG = "00000000-0000-0000-0000-000000000000", "rg"
 WS = WorkspaceRef(SUB, RG, "ws")
@@ -67,6 +69,75 @@ def test_state_file_is_private_and_in_wal_mode(backend, tmp_path):
             assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     mode = backend.store.connection().execute("PRAGMA journal_mode").fetchone()[0]
     assert mode == "wal"
+
+
+def _rows_seen_by_a_fresh_process(db, table="standby"):
+    code = f"import sqlite3; print(sqlite3.connect({str(db)!r}).execute('SELECT count(*) FROM {table}').fetchone()[0])"
+    return int(subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout)
+
+
+def _insert_standby(store, pid):
+    with store.write() as conn:
+        conn.execute("INSERT INTO standby(pid, start, fifo, since) VALUES (?, 1, 'fifo', 0)", (pid,))
+
+
+@pytest.mark.parametrize("make", [Store, Store.shared], ids=["constructor", "shared"])
+def test_a_second_store_in_one_process_keeps_the_first_ones_locks(tmp_path, make):
+    """Issue 11.1: building a second client used to open and close state.db, which drops every POSIX
+    lock the process holds on it; the next process to close its connection (a job supervisor exiting)
+    then deleted state.db-wal under the first client, whose later commits were lost."""
+    db = tmp_path / "state.db"
+    first = make(db)
+    _insert_standby(first, 1)
+    make(db)  # the notebook re-runs the cell that builds the client
+    closer = f"from batchai_compat.backends.local.store import Store; Store({str(db)!r}).close()"
+    subprocess.run([sys.executable, "-c", closer], check=True)  # as every supervisor does when it exits
+    assert (tmp_path / "state.db-wal").exists()
+    _insert_standby(first, 2)
+    assert _rows_seen_by_a_fresh_process(db) == 2
+
+
+def test_one_shared_store_per_process_and_database(tmp_path):
+    db = tmp_path / "state.db"
+    store = Store.shared(db)
+    assert Store.shared(tmp_path / "." / "state.db") is store
+    assert Store.shared(tmp_path / "other.db") is not store
+    seen = []
+    worker = threading.Thread(target=lambda: seen.append((Store.shared(db), Store.shared(db).connection())))
+    worker.start()
+    worker.join()
+    assert seen[0][0] is store and seen[0][1] is not store.connection()  # one connection per thread
+
+
+def test_a_database_deleted_under_a_running_process_is_reported(tmp_path):
+    """Writes into a deleted state.db would be invisible to every other process: refuse them."""
+    db = tmp_path / "state.db"
+    store = Store.shared(db)
+    _insert_standby(store, 1)
+    os.unlink(db)
+    with pytest.raises(BatchAICompatStateError, match="was deleted or replaced while this process was using it"):
+        _insert_standby(store, 2)
+    with pytest.raises(BatchAICompatStateError, match="reset --home"):
+        Store.shared(db)  # a new client of this process must not start over silently either
+    assert not db.exists()
+
+
+def test_a_lost_write_ahead_log_is_reported(tmp_path):
+    db = tmp_path / "state.db"
+    store = Store(db)
+    _insert_standby(store, 1)
+    os.unlink(f"{db}-wal")  # what the issue-11.1 bug did
+    with pytest.raises(BatchAICompatStateError, match="lost its write-ahead log"):
+        _insert_standby(store, 2)
+
+
+def test_the_database_is_created_private_with_its_marker(tmp_path):
+    db = tmp_path / "home" / "state.db"
+    Store(db)
+    assert stat.S_IMODE(os.stat(db).st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(db.parent).st_mode) == 0o700
+    assert sorted(p.name for p in db.parent.iterdir() if p.name.startswith(".")) == []  # no temporary left
+    assert json.loads((db.parent / "state.created").read_text())["database"] == "state.db"
 
 
 def test_workspace_lifecycle(backend):

@@ -99,7 +99,7 @@ class LocalBackend(ClusterOperations, JobOperations, Backend):
         if unknown:
             raise TypeError(f"unknown LocalBackend options: {sorted(unknown)}")
         self.home = _home.compat_home(home).resolve()
-        self.store = Store(self.home / "state.db")
+        self.store = Store.shared(self.home / "state.db")
         self.scheduler = Scheduler(self.store, self.home, Options(**options))
 
     def close(self) -> None:

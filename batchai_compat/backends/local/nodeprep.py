@@ -66,7 +66,7 @@ class NodePreparer:
     def __init__(self, home: Path, node_id: str, options: Options) -> None:
         self.home = home
         self.node_id = node_id
-        self.store = Store(home / "state.db")
+        self.store = Store.shared(home / "state.db")
         self.scheduler = Scheduler(self.store, home, options)
 
     def run(self) -> int:

@@ -53,7 +53,7 @@ class Supervisor:
         self.job_key = job_key
         self.attempt = attempt
         self.options = options
-        self.store = Store(home / "state.db")
+        self.store = Store.shared(home / "state.db")
         self.scheduler = Scheduler(self.store, home, options)
         self.stop_requested = False
         self.timed_out = False
