@@ -40,6 +40,7 @@ class ArmRoutes:
         r.add("GET", SUB + r"/providers/Microsoft\.MachineLearningServices/locations/(?P<loc>[^/]+)/quotas",
               self.quotas, "ARM quotas")
         r.add("GET", r"/subscriptions", self.list_subscriptions, "ARM list subscriptions")
+        r.add("POST", r"/(?P<tenant>[^/]+)/oauth2/token", self.aad_token, "AAD POST token")
         r.add("GET", SUB, self.get_subscription, "ARM GET subscription")
         # Workspace.create (HTTPS only: the track-2 ResourceManagementClient refuses bearer tokens over http).
         r.add("GET", SUB + r"/providers/(?P<ns>[^/]+)", self.get_provider, "ARM GET provider")
@@ -188,6 +189,24 @@ class ArmRoutes:
              "osVhdSizeMB": 1047552, "maxResourceVolumeMB": 102400, "memoryGB": 7.0,
              "lowPriorityCapable": True, "premiumIO": False, "supportedComputeTypes": ["AmlCompute"]}
             for name in sorted(self.emu.vm_sizes)]}
+
+    def aad_token(self, req: Request) -> Any:
+        """An Azure AD v1 token endpoint (``<authority>/oauth2/token``), so that credential classes that log in
+        when constructed (msrestazure's ``ServicePrincipalCredentials``) can be built without the internet:
+        point their authority at the emulator. Answers any client-credentials request with a fake token, in
+        the v1 response shape (https://learn.microsoft.com/entra/identity-platform/v2-oauth2-client-creds-grant-flow,
+        "Successful response": ``token_type``, ``expires_in``, ``access_token``; v1 adds ``resource``)."""
+        from urllib.parse import parse_qs
+
+        from .auth import fake_jwt
+
+        form = parse_qs((req.body or b"").decode("utf-8", "replace"))
+        if (form.get("grant_type") or [""])[0] != "client_credentials" or not form.get("client_id"):
+            raise HttpError(400, "invalid_request", "AADSTS900144: The request body must contain a client_id and "
+                                                    "grant_type=client_credentials.")
+        return {"token_type": "Bearer", "expires_in": "3599", "ext_expires_in": "3599",
+                "resource": (form.get("resource") or ["https://management.core.windows.net/"])[0],
+                "access_token": fake_jwt()}
 
     def quotas(self, req: Request) -> Any:
         return {"value": []}
