@@ -29,7 +29,9 @@ Deviations from the service (each is repeated where it happens):
   ``JobSupervisorDied``, ``ClusterDeleted``, ``MountFailed``, ``SetupTaskFailed``,
   ``OutputDirectoryNotOnMount``, ``OutputDirectoryNotFound``;
 * deleting a cluster fails its running jobs (``ClusterDeleted``); its queued jobs stay queued;
-* low-priority preemption is not emulated; quotas (usage limits) are reported, not enforced;
+* low-priority preemption is not emulated; quotas (the service's default usage limits, option
+  ``quotas``) and a local node limit (``max_cluster_nodes``) are enforced when a cluster is created or
+  resized (``usages.py``);
 * no networking resources: no ``subnet`` is invented for file servers or the clusters mounting
   them; node and file-server IPs are loopback addresses, ssh between nodes is the launcher's shim;
 * environment: jobs inherit the client's environment (plus the Batch AI variables) and run as the
@@ -86,7 +88,7 @@ class LocalBackend(ClusterOperations, JobOperations, Backend):
 
     name = "local"
     notes = {
-        "usages.list": "partial: counts from the local state; limits are reported, not enforced",
+        "usages.list": "partial: counts from the local state; the limits are enforced on cluster create/update",
         "jobs.create": "partial: containerSettings need a configured container runtime (container_runtime= or "
                        "BATCHAI_COMPAT_CONTAINER_RUNTIME), else the job runs on the host with a warning; "
                        "unmanagedFileSystems mounts are refused",
@@ -108,7 +110,7 @@ class LocalBackend(ClusterOperations, JobOperations, Backend):
     # -- usages --------------------------------------------------------------------------------
     def list_usages(self, subscription_id: str, location: str) -> List[Body]:
         with self.store.read() as conn:
-            return usages.compute(conn, subscription_id, location)
+            return usages.compute(conn, subscription_id, location, self.scheduler.options.quotas)
 
     # -- workspaces ----------------------------------------------------------------------------
     def create_workspace(self, ref: WorkspaceRef, body: Body) -> Operation:

@@ -20,7 +20,7 @@ from batchai_compat.backends.base import (
 )
 from batchai_compat.backends.errors import Conflict, not_found
 
-from . import _util, joblife, mounts, nodes, paging, resources
+from . import _util, joblife, mounts, nodes, paging, procs, resources, usages
 from .scheduler import Kill, Scheduler
 from .store import Store, dumps, loads
 
@@ -40,8 +40,18 @@ class ClusterOperations:
 
         Repeating a create with identical parameters returns the existing cluster (an ARM PUT is
         idempotent); different parameters are a ``Conflict``: only scale settings can change.
+
+        Node counts and quotas are checked before the write lock is taken (``usages.py``: int32
+        counts, ``max_cluster_nodes``, ``ClusterQuotaReached`` / ``ClusterCoreQuotaReached``), and the
+        quotas once more inside it; nodes are added in bounded batches by the scheduling passes.
         """
         cl_key = _util.key(_util.cluster_id(ref))
+        props = self._checked_properties(body)
+        with self.store.read() as conn:  # refuse without ever taking the write lock
+            self._workspace(conn, ref.workspace_ref)
+            ws_key = _util.key(_util.workspace_id(ref.workspace_ref))
+            if conn.execute("SELECT 1 FROM clusters WHERE key=?", (cl_key,)).fetchone() is None:
+                usages.check_quota(conn, ws_key, cl_key, props, True, self.scheduler.options.quotas)
         now = time.time()
         with self.store.write() as conn:
             self._workspace(conn, ref.workspace_ref)
@@ -51,9 +61,19 @@ class ClusterOperations:
                     raise Conflict("Conflict", f"The specified cluster {ref.cluster} already exists with different "
                                    "parameters; only its scale settings can change (clusters.update): delete it first")
             else:
+                usages.check_quota(conn, ws_key, cl_key, props, True, self.scheduler.options.quotas)
                 self._insert_cluster(conn, ref, cl_key, body, now)
         self.scheduler.tick()
         return completed(self.get_cluster(ref), accepted=True)
+
+    def _checked_properties(self, body: Body) -> Body:
+        """The properties the quota check needs, with scale settings normalized and their node counts
+        checked (pure: no lock, no I/O)."""
+        props = dict(body.get("properties") or {})
+        props["scaleSettings"] = resources.normalize_scale_settings(props.get("scaleSettings"))
+        props.setdefault("vmPriority", "dedicated")
+        usages.check_scale(props["scaleSettings"], self.scheduler.options.max_cluster_nodes)
+        return props
 
     def _insert_cluster(self, conn, ref: ClusterRef, cl_key: str, body: Body, now: float) -> None:
         stored = resources.cluster_body(ref, body, _util.iso(now))
@@ -64,10 +84,9 @@ class ClusterOperations:
             (cl_key, _util.key(_util.workspace_id(ref.workspace_ref)), uuid.uuid4().hex,
              str(uuid.uuid4().int % 9_000_000_000 + 1_000_000_000), "steady", _util.iso(now), dumps(stored)))
         cluster = conn.execute("SELECT * FROM clusters WHERE key=?", (cl_key,)).fetchone()
-        auto = stored["properties"]["scaleSettings"].get("autoScale")
-        if auto:
-            initial = max(auto["minimumNodeCount"], min(auto["maximumNodeCount"], auto["initialNodeCount"]))
-            self.scheduler.grow(conn, cluster, initial, now)
+        if stored["properties"]["scaleSettings"].get("autoScale"):  # later passes add the rest, in batches
+            self.scheduler.grow(conn, cluster, usages.initial_nodes(stored["properties"]["scaleSettings"]), now,
+                                live=0)
         nodes.refresh_allocation(conn, cl_key, now)
 
     def get_cluster(self, ref: ClusterRef) -> Body:
@@ -76,14 +95,24 @@ class ClusterOperations:
             return self._cluster_view(conn, self._cluster(conn, ref))
 
     def update_cluster(self, ref: ClusterRef, body: Body) -> Body:
-        """Replaces the scale settings (switching manual/auto is allowed); resizing starts at once."""
+        """Replaces the scale settings (switching manual/auto is allowed); resizing starts at once.
+
+        The new node counts are checked like a create's (``usages.py``), before the write lock."""
         scale = resources.normalize_scale_settings((body.get("properties") or {}).get("scaleSettings"))
+        usages.check_scale(scale, self.scheduler.options.max_cluster_nodes)
+        with self.store.read() as conn:  # refuse without ever taking the write lock
+            self._check_resize_quota(conn, self._cluster(conn, ref), scale)
         with self.store.write() as conn:
             row = self._cluster(conn, ref)
+            self._check_resize_quota(conn, row, scale)
             stored = loads(row["body"])
             stored["properties"]["scaleSettings"] = scale
             conn.execute("UPDATE clusters SET body=? WHERE key=?", (dumps(stored), row["key"]))
         return self.get_cluster(ref)
+
+    def _check_resize_quota(self, conn: sqlite3.Connection, row: sqlite3.Row, scale: Body) -> None:
+        props = dict(loads(row["body"])["properties"], scaleSettings=scale)
+        usages.check_quota(conn, row["ws_key"], row["key"], props, False, self.scheduler.options.quotas)
 
     def delete_cluster(self, ref: ClusterRef) -> Operation:
         """Jobs running on the cluster are killed and fail with ``ClusterDeleted``; queued jobs stay queued
@@ -127,8 +156,12 @@ class ClusterOperations:
             joblife.finish(conn, job, "failed", errors=[joblife.error(
                 "ClusterDeleted", f"The job was stopped because its cluster {loads(row['body'])['name']} was deleted")])
         for node in nodes.list_nodes(conn, row["key"]):
-            if node["prep_pid"]:
+            if not node["prep_pid"]:
+                continue
+            if procs.alive(node["prep_pid"], node["prep_start"]):
                 kills.append(("group", node["prep_pid"], node["prep_start"]))
+            else:  # the runner is gone; whatever its setup task left running goes with the cluster
+                procs.kill_orphaned_group(node["prep_pid"])
         conn.execute("DELETE FROM nodes WHERE cluster_key=?", (row["key"],))
         conn.execute("DELETE FROM clusters WHERE key=?", (row["key"],))
         return self.home / "nodes" / row["uid"]

@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 from typing import Dict, List, Optional
 
-from . import _util
+from . import _util, procs
 from .store import loads
 
 STATES = ("idle", "running", "preparing", "unusable", "leaving")
@@ -42,13 +42,21 @@ def home_octet(home: Path) -> int:
 
 
 def allocate_address(conn: sqlite3.Connection, home: Path) -> str:
+    return allocate_addresses(conn, home, 1)[0]
+
+
+def allocate_addresses(conn: sqlite3.Connection, home: Path, count: int) -> List[str]:
+    """``count`` free loopback addresses (one query, whatever ``count`` is)."""
     used = {row[0] for row in conn.execute("SELECT address FROM nodes UNION SELECT address FROM file_servers")}
     octet = home_octet(home)
+    found: List[str] = []
     for high in range(0, 256):
         for low in range(2, 255):
             candidate = f"127.{octet}.{high}.{low}"
             if candidate not in used:
-                return candidate
+                found.append(candidate)
+                if len(found) == count:
+                    return found
     raise RuntimeError(f"no free loopback address left in 127.{octet}.0.0/16")
 
 
@@ -64,14 +72,15 @@ def add_nodes(conn: sqlite3.Connection, home: Path, cluster: sqlite3.Row, count:
     first = int(conn.execute("SELECT next_node FROM clusters WHERE key=?", (cluster["key"],)).fetchone()[0])
     low_priority = (loads(cluster["body"])["properties"].get("vmPriority") or "").lower() == "lowpriority"
     ids = []
-    for idx in range(first, first + count):
+    addresses = allocate_addresses(conn, home, count) if count > 0 else []
+    for idx, address in zip(range(first, first + count), addresses):
         node_id = f"tvm-{cluster['pool']}_{idx}-{stamp}" + ("-p" if low_priority else "")
         root = node_root(home, cluster["uid"], node_id)
         root.mkdir(mode=0o700, parents=True, exist_ok=True)
         conn.execute(
             "INSERT INTO nodes(node_id, cluster_key, idx, address, port, root, state, state_time) "
             "VALUES (?,?,?,?,?,?,?,?)",
-            (node_id, cluster["key"], idx, allocate_address(conn, home), FIRST_PORT + idx - 1, str(root),
+            (node_id, cluster["key"], idx, address, FIRST_PORT + idx - 1, str(root),
              "preparing" if prepare else "idle", now),
         )
         ids.append(node_id)
@@ -108,11 +117,14 @@ def release(conn: sqlite3.Connection, job_key: str, leave_seconds: float, now: O
 
 
 def remove_departed(conn: sqlite3.Connection, now: Optional[float] = None) -> List[str]:
-    """Delete leaving nodes whose time is up; return their cluster keys."""
+    """Delete leaving nodes whose time is up (and whatever their setup task left running); return
+    their cluster keys."""
     now = time.time() if now is None else now
-    rows = conn.execute("SELECT node_id, cluster_key, root FROM nodes WHERE state='leaving' AND job_key IS NULL "
-                        "AND leave_after IS NOT NULL AND leave_after <= ?", (now,)).fetchall()
+    rows = conn.execute("SELECT node_id, cluster_key, root, prep_pid, prep_start FROM nodes WHERE state='leaving' "
+                        "AND job_key IS NULL AND leave_after IS NOT NULL AND leave_after <= ?", (now,)).fetchall()
     for row in rows:
+        if row["prep_pid"] and not procs.alive(row["prep_pid"], row["prep_start"]):
+            procs.kill_orphaned_group(row["prep_pid"])
         remove(conn, row["node_id"], row["root"])
     return sorted({row["cluster_key"] for row in rows})
 
@@ -129,10 +141,13 @@ def counts(conn: sqlite3.Connection, cluster_key: str) -> Dict[str, int]:
     return result
 
 
-def refresh_allocation(conn: sqlite3.Connection, cluster_key: str, now: Optional[float] = None) -> None:
-    """Recompute ``allocationState`` from the nodes; move its transition time only when it changes."""
-    busy = conn.execute("SELECT 1 FROM nodes WHERE cluster_key=? AND state IN ('preparing','leaving') LIMIT 1",
-                        (cluster_key,)).fetchone()
+def refresh_allocation(conn: sqlite3.Connection, cluster_key: str, now: Optional[float] = None,
+                       growing: bool = False) -> None:
+    """Recompute ``allocationState`` from the nodes (and ``growing``: the scheduler still has nodes to add
+    in later passes); move its transition time only when it changes."""
+    busy = growing or conn.execute(
+        "SELECT 1 FROM nodes WHERE cluster_key=? AND state IN ('preparing','leaving') LIMIT 1",
+        (cluster_key,)).fetchone()
     state = "resizing" if busy else "steady"
     conn.execute("UPDATE clusters SET alloc_state=?, alloc_time=? WHERE key=? AND alloc_state<>?",
                  (state, _util.iso(now), cluster_key, state))

@@ -5,6 +5,11 @@ process the backend records is stored as ``(pid, start)`` where ``start`` is the
 time of the process (``/proc/<pid>/stat`` field 22, clock ticks since boot). A process counts as
 alive only while both match and it is not a zombie.
 
+Process groups outlive their leader: when a recorded leader (a setup-task runner, a launcher) is
+gone, its group may still hold the processes it started. Linux never hands out a pid that is still
+in use as a process-group id, so a group whose id is the recorded pid, while no process of that pid
+exists, is the recorded process's own group (:func:`owns_group`); it is signalled like a live one.
+
 Deviation: without ``/proc`` (macOS) the start time is unavailable and liveness falls back to
 ``kill(pid, 0)``, which can mistake a recycled pid for the original process.
 """
@@ -131,9 +136,31 @@ def reap() -> None:
                 _children.remove(pid)
 
 
+def owns_group(pid: Optional[int], start: Optional[int]) -> bool:
+    """Whether process group ``pid`` is the group of the process recorded as ``(pid, start)``: the
+    leader is that process, or no process of that pid exists any more but the group has members."""
+    if not pid or pid <= 0:
+        return False
+    current = start_time(pid)
+    if current is not None:
+        return start is None or current == start or current == 0
+    return group_alive(pid)  # the leader is gone (or a zombie): its group, if anything is left of it
+
+
+def kill_orphaned_group(pid: Optional[int]) -> bool:
+    """SIGKILL what is left of group ``pid`` whose leader died (no one is left to stop it gently)."""
+    if not pid or start_time(pid) is not None or not group_alive(pid):
+        return False
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        return False
+    return True
+
+
 def signal_group(pid: Optional[int], start: Optional[int], sig: int) -> bool:
-    """Send ``sig`` to the process group led by ``pid`` if that process is still the one recorded."""
-    if not alive(pid, start):
+    """Send ``sig`` to the process group of the process recorded as ``(pid, start)`` (:func:`owns_group`)."""
+    if not owns_group(pid, start):
         return False
     try:
         os.killpg(pid, sig)  # type: ignore[arg-type]

@@ -200,13 +200,18 @@ def tool_type(props: Body) -> str:
 
 
 def wall_clock_seconds(props: Body) -> float:
+    """``maxWallClockTime`` in seconds: a positive duration Python's ``timedelta`` can hold (at most
+    999999999 days, what the SDK's ``timedelta`` can send); anything else is ``InvalidConstraints``."""
     text = (props.get("constraints") or {}).get("maxWallClockTime") or DEFAULT_WALL_CLOCK
     try:
         value = isodate.parse_duration(text)
-    except (isodate.ISO8601Error, ValueError) as exc:
-        raise InvalidInput("InvalidConstraints", f"maxWallClockTime {text!r} is not an ISO 8601 duration") from exc
-    if not isinstance(value, timedelta):  # years/months: approximate
-        value = value.totimedelta(start=datetime.now(timezone.utc))
+        if not isinstance(value, timedelta):  # years/months: approximate
+            value = value.totimedelta(start=datetime.now(timezone.utc))
+    except (isodate.ISO8601Error, ValueError, OverflowError, TypeError) as exc:
+        raise InvalidInput("InvalidConstraints", f"maxWallClockTime {text!r} is not an ISO 8601 duration of at "
+                           "most 999999999 days") from exc
+    if value <= timedelta(0):
+        raise InvalidInput("InvalidConstraints", f"maxWallClockTime {text!r} must be a positive duration")
     return value.total_seconds()
 
 
@@ -229,12 +234,13 @@ def _fill_toolkit_defaults(props: Body, node_count: int) -> None:
 
 
 def job_body(ref: JobRef, params: Body, created: str, job_uid: str) -> Body:
-    """The stored job body (secrets kept), with every server-filled static field (§b.5)."""
+    """The stored job body (secrets kept), with every server-filled static field
+    (``docs/service-behaviour.md`` §b.5)."""
     props = {k: copy.deepcopy(v) for k, v in (params.get("properties") or {}).items()
              if k not in _JOB_SERVER_FIELDS}
     node_count = props.get("nodeCount")
-    if not isinstance(node_count, int) or node_count < 1:
-        raise InvalidInput("InvalidNodeCount", "nodeCount must be a positive integer")
+    if isinstance(node_count, bool) or not isinstance(node_count, int) or not 1 <= node_count <= 2 ** 31 - 1:
+        raise InvalidInput("InvalidNodeCount", "nodeCount must be a positive 32-bit integer (1..2147483647)")
     props["toolType"] = tool_type(props)
     props.setdefault("schedulingPriority", "normal")
     if props["schedulingPriority"] not in PRIORITIES:

@@ -21,6 +21,16 @@ Timing choices (deviations; the service took minutes for each):
 * removed nodes are ``leaving`` for ``leave_seconds`` (default 0.5 s);
 * auto-scale grows at once for queued jobs and removes nodes idle for ``autoscale_idle_seconds``
   (default 1 s) - the service evaluated its formula every few minutes.
+
+Bounded work under the write lock: a pass adds at most ``GROW_BATCH`` nodes to a cluster (the rest
+in the following passes, while the cluster shows ``resizing`` as the service did while allocating),
+and never more than the vCPU quota leaves room for (``usages.headroom``); node counts themselves are
+checked before any lock is taken (``usages.check_scale``).
+
+Nothing the backend starts outlives what it belongs to: a setup-task runner found dead takes its
+setup task's process group with it (the node turns ``unusable`` and the group is SIGKILLed right
+after the commit), as does a dead supervisor its launcher's group (SIGTERM, then SIGKILL after
+``kill_grace_seconds``).
 """
 
 from __future__ import annotations
@@ -40,10 +50,11 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 from batchai_compat import _home
 from batchai_compat.backends.errors import BackendError
 
-from . import joblife, mounts, nodes, procs, standby
+from . import joblife, mounts, nodes, procs, standby, usages
 from .store import Store, dumps, loads
 
-Kill = Tuple[str, Optional[int], Optional[int]]  # ("process" | "group", pid, start)
+Kill = Tuple[str, Optional[int], Optional[int]]  # ("process" | "group" | "orphans", pid, start)
+GROW_BATCH = 64  # nodes one scheduling pass adds to one cluster
 
 SUPERVISOR_LOST = ("JobSupervisorDied",
                    "The local process supervising this job (pid {pid}) is gone - it was killed or the machine "
@@ -62,6 +73,8 @@ class Options:
     launcher_mode: str = "fork"  # "fork": the supervisor forks into the launcher; "exec": a new interpreter
     linger_seconds: float = 2.0  # an idle supervisor waits this long for a next job (standby.py)
     container_runtime: Optional[str] = None  # docker-CLI-compatible runtime for containerSettings (job_ops)
+    max_cluster_nodes: int = usages.DEFAULT_MAX_CLUSTER_NODES  # local limit on every node count of a cluster
+    quotas: Optional[Dict[str, int]] = None  # {"clusters", "dedicated", "lowpriority"}; default the service's
 
 
 class Scheduler:
@@ -84,15 +97,17 @@ class Scheduler:
     def run_pass(self, conn: sqlite3.Connection, kills: List[Kill]) -> None:
         now = time.time()
         self._reap_jobs(conn, kills, now)
-        self._reap_preparers(conn, now)
+        self._reap_preparers(conn, kills, now)
         clusters = conn.execute("SELECT * FROM clusters ORDER BY seq").fetchall()
+        growing = set()
         for cluster in clusters:
-            self.scale(conn, cluster, kills, now)
+            if self.scale(conn, cluster, kills, now):
+                growing.add(cluster["key"])
         for cluster in clusters:
             self._assign(conn, cluster, now)
         nodes.remove_departed(conn, now)
         for cluster in clusters:
-            nodes.refresh_allocation(conn, cluster["key"], now)
+            nodes.refresh_allocation(conn, cluster["key"], now, growing=cluster["key"] in growing)
 
     def deliver(self, kills: List[Kill]) -> None:
         """Signal after commit: supervisors clean up their own process groups (with escalation)."""
@@ -100,6 +115,8 @@ class Scheduler:
         for kind, pid, start in kills:
             if kind == "process":
                 procs.signal_process(pid, start, signal.SIGTERM)
+            elif kind == "orphans":  # the group's leader is dead: nobody is left to stop it gracefully
+                procs.kill_orphaned_group(pid)
             else:
                 orphans.append((pid, start))
         for pid, start in orphans:
@@ -124,32 +141,37 @@ class Scheduler:
                 joblife.finish(conn, job, "failed", errors=[joblife.error(code, message.format(pid=job["sup_pid"]))],
                                leave_seconds=self.options.leave_seconds, now=now)
 
-    def _reap_preparers(self, conn: sqlite3.Connection, now: float) -> None:
+    def _reap_preparers(self, conn: sqlite3.Connection, kills: List[Kill], now: float) -> None:
         rows = conn.execute("SELECT * FROM nodes WHERE state='preparing' AND prep_pid IS NOT NULL").fetchall()
         for node in rows:
             if not procs.alive(node["prep_pid"], node["prep_start"]):
+                kills.append(("orphans", node["prep_pid"], node["prep_start"]))  # the setup task it ran
                 nodes.set_state(conn, [node["node_id"]], "unusable", now=now)
                 add_cluster_error(conn, node["cluster_key"], "NodeSetupFailed",
                                   f"The setup task runner of node {node['node_id']} exited unexpectedly")
 
     # -- sizing --------------------------------------------------------------------------------
-    def scale(self, conn: sqlite3.Connection, cluster: sqlite3.Row, kills: List[Kill], now: float) -> None:
+    def scale(self, conn: sqlite3.Connection, cluster: sqlite3.Row, kills: List[Kill], now: float) -> bool:
+        """Size ``cluster``; True while it is still short of nodes the next passes will add."""
         settings = loads(cluster["body"])["properties"]["scaleSettings"]
         live = conn.execute("SELECT * FROM nodes WHERE cluster_key=? AND state<>'leaving' ORDER BY idx",
                             (cluster["key"],)).fetchall()
         if "manual" in settings:
             target = int(settings["manual"]["targetNodeCount"])
             if len(live) < target:
-                self.grow(conn, cluster, target - len(live), now)
-            elif len(live) > target:
+                return self.grow(conn, cluster, target - len(live), now, live=len(live))
+            if len(live) > target:
                 option = settings["manual"].get("nodeDeallocationOption") or "requeue"
                 self._shrink_manual(conn, live, len(live) - target, option, kills, now)
-            return
+            return False
         target = self._auto_target(conn, cluster, settings["autoScale"])
+        if int(cluster["next_node"]) - 1 < usages.initial_nodes(settings):
+            target = max(target, usages.initial_nodes(settings))  # initialNodeCount, added in batches
         if len(live) < target:
-            self.grow(conn, cluster, target - len(live), now)
-        elif len(live) > target:
+            return self.grow(conn, cluster, target - len(live), now, live=len(live))
+        if len(live) > target:
             self._shrink_idle(conn, live, len(live) - target, now)
+        return False
 
     def _auto_target(self, conn: sqlite3.Connection, cluster: sqlite3.Row, auto: Dict[str, Any]) -> int:
         low, high = int(auto["minimumNodeCount"]), int(auto["maximumNodeCount"])
@@ -159,11 +181,36 @@ class Scheduler:
                               "AND node_count<=?", (cluster["key"], high)).fetchone()[0]
         return max(low, min(high, busy + demand))
 
-    def grow(self, conn: sqlite3.Connection, cluster: sqlite3.Row, count: int, now: float) -> None:
+    def grow(self, conn: sqlite3.Connection, cluster: sqlite3.Row, count: int, now: float,
+             live: Optional[int] = None) -> bool:
+        """Add up to ``count`` nodes: at most ``GROW_BATCH`` per pass and never beyond the vCPU quota
+        (the service, too, could leave a cluster with fewer nodes than asked for when quota ran out).
+        Returns True when the batch limit left nodes for the next passes."""
+        if live is None:
+            live = conn.execute("SELECT COUNT(*) FROM nodes WHERE cluster_key=? AND state<>'leaving'",
+                                (cluster["key"],)).fetchone()[0]
+        room = usages.headroom(conn, cluster, live, self.options.quotas)
+        if room < count:
+            self._note_quota(conn, cluster, count, room)
+        more = min(count, room) > GROW_BATCH
+        count = min(count, GROW_BATCH, room)
+        if count <= 0:
+            return False
         setup = (loads(cluster["body"])["properties"].get("nodeSetup") or {}).get("setupTask")
         for node_id in nodes.add_nodes(conn, self.home, cluster, count, prepare=bool(setup), now=now):
             if setup:
                 self._spawn_preparer(conn, node_id)
+        return more
+
+    @staticmethod
+    def _note_quota(conn: sqlite3.Connection, cluster: sqlite3.Row, wanted: int, room: int) -> None:
+        """One ``ClusterCoreQuotaReached`` entry in ``cluster.errors`` (not one per pass)."""
+        errors = loads(cluster["errors"]) or []
+        if any(e.get("code") == "ClusterCoreQuotaReached" for e in errors):
+            return
+        add_cluster_error(conn, cluster["key"], "ClusterCoreQuotaReached",
+                          f"The cluster could not grow by {wanted} nodes: the vCPU quota leaves room for {room} "
+                          "more (usages.list shows the limits; LocalBackend option quotas)")
 
     def _spawn_preparer(self, conn: sqlite3.Connection, node_id: str) -> None:
         log = self._log_dir() / f"nodeprep-{node_id}.log"
