@@ -15,27 +15,46 @@ Batch AI returned time-limited SAS URLs for job outputs; notebooks fed them to `
 * One server per home per process, started lazily on the first :func:`signed_url`, bound to
   127.0.0.1 only, on an ephemeral port, served from a daemon thread. A URL therefore works for as
   long as the process that signed it lives (deviation: Azure SAS URLs outlived the client process).
-* Only regular files inside the home are served, after resolving symlinks and ``..``; GET and HEAD;
-  single ``Range`` requests (``bytes=a-b``, ``bytes=a-``, ``bytes=-n``).
+* What is served is exactly the signed path, nothing else. The path is resolved when the URL is
+  *signed* (``os.path.realpath``: a mount symlink under ``nodes/``, or a symlink a job made inside
+  its output directory pointing inside it, is signed as its target). When the URL is *served*, the
+  file is opened component by component from the home's directory descriptor with ``O_NOFOLLOW``
+  (``openat``): a symlink anywhere in the path — e.g. the signed file replaced by a link to
+  ``state.db`` after signing — is refused (403), and since nothing is resolved before the open
+  there is no check-then-open window to race. Only regular files are served (``fstat`` of the open
+  descriptor); ``run/`` (the key), ``state.db`` and its ``-wal``/``-shm`` never are, not even
+  through a hard link. GET and HEAD; single ``Range`` requests (``bytes=a-b``, ``bytes=a-``,
+  ``bytes=-n``).
+* Bounded: at most :data:`MAX_CONNECTIONS` connections at a time (one thread each). The request
+  line and headers must arrive within :data:`HEADER_TIMEOUT` seconds of the connection starting to
+  wait for them (a kept-alive connection waits at most that long for its next request), and no
+  single read or write may block longer than :data:`IDLE_TIMEOUT`. When every slot is taken, the
+  connection that has waited longest for its request headers is closed to make room (a slowloris
+  cannot lock out a real download); only when every slot is sending a response is the newcomer
+  answered ``503``. (Azure Storage had its own limits; these are ours.)
 * Query strings carry secrets, so requests are logged (debug level) as method and path only.
 """
 
 from __future__ import annotations
 
+import errno
 import hmac
+import io
 import logging
 import os
 import re
 import secrets
+import socket
 import stat
 import threading
+import time
 from datetime import datetime, timedelta, timezone
 from email.utils import formatdate
 from hashlib import sha256
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Callable, Dict, Optional, Tuple
+from typing import Callable, Dict, Optional, Set, Tuple
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from batchai_compat._home import compat_home, run_dir
@@ -48,6 +67,15 @@ KEY_FILE = "fileserver.key"
 _EXPIRY_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 _CHUNK = 256 * 1024
 _QUERY_RE = re.compile(r"\?[^\s'\"]*")
+
+#: Connections served at once (each holds a thread); see the module docstring.
+MAX_CONNECTIONS = 64
+#: Seconds for a request line and its headers to arrive.
+HEADER_TIMEOUT = 10.0
+#: Seconds any single read or write on a connection may block.
+IDLE_TIMEOUT = 30.0
+# Home-relative paths never served, whatever is signed: the key, and the control plane's database.
+_NEVER_SERVED = ("run/" + KEY_FILE, "state.db", "state.db-wal", "state.db-shm", "state.db-journal")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -96,17 +124,23 @@ def _signature(key: bytes, rel_path: str, expiry: str) -> str:
 
 
 def _relative_path(path: os.PathLike, home: Path) -> str:
-    """``path`` relative to ``home`` in POSIX form, lexically normalised; refuses escapes."""
+    """``path`` relative to ``home`` in POSIX form; refuses escapes.
+
+    The path is resolved now (symlinks followed, as far as it exists) when its target is under the
+    home, because the server follows no symlink at all; a path resolving outside the home is signed
+    as written (lexically normalised), and the server then refuses it.
+    """
     target = Path(os.path.normpath(os.fspath(path)))
     if not target.is_absolute():
         raise ValueError(f"signed_url needs an absolute path, got {os.fspath(path)!r}")
-    for base in (Path(os.path.normpath(home)), home.resolve()):
-        try:
-            rel = target.relative_to(base)
-        except ValueError:
-            continue
-        if rel.parts and rel.parts[0] != "..":
-            return rel.as_posix()
+    for candidate in (Path(os.path.realpath(target)), target):
+        for base in (home.resolve(), Path(os.path.normpath(home))):
+            try:
+                rel = candidate.relative_to(base)
+            except ValueError:
+                continue
+            if rel.parts and rel.parts[0] != "..":
+                return rel.as_posix()
     raise ValueError(f"{os.fspath(path)!r} is not a file under the compat home {str(home)!r}")
 
 
@@ -211,11 +245,117 @@ def _ensure_server(home: Path) -> _Served:
 # --------------------------------------------------------------------------------------------------
 # Server
 # --------------------------------------------------------------------------------------------------
+class _Connection:
+    """Book-keeping of one accepted connection (guarded by the server's lock)."""
+
+    __slots__ = ("sock", "since", "busy", "evicted")
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.since = time.monotonic()  # when it started waiting for its current request's headers
+        self.busy = False  # sending a response: never evicted
+        self.evicted = False
+
+    def evict(self) -> None:
+        self.evicted = True
+        try:  # wakes the handler thread blocked in recv(); it sees EOF and ends
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+
 class _FileServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = False
+    request_queue_size = 128
     home: Path
     key: bytes
+
+    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self.max_connections = MAX_CONNECTIONS
+        self.header_timeout = HEADER_TIMEOUT
+        self.idle_timeout = IDLE_TIMEOUT
+        self.connections: Dict[socket.socket, _Connection] = {}
+        self.connections_lock = threading.Lock()
+        self.refused_busy = 0  # connections answered 503 (every slot sending)
+        self.evictions = 0  # connections closed while waiting for headers, to make room
+
+    def process_request(self, request, client_address) -> None:  # type: ignore[no-untyped-def]
+        with self.connections_lock:
+            live = [c for c in self.connections.values() if not c.evicted]
+            if len(live) >= self.max_connections:
+                idle = [c for c in live if not c.busy]
+                if not idle:
+                    self.refused_busy += 1
+                    refuse = True
+                else:
+                    min(idle, key=lambda c: c.since).evict()
+                    self.evictions += 1
+                    refuse = False
+            else:
+                refuse = False
+            if not refuse:
+                self.connections[request] = _Connection(request)
+        if refuse:
+            _answer_busy(request)
+            self.shutdown_request(request)
+            return
+        super().process_request(request, client_address)
+
+    def process_request_thread(self, request, client_address) -> None:  # type: ignore[no-untyped-def]
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            with self.connections_lock:
+                self.connections.pop(request, None)
+
+    def connection_of(self, sock: socket.socket) -> Optional[_Connection]:
+        with self.connections_lock:
+            return self.connections.get(sock)
+
+    def handle_error(self, request, client_address) -> None:  # type: ignore[no-untyped-def]
+        # A client going away mid-response is routine; never print tracebacks to stderr.
+        log.debug("file server: a connection ended with an error", exc_info=True)
+
+    def server_close(self) -> None:
+        super().server_close()
+        with self.connections_lock:
+            for conn in self.connections.values():
+                conn.evict()
+
+
+def _answer_busy(sock: socket.socket) -> None:
+    try:
+        sock.settimeout(1.0)
+        sock.sendall(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nRetry-After: 1\r\n"
+                     b"Connection: close\r\n\r\n")
+    except OSError:
+        pass
+
+
+class _DeadlineReader(io.RawIOBase):
+    """The socket's read side: no single recv blocks longer than the idle timeout, and while the
+    handler waits for a request's headers, all of them together get at most the header timeout."""
+
+    def __init__(self, sock: socket.socket, handler: "_Handler") -> None:
+        super().__init__()
+        self._sock = sock
+        self._handler = handler
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[no-untyped-def]
+        timeout = self._handler.server.idle_timeout
+        deadline = self._handler.header_deadline
+        if deadline is not None:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise socket.timeout("request headers not received in time")
+            timeout = min(timeout, remaining)
+        self._sock.settimeout(timeout)
+        return self._sock.recv_into(buffer)
 
 
 class _Refused(Exception):
@@ -256,6 +396,32 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "batchai-compat-fileserver"
     sys_version = ""
+
+    header_deadline: Optional[float] = None
+
+    # -- connection limits: see the module docstring ---------------------------------------------
+    def setup(self) -> None:
+        super().setup()
+        self.rfile.close()  # replaced by a reader that enforces the header deadline
+        self.rfile = io.BufferedReader(_DeadlineReader(self.connection, self))
+        self._conn = self.server.connection_of(self.connection)
+
+    def handle_one_request(self) -> None:
+        self.header_deadline = time.monotonic() + self.server.header_timeout
+        if self._conn is not None:
+            with self.server.connections_lock:
+                self._conn.busy, self._conn.since = False, time.monotonic()
+        super().handle_one_request()
+
+    def parse_request(self) -> bool:
+        ok = super().parse_request()
+        if ok:  # headers are in: from now on this connection is sending a response
+            self.header_deadline = None
+            self.connection.settimeout(self.server.idle_timeout)
+            if self._conn is not None:
+                with self.server.connections_lock:
+                    self._conn.busy = True
+        return ok
 
     def do_GET(self) -> None:  # noqa: N802 (http.server naming)
         self._serve(send_body=True)
@@ -328,22 +494,23 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _open_inside_home(self, rel: str):  # type: ignore[no-untyped-def]
         home = self.server.home  # already resolved
-        if "\x00" in rel or not rel or rel.startswith("/"):
+        parts = rel.split("/")
+        if "\x00" in rel or any(part in ("", ".", "..") for part in parts):
             raise _Refused(HTTPStatus.FORBIDDEN, "path refused")
-        real = Path(os.path.realpath(home / rel))
-        if real != home and home not in real.parents:
+        if rel in _NEVER_SERVED or parts[0] == "run":
             raise _Refused(HTTPStatus.FORBIDDEN, "path refused")
         try:
-            # O_NOFOLLOW: the final component was resolved above; refuse a symlink swapped in since.
-            fd = os.open(real, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+            fd = _open_without_symlinks(home, parts)
         except FileNotFoundError:
             raise _Refused(HTTPStatus.NOT_FOUND, "no such file") from None
-        except OSError:
+        except OSError:  # ELOOP / ENOTDIR: a symlink on the way; EACCES; ...
             raise _Refused(HTTPStatus.FORBIDDEN, "path refused") from None
         try:
             st = os.fstat(fd)
             if not stat.S_ISREG(st.st_mode):
                 raise _Refused(HTTPStatus.FORBIDDEN, "not a regular file")
+            if (st.st_dev, st.st_ino) in _private_inodes(home):  # a hard link to the key or the database
+                raise _Refused(HTTPStatus.FORBIDDEN, "path refused")
             return os.fdopen(fd, "rb"), st.st_size, st.st_mtime
         except BaseException:
             os.close(fd)
@@ -359,3 +526,60 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if send_body:
             self.wfile.write(body)
+
+
+_DIR_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+_FILE_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
+def _open_without_symlinks(home: Path, parts: "list[str]") -> int:
+    """A descriptor of ``home/<parts...>`` opened one component at a time, relative to the previous
+    directory's descriptor, never following a symlink (``openat`` with ``O_NOFOLLOW``).
+
+    Nothing is checked before the open, so a symlink swapped in at any moment is either not there
+    yet (the real file is served) or refused: there is no window between a check and the open.
+    """
+    if os.open not in os.supports_dir_fd:  # pragma: no cover - platforms without openat
+        return _open_without_symlinks_fallback(home, parts)
+    dir_fd = os.open(home, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0))
+    try:
+        for part in parts[:-1]:
+            try:
+                next_fd = os.open(part, _DIR_FLAGS, dir_fd=dir_fd)
+            except NotADirectoryError:
+                raise OSError(errno.ENOTDIR, "not a directory (or a symlink)", part) from None
+            os.close(dir_fd)
+            dir_fd = next_fd
+        return os.open(parts[-1], _FILE_FLAGS, dir_fd=dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def _open_without_symlinks_fallback(home: Path, parts: "list[str]") -> int:  # pragma: no cover
+    """Without ``openat``: refuse when any component is a symlink, open, and check that the open
+    descriptor is the file the lexical path names (a swap after the check is caught by the fstat)."""
+    path = os.path.join(home, *parts)
+    current = str(home)
+    for part in parts:
+        current = os.path.join(current, part)
+        if os.path.islink(current):
+            raise OSError(errno.ELOOP, "symlink refused", current)
+    fd = os.open(path, _FILE_FLAGS)
+    try:
+        if os.path.realpath(path) != path or not os.path.samestat(os.fstat(fd), os.lstat(path)):
+            raise OSError(errno.ELOOP, "path changed while opening", path)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _private_inodes(home: Path) -> Set[Tuple[int, int]]:
+    found = set()
+    for rel in _NEVER_SERVED:
+        try:
+            st = os.stat(home / rel)
+        except OSError:
+            continue
+        found.add((st.st_dev, st.st_ino))
+    return found

@@ -301,3 +301,255 @@ def test_batch_signer_matches_signed_url_and_refuses_outside_paths(home: Path, d
     assert urlsplit(url).path == urlsplit(single).path
     with pytest.raises(ValueError):
         sign("/etc/passwd")
+
+
+# -- issue 11 item 2: a signed URL serves the signed file and nothing else ----------------------------
+def _home_secrets(home: Path) -> dict:
+    """Files under the home a URL must never hand out, with their contents."""
+    (home / "state.db").write_bytes(b"SQLite format 3\x00 control plane")
+    (home / "state.db-wal").write_bytes(b"wal with another job's secret value")
+    found = {"run/fileserver.key": (home / "run" / "fileserver.key").read_bytes()}
+    for rel in ("state.db", "state.db-wal"):
+        found[rel] = (home / rel).read_bytes()
+    return found
+
+
+@pytest.mark.parametrize("target", ["state.db", "state.db-wal", "run/fileserver.key"])
+def test_signed_file_replaced_by_symlink_after_signing_is_refused(home: Path, data_file: Path, target: str) -> None:
+    url = signed_url(data_file, expiry_minutes=5, home=home)
+    assert requests.get(url, timeout=10).content == PAYLOAD
+    secrets = _home_secrets(home)
+    data_file.unlink()
+    data_file.symlink_to(home / target)
+    response = requests.get(url, timeout=10)
+    assert response.status_code == 403
+    assert secrets[target] not in response.content
+
+
+def test_signed_directory_replaced_by_symlink_after_signing_is_refused(home: Path, data_file: Path) -> None:
+    """The directory on the path is swapped for a link to ``run/``: the key has the signed name."""
+    victim = data_file.parent / "fileserver.key"
+    victim.write_bytes(b"harmless output")
+    url = signed_url(victim, expiry_minutes=5, home=home)
+    key = (home / "run" / "fileserver.key").read_bytes()
+    moved = data_file.parent.with_name("moved")
+    data_file.parent.rename(moved)
+    data_file.parent.symlink_to(home / "run", target_is_directory=True)
+    response = requests.get(url, timeout=10)
+    assert response.status_code == 403
+    assert key not in response.content
+
+
+def test_symlink_made_before_signing_is_signed_as_its_target(home: Path, data_file: Path) -> None:
+    """A job's link to a sibling in its output directory is served (the URL names the target); a
+    link to the key made before signing yields a URL that serves nothing."""
+    sibling = data_file.parent / "latest.bin"
+    sibling.symlink_to(data_file.name)
+    url = signed_url(sibling, expiry_minutes=5, home=home)
+    assert "/result%20%231.bin?" in url
+    assert requests.get(url, timeout=10).content == PAYLOAD
+    to_key = data_file.parent / "key.txt"
+    to_key.symlink_to(home / "run" / "fileserver.key")
+    response = requests.get(signed_url(to_key, expiry_minutes=5, home=home), timeout=10)
+    assert response.status_code == 403
+    assert (home / "run" / "fileserver.key").read_bytes() not in response.content
+
+
+def test_key_and_database_are_never_served_even_when_signed(home: Path, data_file: Path) -> None:
+    signed_url(data_file, expiry_minutes=5, home=home)
+    secrets = _home_secrets(home)
+    for rel, content in secrets.items():
+        response = requests.get(signed_url(home / rel, expiry_minutes=5, home=home), timeout=10)
+        assert response.status_code == 403, rel
+        assert content not in response.content
+    hard = data_file.parent / "copy-of-key"
+    os.link(home / "run" / "fileserver.key", hard)  # a job could hard-link it into its outputs
+    response = requests.get(signed_url(hard, expiry_minutes=5, home=home), timeout=10)
+    assert response.status_code == 403
+    assert secrets["run/fileserver.key"] not in response.content
+
+
+def test_symlink_swap_race_never_serves_another_file(home: Path, data_file: Path) -> None:
+    """A thread swaps the signed file for a link to the key and back as fast as it can, while
+    downloads run: every answer is the signed file or a refusal (no check-then-open window)."""
+    import threading
+    import time
+
+    url = signed_url(data_file, expiry_minutes=5, home=home)
+    key = (home / "run" / "fileserver.key").read_bytes()
+    real = data_file.with_name("real.bin")
+    link = data_file.with_name("link.bin")
+    os.link(data_file, real)
+    link.symlink_to(home / "run" / "fileserver.key")
+    stop = threading.Event()
+    swaps = [0]
+
+    def swapper() -> None:
+        while not stop.is_set():
+            os.replace(link, data_file)  # the signed name is now a symlink to the key
+            link.symlink_to(home / "run" / "fileserver.key")
+            os.link(real, real.with_name("real2.bin"))
+            os.replace(real.with_name("real2.bin"), data_file)  # and the real file again
+            swaps[0] += 1
+            time.sleep(0.001)  # let the server's threads have the GIL too
+
+    thread = threading.Thread(target=swapper)
+    thread.start()
+    statuses: dict = {}
+    try:
+        with requests.Session() as session:
+            ends = time.monotonic() + 3.0
+            while time.monotonic() < ends or sum(statuses.values()) < 20:
+                response = session.get(url, timeout=10)
+                statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+                assert key not in response.content
+                assert response.status_code in (200, 403, 404)
+                if response.status_code == 200:
+                    assert response.content == PAYLOAD
+    finally:
+        stop.set()
+        thread.join()
+    print(f"swap race: {swaps[0]} swaps, answers {statuses}")
+    assert swaps[0] > 10
+
+
+# -- issue 11 item 6: bounded connections and time --------------------------------------------------
+def _threads() -> int:
+    import threading
+
+    return threading.active_count()
+
+
+def _half_sent(port: int) -> socket.socket:
+    sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+    sock.sendall(b"GET /storage/x HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
+    return sock
+
+
+def _closed_by_server(sock: socket.socket, within: float) -> bool:
+    sock.settimeout(within)
+    try:
+        while True:
+            data = sock.recv(4096)
+            if not data:
+                return True
+    except (ConnectionResetError, BrokenPipeError):
+        return True
+    except socket.timeout:
+        return False
+
+
+def test_slowloris_neither_blocks_downloads_nor_holds_a_thread_each(home: Path, data_file: Path) -> None:
+    url = signed_url(data_file, expiry_minutes=5, home=home)
+    server = _fileserver._servers[home.resolve()].server
+    server.header_timeout = 3.0
+    port = urlsplit(url).port
+    baseline = _threads()
+    slow = [_half_sent(port) for _ in range(160)]
+    try:
+        for _ in range(5):  # downloads go through while 160 connections hang
+            assert requests.get(url, timeout=10).content == PAYLOAD
+        peak = _threads()
+        print(f"slowloris: 160 half-sent connections, {peak - baseline} extra threads "
+              f"(bound {server.max_connections}), {server.evictions} evicted")
+        assert peak - baseline <= server.max_connections + 2
+        # Every half-sent connection is closed by the server by the header deadline at the latest.
+        assert all(_closed_by_server(sock, within=server.header_timeout + 2) for sock in slow)
+    finally:
+        for sock in slow:
+            sock.close()
+    assert requests.get(url, timeout=10).content == PAYLOAD  # recovered
+    deadline = datetime.now() + timedelta(seconds=5)
+    while _threads() > baseline + 1 and datetime.now() < deadline:
+        import time
+
+        time.sleep(0.05)
+    assert _threads() <= baseline + 1
+
+
+def test_trickled_headers_are_cut_at_the_header_deadline(home: Path, data_file: Path) -> None:
+    """One byte every 0.2 s never trips an idle timeout; the header deadline still ends it."""
+    import time
+
+    url = signed_url(data_file, expiry_minutes=5, home=home)
+    server = _fileserver._servers[home.resolve()].server
+    server.header_timeout = 1.5
+    sock = socket.create_connection(("127.0.0.1", urlsplit(url).port), timeout=10)
+    started = time.monotonic()
+    closed = False
+    try:
+        for byte in b"GET /storage/x HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + b"a" * 100:
+            try:
+                sock.sendall(bytes([byte]))
+            except OSError:
+                closed = True
+                break
+            time.sleep(0.2)
+            sock.setblocking(False)
+            try:
+                if sock.recv(4096) == b"":
+                    closed = True
+                    break
+            except BlockingIOError:
+                pass
+            except OSError:
+                closed = True
+                break
+            finally:
+                sock.setblocking(True)
+    finally:
+        sock.close()
+    elapsed = time.monotonic() - started
+    assert closed, "the server kept a trickling connection open for good"
+    assert elapsed < server.header_timeout + 2.0
+
+
+def test_keep_alive_between_requests_is_bounded(home: Path, data_file: Path) -> None:
+    """A kept-alive connection serves several requests, then is closed when idle too long."""
+    url = signed_url(data_file, expiry_minutes=5, home=home)
+    server = _fileserver._servers[home.resolve()].server
+    server.header_timeout = 1.0
+    parts = urlsplit(url)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+    for _ in range(3):
+        conn.request("GET", f"{parts.path}?{parts.query}")
+        assert conn.getresponse().read() == PAYLOAD
+    assert _closed_by_server(conn.sock, within=3.0)
+    conn.close()
+
+
+def test_every_slot_sending_answers_503_then_recovers(home: Path, data_file: Path) -> None:
+    big = data_file.with_name("big.bin")
+    with open(big, "wb") as fh:
+        fh.truncate(256 * 1024 * 1024)  # sparse: reading it costs no disk
+    url = signed_url(big, expiry_minutes=5, home=home)
+    server = _fileserver._servers[home.resolve()].server
+    server.max_connections = 2
+    parts = urlsplit(url)
+    readers = []
+    for _ in range(2):  # two downloads that stop reading: their handlers block sending
+        sock = socket.create_connection((parts.hostname, parts.port), timeout=10)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.sendall(f"GET {parts.path}?{parts.query} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+        readers.append(sock)
+    import time
+
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        with server.connections_lock:
+            if sum(c.busy for c in server.connections.values()) == 2:
+                break
+        time.sleep(0.02)
+    try:
+        response = requests.get(signed_url(data_file, expiry_minutes=5, home=home), timeout=10)
+        assert response.status_code == 503
+    finally:
+        for sock in readers:
+            sock.close()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        response = requests.get(signed_url(data_file, expiry_minutes=5, home=home), timeout=10)
+        if response.status_code == 200:
+            break
+        time.sleep(0.1)
+    assert response.status_code == 200 and response.content == PAYLOAD
