@@ -3,7 +3,7 @@
 ``python -m batchai_compat.launcher --spec SPEC.json [--node-index N|auto]`` (see ``__main__``
 for the contract with the engine). Stdlib only: it also ships into Azure ML runs.
 
-Modules, in the order a job goes through them:
+Modules, in the order a job goes through them (sections of ``docs/service-behaviour.md``):
 
 * ``spec``      the input (``LaunchSpec``) and output (``LaunchResult``) formats;
 * ``layout``    node directories, mount links, stdouterr/output paths, file names (§d, §e.3);

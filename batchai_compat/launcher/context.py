@@ -1,7 +1,7 @@
 """Everything a job needs before its first process starts: directories, mounts, environments.
 
-``build_context`` performs steps 1 of §c.1 (mount job-level volumes) and the directory layout of
-§d.3, and computes the identical-for-prep-and-job environment of every node (§d.1).
+``build_context`` performs step 1 of ``docs/service-behaviour.md`` §c.1 (mount job-level volumes) and the
+directory layout of §d.3, and computes the identical-for-prep-and-job environment of every node (§d.1).
 """
 
 from __future__ import annotations

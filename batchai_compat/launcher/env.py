@@ -115,7 +115,7 @@ def base_environment(spec: LaunchSpec) -> Dict[str, str]:
 
 
 def node_path_variables(spec: LaunchSpec, paths: NodePaths) -> Dict[str, str]:
-    """The §d.1 variables that only depend on the node (usable in path prefixes)."""
+    """The ``docs/service-behaviour.md`` §d.1 variables that only depend on the node (usable in path prefixes)."""
     return {
         "AZ_BATCHAI_MOUNT_ROOT": paths.mount_root,
         "AZ_BATCHAI_JOB_MOUNT_ROOT": paths.job_mount_root,

@@ -143,7 +143,7 @@ def write_hostfile(paths: NodePaths, nodes: List[NodeSpec], slots: int) -> None:
 
 
 # --------------------------------------------------------------------------------------------------
-# stdouterr file names (§c.11, §e.3)
+# stdouterr file names (docs/service-behaviour.md §c.11, §e.3)
 # --------------------------------------------------------------------------------------------------
 def execution_log_name(node: NodeSpec, multi_node: bool) -> str:
     return f"execution-{node.id}.log" if multi_node else "execution.log"

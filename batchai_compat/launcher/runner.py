@@ -1,4 +1,4 @@
-"""Running one job on all its virtual nodes ("local mode"): §c.1's order of execution.
+"""Running one job on all its virtual nodes ("local mode"), in the order of ``docs/service-behaviour.md`` §c.1.
 
 mount job volumes -> pull/start one container per node (when ``containerSettings`` are given and
 a container runtime is configured, see ``containers.py``; otherwise the settings are logged and
@@ -225,7 +225,7 @@ class JobRunner:
         return [t for t in tasks if t.node in self.context.local_nodes]
 
     def _container_settings(self) -> Optional[Dict[str, Any]]:
-        """§c.1 step 2: one container per node, or (no runtime configured) a warning."""
+        """``docs/service-behaviour.md`` §c.1 step 2: one container per node, or (no runtime configured) a warning."""
         image = ((self.context.props.get("containerSettings") or {}).get("imageSourceRegistry") or {}).get("image")
         runtime = self.spec.container_runtime
         if runtime is None:
@@ -365,7 +365,7 @@ class JobRunner:
 
     def _finish(self) -> None:
         """Leftover processes die with the job, containers are removed, job-level mounts are
-        unmounted (behaviour 31)."""
+        unmounted (``docs/service-behaviour.md`` behaviour 31)."""
         self._kill_everything()
         if self.group is not None:
             self.group.close()

@@ -1,9 +1,10 @@
 """Password-less ``ssh`` between the virtual nodes of a job, and OpenMPI's rsh agent.
 
-On Batch AI every node of a job could ``ssh`` to every other node without a password (behaviour
-28); the first contact with a host printed OpenSSH's "Permanently added" warning on stderr. Here a
-node is a directory plus a loopback address, so "ssh 127.0.0.3 cmd" runs ``cmd`` locally through
-``/bin/bash -c`` with node 127.0.0.3's environment and working directory.
+On Batch AI every node of a job could ``ssh`` to every other node without a password
+(``docs/service-behaviour.md`` behaviour 28); the first contact with a host printed OpenSSH's
+"Permanently added" warning on stderr. Here a node is a directory plus a loopback address, so
+"ssh 127.0.0.3 cmd" runs ``cmd`` locally through ``/bin/bash -c`` with node 127.0.0.3's environment and
+working directory.
 
 The launcher installs two small shell scripts into its private directory (never into stdouterr):
 ``bin/ssh`` (first on the job's PATH; prints the warning once per host and job) and

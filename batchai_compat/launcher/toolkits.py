@@ -177,7 +177,8 @@ def _pytorch(ctx: JobContext, s: Dict[str, Any]) -> List[Task]:
 
 def tensorflow_placement(node_count: int, ps_count: int, worker_count: int) -> Tuple[List, List]:
     """Round-robin from node 0 per role, parameter servers first; ports count up from 2222 per node
-    (§c.10: 3 nodes, 1 ps, 3 workers -> ps n0:2222; workers n0:2223, n1:2222, n2:2222)."""
+    (``docs/service-behaviour.md`` §c.10: 3 nodes, 1 ps, 3 workers -> ps n0:2222; workers n0:2223, n1:2222,
+    n2:2222)."""
     next_port = [TF_FIRST_PORT] * node_count
     roles: Tuple[List, List] = ([], [])
     for role, count in zip(roles, (ps_count, worker_count)):

@@ -208,7 +208,8 @@ def test_job_preparation_failing_on_the_second_node_fails_the_job(client, emu, s
 
 def test_tensorflow_job_places_roles_on_the_nodes_addresses(client, emu, setup):
     cluster = shared_cluster(client, emu, "tfspread", {"tf.py": TF_SCRIPT})
-    # 2 nodes, 2 ps, 3 workers (§c.10): ps 0 on n0:2222, ps 1 on n1:2222; workers n0:2223, n1:2223, n0:2224.
+    # 2 nodes, 2 ps, 3 workers (docs/service-behaviour.md §c.10): ps 0 on n0:2222, ps 1 on n1:2222;
+    # workers n0:2223, n1:2223, n0:2224.
     params = job_params(cluster, node_count=2, custom_toolkit_settings=None,
                         job_preparation=models.JobPreparation(command_line=PREP),
                         tensor_flow_settings=models.TensorFlowSettings(

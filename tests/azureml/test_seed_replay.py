@@ -128,8 +128,8 @@ def test_seed_tensorflow_flow(client, emu):
     assert job.execution_state == "succeeded", (job.execution_info.errors, stdout)
     assert {"stdout-wk-0.txt", "stdout-wk-1.txt", "stdout-ps-0.txt", "stderr-wk-0.txt"} <= set(listing)
     assert len([n for n in listing if n.startswith("execution-")]) == 2  # one per node
-    # The roles ran on the nodes Batch AI put them on, at the Azure ML nodes' addresses (§c.10):
-    # ps 0 and worker 0 on node 0, worker 1 on node 1.
+    # The roles ran on the nodes Batch AI put them on (docs/service-behaviour.md §c.10), at the Azure ML
+    # nodes' addresses: ps 0 and worker 0 on node 0, worker 1 on node 1.
     node0 = stdout["stdout-wk-0.txt"].split(" ps ")[1].split(":")[0]
     hosts = "ps {0}:2222 workers {0}:2223,".format(node0)
     assert stdout["stdout-wk-0.txt"].startswith("role worker task 0 " + hosts), stdout["stdout-wk-0.txt"]

@@ -1,5 +1,5 @@
-"""Container jobs through the public client when a container runtime is configured (§c.1 step 2;
-behaviours 12, 18, 25, 27 in containers).
+"""Container jobs through the public client when a container runtime is configured
+(``docs/service-behaviour.md`` §c.1 step 2; behaviours 12, 18, 25, 27 in containers).
 
 There is no container engine on this machine or in CI and none can be installed (no Docker
 daemon), so the runtime is the docker-CLI-compatible fake of ``tests/launcher/fake_runtime.py``: it

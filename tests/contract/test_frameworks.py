@@ -1,6 +1,7 @@
 """Multi-node jobs: behaviours 28-29 (ssh between nodes) and the toolkit process layouts of §c
 (custom MPI, Horovod and Chainer under a real ``mpirun``; TensorFlow ps/workers; PyTorch ranks with a
-rendezvous through the shared job temp; Caffe2 one process per node)."""
+rendezvous through the shared job temp; Caffe2 one process per node). Behaviours and
+sections: ``docs/service-behaviour.md``."""
 
 from __future__ import annotations
 

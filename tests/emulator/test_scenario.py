@@ -1,4 +1,4 @@
-"""The §3.3 scenario of docs azureml-mapping.md, driven through the real azureml-core against the emulator:
+"""The ``docs/azureml-mapping.md`` §3.3 scenario, driven through the real azureml-core against the emulator:
 cluster lifecycle, experiments, an MPI job that really runs, outputs downloaded over HTTP, tags/lookup,
 cancel, failure, and clean-up — with zero unrouted and zero leaked requests."""
 

@@ -1,4 +1,5 @@
-"""Jobs in containers (§c.1 step 2; behaviours 12, 25, 27, 29 of §g in their container variants).
+"""Jobs in containers (``docs/service-behaviour.md`` §c.1 step 2; behaviours 12, 25, 27, 29 of §g in their
+container variants).
 
 There is no container engine on this machine or in CI, and none can be installed (no Docker
 daemon). The container runtime is therefore the fake of ``fake_runtime.py``: a docker-CLI-compatible
@@ -49,7 +50,8 @@ def user_command(argv):
 
 
 def test_prep_and_job_run_in_one_container_with_exact_invocations(tmp_path):
-    """Behaviour 25 in a container: prep and job in the same container, same paths inside and out."""
+    """Behaviour 25 (``docs/service-behaviour.md``) in a container: prep and job in the same container, same
+    paths inside and out."""
     job, runtime = container_job(
         tmp_path,
         jobPreparation={"commandLine": "mkdir -p $AZ_BATCHAI_JOB_TEMP/in && echo hello | tee "
@@ -102,7 +104,8 @@ def test_image_present_is_not_pulled(tmp_path):
 
 
 def test_two_nodes_ssh_between_containers(tmp_path):
-    """Behaviour 29: ssh from node 0's container runs the command in node 1's container."""
+    """Behaviour 29 (``docs/service-behaviour.md``): ssh from node 0's container runs the command in node 1's
+    container."""
     job, runtime = container_job(tmp_path, node_count=2, jobPreparation={"commandLine": "echo prep $FAKE_CONTAINER"},
                                  customToolkitSettings={"commandLine": "true"})
     other = job.spec.nodes[1].address
@@ -151,7 +154,7 @@ def test_job_failure_removes_containers(tmp_path):
 
 
 def test_prep_failure_in_container(tmp_path):
-    """Behaviour 27: job `true`, prep `false`, in a container."""
+    """Behaviour 27 (``docs/service-behaviour.md``): job `true`, prep `false`, in a container."""
     job, runtime = container_job(tmp_path, jobPreparation={"commandLine": "false"},
                                  customToolkitSettings={"commandLine": "true"})
     out = run(job)

@@ -1,5 +1,5 @@
 """Custom-toolkit jobs: layout, environment, job preparation, exit codes (behaviours 11, 14, 23,
-24, 26, 32 of docs/service-behaviour.md §g)."""
+24, 26, 32 of ``docs/service-behaviour.md`` §g)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import re
 from .helpers import make_job, run
 
 
-def test_custom_job_writes_stdouterr_and_outputs(tmp_path):  # behaviour 11
+def test_custom_job_writes_stdouterr_and_outputs(tmp_path):  # behaviour 11 (docs/service-behaviour.md)
     job = make_job(
         tmp_path,
         customToolkitSettings={"commandLine": "echo hello | tee $AZ_BATCHAI_OUTPUT_OUTPUTS/hi.txt"},
@@ -27,7 +27,7 @@ def test_custom_job_writes_stdouterr_and_outputs(tmp_path):  # behaviour 11
     assert "exited with code 0" in log
 
 
-def test_failing_command_reports_job_failed_with_exit_code(tmp_path):  # behaviour 23
+def test_failing_command_reports_job_failed_with_exit_code(tmp_path):  # behaviour 23 (docs/service-behaviour.md)
     out = run(make_job(tmp_path, customToolkitSettings={"commandLine": "false"}))
     assert out.returncode == 1
     assert (out.result.exit_code, out.result.error_code) == (1, "JobFailed")
@@ -41,7 +41,7 @@ def test_exit_code_is_passed_through(tmp_path):
     assert out.files["stderr.txt"] == "oops\n"
 
 
-def test_job_preparation_runs_first_with_the_same_input_path(tmp_path):  # behaviour 24
+def test_job_preparation_runs_first_with_the_same_input_path(tmp_path):  # behaviour 24 (docs/service-behaviour.md)
     job = make_job(
         tmp_path,
         customToolkitSettings={"commandLine": "cat $AZ_BATCHAI_INPUT_INPUT/hi.txt"},
@@ -57,7 +57,7 @@ def test_job_preparation_runs_first_with_the_same_input_path(tmp_path):  # behav
     assert (job.storage / "input" / "hi.txt").read_text() == "hello\n"  # reached shared storage
 
 
-def test_failed_job_preparation_never_starts_the_job(tmp_path):  # behaviour 26
+def test_failed_job_preparation_never_starts_the_job(tmp_path):  # behaviour 26 (docs/service-behaviour.md)
     marker = tmp_path / "job-ran"
     job = make_job(tmp_path, customToolkitSettings={"commandLine": f"touch {marker}"},
                    jobPreparation={"commandLine": "false"})
@@ -78,7 +78,8 @@ def test_job_preparation_exit_code_is_the_jobs(tmp_path):
 ENV_DUMP = "env | grep -E '^(AZ_BATCHAI_|VARIABLE=|SECRET_VARIABLE=)' | sort"
 
 
-def test_environment_and_secrets_identical_in_prep_and_job(tmp_path):  # behaviours 32, 14 (env part)
+# docs/service-behaviour.md behaviours 32 and 14 (its environment part)
+def test_environment_and_secrets_identical_in_prep_and_job(tmp_path):
     job = make_job(
         tmp_path,
         customToolkitSettings={"commandLine": f"echo $VARIABLE $SECRET_VARIABLE; {ENV_DUMP} >&2"},

@@ -1,4 +1,5 @@
-"""Framework toolkits started directly by the launcher: TensorFlow, PyTorch, Caffe2 (§c.8–§c.10)."""
+"""Framework toolkits started directly by the launcher: TensorFlow, PyTorch, Caffe2
+(``docs/service-behaviour.md`` §c.8–§c.10)."""
 
 from __future__ import annotations
 

@@ -57,7 +57,8 @@ def finish_nodes(job: Job, procs: List[subprocess.Popen], timeout: float = 60.0)
 def test_tensorflow_roles_on_their_nodes_and_a_ps_only_node_is_stopped(tmp_path):
     (tmp_path / "storage" / "share").mkdir(parents=True)
     (tmp_path / "storage" / "share" / "tf.py").write_text(TF_SCRIPT)
-    # 2 nodes, 2 ps, 1 worker: ps 0 and the worker on node 0, ps 1 alone on node 1 (§c.10 placement).
+    # 2 nodes, 2 ps, 1 worker: ps 0 and the worker on node 0, ps 1 alone on node 1
+    # (docs/service-behaviour.md §c.10 placement).
     job = make_job(tmp_path, node_count=2, tensorFlowSettings={
         "pythonScriptFilePath": "$AZ_BATCHAI_MOUNT_ROOT/azfiles/tf.py", "workerCount": 1,
         "parameterServerCount": 2})

@@ -1,4 +1,5 @@
-"""MPI-based toolkits under a real OpenMPI ``mpirun`` spread over virtual nodes (§c.3, §c.4, §c.9)."""
+"""MPI-based toolkits under a real OpenMPI ``mpirun`` spread over virtual nodes
+(``docs/service-behaviour.md`` §c.3, §c.4, §c.9)."""
 
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ import re
 from .helpers import finish, make_job, run, start
 
 
-def test_ssh_between_virtual_nodes(tmp_path):  # behaviour 28
+def test_ssh_between_virtual_nodes(tmp_path):  # behaviour 28 (docs/service-behaviour.md)
     job = make_job(tmp_path, node_count=2, customToolkitSettings={"commandLine": ""})
     a, b = (n.address for n in job.spec.nodes)
     job.spec.job["properties"]["customToolkitSettings"]["commandLine"] = (
@@ -39,7 +39,7 @@ def test_multi_node_job_preparation_files_per_node(tmp_path):
     assert set(out.without_logs()) == expected
 
 
-def test_job_mounts_hold_outputs_and_are_removed_afterwards(tmp_path):  # behaviours 30, 31
+def test_job_mounts_hold_outputs_and_are_removed_afterwards(tmp_path):  # behaviours 30, 31 (docs/service-behaviour.md)
     jobshare, jobcontainer = tmp_path / "storage" / "jobshare", tmp_path / "storage" / "jobcontainer"
     job = make_job(
         tmp_path,
@@ -70,7 +70,7 @@ def test_job_mounts_hold_outputs_and_are_removed_afterwards(tmp_path):  # behavi
     job_mount_root = tmp_path / "node0" / "jobs" / job.spec.job_uid / "mounts"
     assert not (job_mount_root / "job_afs").exists() and not (job_mount_root / "job_bfs").is_symlink()
     assert (tmp_path / "node0" / "mounts" / "azfiles").is_symlink()
-    # A later job on the same node without job mounts sees none (behaviour 31).
+    # A later job on the same node without job mounts sees none (docs/service-behaviour.md behaviour 31).
     checker = make_job(tmp_path, name="checker", customToolkitSettings={
         "commandLine": "echo job; ls -d $AZ_BATCHAI_JOB_TEMP_DIR/*/mounts/job_* 2>/dev/null "
                        "| grep -E 'job_bfs|job_afs'"})

@@ -1,4 +1,5 @@
-"""SIGTERM = terminate/delete: the whole process tree dies and JobTerminated is reported (§f.1)."""
+"""SIGTERM = terminate/delete: the whole process tree dies and JobTerminated is reported
+(``docs/service-behaviour.md`` §f.1)."""
 
 from __future__ import annotations
 

@@ -14,7 +14,7 @@ from .helpers import make_job, run
 
 
 def test_tensorflow_placement_matches_the_recorded_three_node_job():
-    # §c.10: 3 nodes, 1 ps, 3 workers -> ps 10.0.0.4:2222; workers .4:2223, .5:2222, .6:2222
+    # docs/service-behaviour.md §c.10: 3 nodes, 1 ps, 3 workers -> ps 10.0.0.4:2222; workers .4:2223, .5:2222, .6:2222
     ps, workers = tensorflow_placement(3, 1, 3)
     assert ps == [(0, 2222)]
     assert workers == [(0, 2223), (1, 2222), (2, 2222)]

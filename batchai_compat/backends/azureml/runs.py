@@ -8,9 +8,9 @@ Only runs this backend submitted are ever read, canceled or tagged: they carry t
 job. The run id of a job created by this client is remembered, and the job is read by id (one GET, no
 dependence on the run index, which may lag behind a create).
 
-Deviation from the mapping doc: the job name is a run *property* (immutable, filterable server-side like
-tags) rather than a tag, so that it travels with the job spec on the PATCH ``submit()`` sends anyway; a tag
-would cost one more request per job. Only ``batchai.deleted`` is a tag (it is set later).
+Why a property (``docs/azureml-mapping.md`` §1.8): the job name is a run *property* (immutable, filterable
+server-side like tags) rather than a tag, so that it travels with the job spec on the PATCH ``submit()`` sends
+anyway; a tag would cost one more request per job. Only ``batchai.deleted`` is a tag (it is set later).
 """
 
 from __future__ import annotations

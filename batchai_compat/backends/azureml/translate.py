@@ -338,7 +338,7 @@ def experiment_body(ref: ExperimentRef, created: Optional[str]) -> Body:
                            "provisioningStateTransitionTime": created}}
 
 
-# -- clusters (§2.2) -------------------------------------------------------------------------------
+# -- clusters (``docs/azureml-mapping.md`` §2.2) ---------------------------------------------------
 PROVISIONING = {"creating": "creating", "unknown": "creating", "succeeded": "succeeded", "updating": "succeeded",
                 "failed": "failed", "canceled": "failed", "deleting": "deleting"}
 
@@ -445,7 +445,7 @@ def _error_body(error: Any) -> Body:
             "message": str(getattr(error, "message", None) or error)}
 
 
-# -- jobs (§1.7, §2.1) -----------------------------------------------------------------------------
+# -- jobs (``docs/azureml-mapping.md`` §1.7, §2.1) -------------------------------------------------
 def toolkit(props: Body) -> Tuple[str, Optional[str]]:
     for key, tool in TOOLKITS:
         if props.get(key) is not None:

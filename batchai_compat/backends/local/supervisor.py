@@ -8,8 +8,8 @@ it therefore outlives the client process (a notebook kernel restart does not sto
    starts the node launcher as the leader of a new process group;
 3. enforces ``constraints.maxWallClockTime`` and turns SIGTERM (terminate, delete, scale-down,
    cluster deletion) into a SIGTERM of the launcher's group, SIGKILL after the grace period;
-4. records the result (``executionInfo`` per §b.5/§f.2), frees the nodes and runs a scheduling
-   pass in the same transaction, so the next queued job starts at once - and supervises that job
+4. records the result (``executionInfo``, ``docs/service-behaviour.md`` §b.5, §f.2), frees the nodes and runs
+   a scheduling pass in the same transaction, so the next queued job starts at once - and supervises that job
    itself when it can (one process can run many queued jobs back to back).
 
 Before a job starts, the job temp dirs of earlier jobs on its nodes are wiped
@@ -259,7 +259,8 @@ class Supervisor:
 
 
 def _add_image_detail(fields: dict, spec: LaunchSpec) -> None:
-    """``FailedStartingContainer`` names the image in its details, as the service did (§f.2)."""
+    """``FailedStartingContainer`` names the image in its details, as the service did
+    (``docs/service-behaviour.md`` §f.2)."""
     errors = fields.get("errors") or []
     if errors and errors[0].get("code") == "FailedStartingContainer" and "details" not in errors[0]:
         registry = ((spec.job.get("properties") or {}).get("containerSettings") or {}).get("imageSourceRegistry") or {}
