@@ -11,9 +11,26 @@ For code that cannot be edited at all. After ``install()``, in the current proce
 ``from azure.storage.file import FileService`` (and     :class:`batchai_compat.storage.FileService`
 ``.models``, ``.fileservice``)
 ``from azure.common.credentials import                  :class:`batchai_compat.credentials.
-ServicePrincipalCredentials``                           ServicePrincipalCredentials` (no network at
-                                                        construction)
+ServicePrincipalCredentials`` (also from                ServicePrincipalCredentials` (no network at
+``msrestazure.azure_active_directory``)                 construction)
+``from azure.mgmt.resource import                       :class:`batchai_compat.resource.
+ResourceManagementClient`` (and                         ResourceManagementClient` (``.models``),
+``.resources``, ``.resources.models``)                  **local backend only**
+``from azure.mgmt.storage import                        :class:`batchai_compat.storage_mgmt.
+StorageManagementClient`` (and ``.models``)             StorageManagementClient` (``.models``),
+                                                        **local backend only**
 =====================================================  ============================================
+
+The management clients are aliased only when the backend is ``local``: on the Azure ML backend the
+real ``azure-mgmt-resource`` / ``azure-mgmt-storage`` are the right answer (they manage real Azure
+resources; azureml-core itself imports them), so ``install()`` leaves those names alone there. The
+backend is the one a client would get: ``install(backend=...)``, else ``$BATCHAI_COMPAT_BACKEND``,
+else the config file, else ``local`` (:mod:`batchai_compat.backends.registry`); it is looked up when
+``azure.mgmt.resource`` or ``azure.mgmt.storage`` is first imported (so ``install()`` stays cheap),
+or at ``install()`` when one of them was already imported. Once aliased on the local backend, those
+names stay batchai_compat's for the process: do not mix with an Azure ML client in the same process.
+Other submodules of the real packages (``azure.mgmt.resource.subscriptions``, ``.policy``...) are not
+provided while aliased (``ModuleNotFoundError``).
 
 How: a finder at the front of ``sys.meta_path``. Alias modules are thin proxies (attribute access
 forwards to the batchai_compat module), created lazily on import, so ``install()`` itself imports
@@ -55,6 +72,19 @@ _ALIASES: Dict[str, str] = {
     "azure.storage.blob.blockblobservice": "batchai_compat.storage.blob",
     "azure.storage.blob.models": "batchai_compat.storage.models",
 }
+# Alias name -> batchai_compat module, on the local backend only (see the module docstring).
+_MGMT_ALIASES: Dict[str, str] = {
+    "azure.mgmt.resource": "batchai_compat.resource",
+    "azure.mgmt.resource.resources": "batchai_compat.resource",
+    "azure.mgmt.resource.resources.models": "batchai_compat.resource.models",
+    "azure.mgmt.resource.resources.v2018_05_01": "batchai_compat.resource",
+    "azure.mgmt.resource.resources.v2018_05_01.models": "batchai_compat.resource.models",
+    "azure.mgmt.storage": "batchai_compat.storage_mgmt",
+    "azure.mgmt.storage.models": "batchai_compat.storage_mgmt.models",
+    "azure.mgmt.storage.v2018_02_01": "batchai_compat.storage_mgmt",
+    "azure.mgmt.storage.v2018_02_01.models": "batchai_compat.storage_mgmt.models",
+}
+_MGMT_ROOTS = ("azure.mgmt.resource", "azure.mgmt.storage")
 _PACKAGES = {_BATCHAI, "azure.storage.file", "azure.storage.blob", "azure.common"}
 # Real module name -> (names always set, names set only if the real module lacks them).
 _INJECT: Dict[str, Tuple[Tuple[str, ...], Tuple[str, ...]]] = {
@@ -65,9 +95,11 @@ _INJECT: Dict[str, Tuple[Tuple[str, ...], Tuple[str, ...]]] = {
          "ResourceProperties"),
     ),
     "azure.common.credentials": (("ServicePrincipalCredentials",), ()),
+    "msrestazure.azure_active_directory": (("ServicePrincipalCredentials",), ()),
 }
 _INJECT_SOURCE = {"azure.storage.blob": "batchai_compat.storage",
-                  "azure.common.credentials": "batchai_compat.credentials"}
+                  "azure.common.credentials": "batchai_compat.credentials",
+                  "msrestazure.azure_active_directory": "batchai_compat.credentials"}
 # Used only when nothing else provides the name.
 _FALLBACKS: Dict[str, str] = {
     "azure.storage.blob": "batchai_compat.storage",
@@ -79,12 +111,28 @@ _PARENTS = ("azure", "azure.mgmt", "azure.storage")
 _MISSING = object()
 
 
-def _target_for(name: str) -> Optional[str]:
+def _is_mgmt(name: str) -> bool:
+    return any(name == root or name.startswith(root + ".") for root in _MGMT_ROOTS)
+
+
+def _target_for(name: str, mgmt: bool = False) -> Optional[str]:
+    """The batchai_compat module behind alias ``name`` (management names only when ``mgmt``)."""
     if name in _ALIASES:
         return _ALIASES[name]
     if name.startswith(_BATCHAI + "."):
         return "batchai_compat" + name[len(_BATCHAI):]
+    if mgmt and name in _MGMT_ALIASES:
+        return _MGMT_ALIASES[name]
     return None
+
+
+def _backend_is_local(explicit: Any) -> bool:
+    """Whether a client built now would use the local backend (the client's precedence)."""
+    from batchai_compat.backends.registry import resolve
+
+    chosen, _source = resolve(explicit)
+    name = getattr(chosen, "name", chosen)
+    return str(name).lower() == "local"
 
 
 class _AliasLoader(importlib.abc.Loader):
@@ -145,10 +193,18 @@ class _InjectingLoader(importlib.abc.Loader):
 
 
 class _CompatFinder(importlib.abc.MetaPathFinder):
-    def __init__(self) -> None:
+    def __init__(self, backend: Any = None) -> None:
         self.created: Set[str] = set()
         self.injected: Dict[Tuple[str, str], Any] = {}
         self._local = threading.local()
+        self.backend = backend
+        self._mgmt: Optional[bool] = None
+
+    def mgmt(self) -> bool:
+        """Whether the management clients are aliased (decided once, on first need)."""
+        if self._mgmt is None:
+            self._mgmt = _backend_is_local(self.backend)
+        return self._mgmt
 
     # -- helpers -----------------------------------------------------------------------------------
     def _elsewhere(self, name: str, path: Optional[Sequence[str]], target: Any) -> Optional[Any]:
@@ -171,8 +227,8 @@ class _CompatFinder(importlib.abc.MetaPathFinder):
             busy.discard(name)
 
     def _alias_spec(self, name: str, target: str) -> importlib.machinery.ModuleSpec:
-        is_package = name in _PACKAGES or name in _ALIASES and _ALIASES[name] in ("batchai_compat",
-                                                                                 "batchai_compat.storage")
+        is_package = name in _PACKAGES or (name in _ALIASES and _ALIASES[name] in ("batchai_compat",
+                                                                                  "batchai_compat.storage"))
         if not is_package:
             found = importlib.util.find_spec(target)
             is_package = bool(found and found.submodule_search_locations is not None)
@@ -190,9 +246,9 @@ class _CompatFinder(importlib.abc.MetaPathFinder):
 
     # -- the finder protocol -----------------------------------------------------------------------
     def find_spec(self, fullname: str, path: Optional[Sequence[str]] = None, target: Any = None) -> Any:
-        alias = _target_for(fullname)
+        alias = _target_for(fullname, _is_mgmt(fullname) and self.mgmt())
         if alias is not None:
-            if fullname not in _ALIASES and importlib.util.find_spec(alias) is None:
+            if fullname not in _ALIASES and fullname not in _MGMT_ALIASES and importlib.util.find_spec(alias) is None:
                 return None
             return self._alias_spec(fullname, alias)
         if fullname in _INJECT or fullname in _FALLBACKS or fullname in _PARENTS:
@@ -213,18 +269,26 @@ _lock = threading.Lock()
 _finder: Optional[_CompatFinder] = None
 
 
-def install() -> None:
-    """Make the legacy Batch AI / storage / credentials import names resolve to batchai_compat.
+def install(backend: Any = None) -> None:
+    """Make the legacy Batch AI / storage / credentials / management import names resolve to batchai_compat.
 
-    Idempotent; affects the current process only. See the module docstring for what is aliased and
-    the limits.
+    ``backend``: the backend the process will use (a name or a ``Backend`` instance), as for
+    ``BatchAIManagementClient``; when omitted, ``$BATCHAI_COMPAT_BACKEND``, then the config file,
+    then ``local``. It only decides whether ``azure.mgmt.resource`` / ``azure.mgmt.storage`` are
+    aliased (local backend) or left to the real packages (any other backend).
+
+    Idempotent; affects the current process only (a second call with another ``backend`` changes
+    nothing: call :func:`uninstall` first). See the module docstring for what is aliased and the limits.
     """
     global _finder
     with _lock:
         if _finder is not None and _finder in sys.meta_path:
             return
-        finder = _CompatFinder()
-        stale = sorted(n for n in list(sys.modules) if _target_for(n) is not None
+        finder = _CompatFinder(backend)
+        if any(_is_mgmt(n) for n in sys.modules):
+            finder.mgmt()  # decide now: already-imported management modules may have to be replaced
+        stale = sorted(n for n in list(sys.modules)
+                       if (_target_for(n) is not None or (_is_mgmt(n) and bool(finder._mgmt)))
                        and not getattr(sys.modules[n], "__batchai_compat_target__", None))
         if stale:
             from batchai_compat.exceptions import warn_compat
