@@ -32,8 +32,9 @@ from batchai_compat.backends.base import Body, JobRef
 from batchai_compat.launcher.toolkits import shares_job_temp
 
 from . import clusters, source, translate
+from . import plan as plan_mod
 
-DEFAULT_IMAGE = "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu20.04"
+DEFAULT_IMAGE = plan_mod.DEFAULT_IMAGE
 _NO_CURATED_IMAGE = ("cntk", "caffe", "caffe2", "chainer")
 
 
@@ -46,11 +47,6 @@ def _seconds(duration: Any) -> int:
     if not isinstance(value, timedelta):  # years/months: a Duration object
         value = value.totimedelta(start=isodate.parse_datetime("2000-01-01T00:00:00Z"))
     return max(1, int(value.total_seconds()))
-
-
-def gpus_per_node(vm_size: Optional[str]) -> int:
-    match = re.match(r"STANDARD_N[CDV](\d+)", str(vm_size or "").upper())
-    return max(1, int(match.group(1)) // 6) if match else 0
 
 
 def datastore_name(kind: str, account: str, container: str) -> str:
@@ -92,7 +88,7 @@ def plan(ref: JobRef, props: Body, cluster_props: Optional[Body], run_id: str) -
     """
     notes: List[str] = []
     clusters.check_mount_volumes(props.get("mountVolumes"), "mountVolumes")
-    tool, _key = translate.toolkit(props)
+    tool, key = translate.toolkit(props)
     node_count = int(props.get("nodeCount") or 1)
     _sub, _rg, _ws, cluster_name = translate.parse_cluster_id((props.get("cluster") or {}).get("id", ""))
     if node_count > 1 and shares_job_temp(props):
@@ -116,6 +112,7 @@ def plan(ref: JobRef, props: Body, cluster_props: Optional[Body], run_id: str) -
                                       "containerSettings.imageSourceRegistry.credentials.passwordSecretReference "
                                       "(a Key Vault reference) is not supported by the azureml backend: pass the "
                                       "registry password itself, or attach the registry to the Azure ML workspace")
+        plan_mod.check_image(str(image))
         if registry_body.get("serverUrl") or creds.get("username"):
             registry = {"address": registry_body.get("serverUrl"), "username": creds.get("username"),
                         "password": creds.get("password")}
@@ -162,7 +159,8 @@ def plan(ref: JobRef, props: Body, cluster_props: Optional[Body], run_id: str) -
     aml_spec = {
         "job": {"id": translate.job_id(ref), "name": ref.job, "properties": stored},
         "node_count": node_count,
-        "gpus_per_node": gpus_per_node((cluster_props or {}).get("vmSize")),
+        # Set by the backend from AmlCompute.supported_vmsizes (runs.py); None: the node counts its GPUs.
+        "gpus_per_node": None,
         "secrets": secrets,
         "setup_task": setup_task,
         "mounts": {level: [{"relative_mount_path": m["relative_mount_path"], "kind": m["kind"],
@@ -176,6 +174,9 @@ def plan(ref: JobRef, props: Body, cluster_props: Optional[Body], run_id: str) -
         "node_count": node_count,
         "compute": compute,
         "tool": tool,
+        # None, or the MPI / TensorFlow layout of a multi-node job (plan.distribution: no MPI for toolkits
+        # whose Batch AI layout did not use it).
+        "distribution": plan_mod.distribution(tool, node_count, (props.get(key) or {}) if key else {}),
         "image": image,
         "registry": registry,
         "shm_size": container.get("shmSize"),
@@ -194,7 +195,11 @@ def clusters_compute_name(cluster_name: str) -> str:
 
 
 def environment(job_plan: Dict[str, Any]) -> Any:
-    """The azureml ``Environment`` of a plan: the job's image as is (no conda layer)."""
+    """The azureml ``Environment`` of a plan: built from :func:`.plan.runtime_dockerfile` (the job's image
+    plus the node side's own Python under ``/opt/batchai_compat/python``), no conda layer
+    (``user_managed_dependencies``), that Python as ``interpreter_path``. The registry credentials of a
+    private image are the environment's ``base_image_registry`` (unverified on Azure for Dockerfile
+    builds: attaching the registry to the workspace is the documented way)."""
     from azureml.core import Environment
     from azureml.core.container_registry import ContainerRegistry
 
@@ -204,23 +209,33 @@ def environment(job_plan: Dict[str, Any]) -> Any:
         registry.address = job_plan["registry"]["address"]
         registry.username = job_plan["registry"]["username"]
         registry.password = job_plan["registry"]["password"]
-    image = job_plan["image"]
-    name = "batchai-" + hashlib.sha256(image.encode()).hexdigest()[:12]
-    env = Environment.from_docker_image(name, image, container_registry=registry)
+    dockerfile = plan_mod.runtime_dockerfile(job_plan["image"])
+    name = "batchai-" + hashlib.sha256(dockerfile.encode()).hexdigest()[:12]
+    env = Environment(name)
+    env.docker.base_image = None
+    env.docker.base_dockerfile = dockerfile
+    if registry is not None:
+        env.docker.base_image_registry = registry
     env.environment_variables = {}  # every Environment starts with EXAMPLE_ENV_VAR
     env.python.user_managed_dependencies = True
+    env.python.interpreter_path = plan_mod.INTERPRETER
     return env
 
 
 def script_run_config(job_plan: Dict[str, Any], source_directory: str, data_references: Dict[str, Any]) -> Any:
     """The ``ScriptRunConfig`` for a plan (no ``run_config=``: it would silently drop the target)."""
     from azureml.core import ScriptRunConfig
-    from azureml.core.runconfig import DockerConfiguration, MpiConfiguration
+    from azureml.core.runconfig import DockerConfiguration, MpiConfiguration, TensorflowConfiguration
 
     distributed = None
-    if job_plan["node_count"] > 1:
-        # One process per node: the primary one runs the whole job (see nodeside).
-        distributed = MpiConfiguration(process_count_per_node=1, node_count=job_plan["node_count"])
+    layout = job_plan.get("distribution")
+    if layout and layout["kind"] == "mpi":
+        # One process per node (the MPI rank is the node index); the image brings MPI and ssh (MPI toolkits).
+        distributed = MpiConfiguration(process_count_per_node=1, node_count=layout["node_count"])
+    elif layout:
+        # One process per node with TF_CONFIG (every node's address): needs nothing in the image.
+        distributed = TensorflowConfiguration(worker_count=layout["worker_count"],
+                                              parameter_server_count=layout["parameter_server_count"])
     docker = DockerConfiguration(use_docker=True, shm_size=job_plan["shm_size"]) if job_plan["shm_size"] \
         else DockerConfiguration(use_docker=True)
     config = ScriptRunConfig(source_directory=source_directory, command=source.COMMAND,

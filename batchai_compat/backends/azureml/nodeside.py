@@ -3,13 +3,15 @@
 The Azure ML backend submits a generated source directory holding a copy of
 ``batchai_compat.launcher``, this module and ``batchai/aml.json``; the run's command is
 ``python -m batchai_compat._aml_node batchai/aml.json``. Standard library only (plus the launcher copy):
-the job's image need not contain batchai_compat, and needs azureml-core only when the job has secrets.
+the job's image needs neither batchai_compat nor azureml-core (secrets are read over REST). It runs under
+the Python the job's environment copies into the image (``plan.py``), whatever Python the image has.
 
 What it does, on every process Azure ML starts for the run:
 
-1. Node mode (every multi-node job, when Azure ML gives the node addresses in ``$AZ_BATCH_HOST_LIST``):
-   the run has one process per node (``MpiConfiguration(process_count_per_node=1)``), so the MPI rank
-   is the node index. Every process runs the launcher with ``--node-index <rank>`` for the job's real
+1. Node mode (every multi-node job, when Azure ML gives the node addresses: ``$AZ_BATCH_HOST_LIST`` for
+   MPI toolkits' runs, ``TF_CONFIG``'s workers for the others): the run has one process per node
+   (``MpiConfiguration(process_count_per_node=1)``: the MPI rank is the node index;
+   ``TensorflowConfiguration(worker_count=nodes)``: the worker index is). Every process runs the launcher with ``--node-index <rank>`` for the job's real
    nodes (ids from ``$AZ_BATCH_NODE_LIST``, addresses from ``$AZ_BATCH_HOST_LIST``), and the launchers
    act together over TCP (``launcher/group.py``, authenticated by a token of the job): each node runs
    its setup task and job preparation (``stdout-job_prep-<nodeId>.txt``, ``execution-<nodeId>.log``),
@@ -28,7 +30,8 @@ What it does, on every process Azure ML starts for the run:
    (``./logs`` is uploaded to the run's artifacts while it runs), output directory ``<ID>`` to
    ``./outputs/<ID>/batchai/outputs[/<pathSuffix>]`` (uploaded when the run ends), mounts link to the
    run's data references (``$AZUREML_DATAREFERENCE_<name>``), secret values are read from the
-   workspace Key Vault through ``Run.get_context().get_secrets``.
+   workspace Key Vault with the run's token (:func:`resolve_secrets`, the request azureml-core's
+   ``Run.get_secrets`` sends).
 3. The cluster's ``nodeSetup.setupTask`` (if any) runs first on every node (the launcher's preflight,
    before job preparation), as the local backend runs it when a node joins: cluster mounts linked
    under ``$AZ_BATCHAI_MOUNT_ROOT``, output in
@@ -103,17 +106,79 @@ def clean_environment(env: "MutableMapping[str, str]") -> None:
             del env[key]
 
 
-def resolve_secrets(names: Dict[str, str]) -> Dict[str, str]:
-    """``{variable: value}`` for ``{variable: key vault secret name}`` (needs azureml-core in the image)."""
+def _ssl_context(url: str) -> Any:
+    """Certificates for the workspace endpoint: a bundle the run names (``REQUESTS_CA_BUNDLE`` /
+    ``SSL_CERT_FILE``), else the copied conda prefix's own (``<prefix>/ssl/cacert.pem``: a relocated
+    conda OpenSSL looks in its original prefix), else the image's system bundle."""
+    if not url.lower().startswith("https:"):
+        return None
+    import ssl
+
+    candidates = [os.environ.get("REQUESTS_CA_BUNDLE"), os.environ.get("SSL_CERT_FILE"),
+                  os.path.join(sys.prefix, "ssl", "cacert.pem"), os.path.join(sys.prefix, "ssl", "cert.pem"),
+                  "/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt"]
+    for path in candidates:
+        if path and os.path.isfile(path):
+            return ssl.create_default_context(cafile=path)
+    return ssl.create_default_context()
+
+
+def resolve_secrets(names: Dict[str, str], env: Optional[Dict[str, str]] = None) -> Dict[str, str]:
+    """``{variable: value}`` for ``{variable: key vault secret name}``, with the standard library only (no
+    azureml-core in the image): the request ``Run.get_context().get_secrets`` sends (azureml-core
+    ``_restclient/secrets_client.py`` → ``credential_operations.get_batch``: ``POST
+    {AZUREML_SERVICE_ENDPOINT}/credential/v2.0/subscriptions/{sub}/resourceGroups/{rg}/providers/
+    Microsoft.MachineLearningServices/workspaces/{ws}/secrets:getbatch`` with ``{"secrets": [{"name"}]}``,
+    answered ``{"secrets": [{"name", "value"}], "notFoundSecrets": [...]}``), authenticated with the
+    run's own token (``AZUREML_RUN_TOKEN``, which Azure ML gives every run). Values are never logged."""
     if not names:
         return {}
-    try:
-        from azureml.core import Run
-    except ImportError as exc:
-        raise RuntimeError("this job has secrets, which are kept in the workspace Key Vault: the job's image "
-                           "needs azureml-core to read them (pip install azureml-core)") from exc
-    values = Run.get_context().get_secrets(list(names.values()))
-    return {var: values[secret] for var, secret in names.items()}
+    import time
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+
+    env = dict(os.environ) if env is None else env
+    missing_vars = [v for v in ("AZUREML_SERVICE_ENDPOINT", "AZUREML_RUN_TOKEN", "AZUREML_ARM_SUBSCRIPTION",
+                                "AZUREML_ARM_RESOURCEGROUP", "AZUREML_ARM_WORKSPACE_NAME") if not env.get(v)]
+    if missing_vars:
+        raise RuntimeError("this job has secrets (kept in the workspace Key Vault) but the run's environment "
+                           "does not say where to read them: {} not set".format(", ".join(missing_vars)))
+    quote = urllib.parse.quote
+    url = "{}/credential/v2.0/subscriptions/{}/resourceGroups/{}/providers/Microsoft.MachineLearningServices/" \
+          "workspaces/{}/secrets:getbatch".format(env["AZUREML_SERVICE_ENDPOINT"].rstrip("/"),
+                                                 quote(env["AZUREML_ARM_SUBSCRIPTION"], safe=""),
+                                                 quote(env["AZUREML_ARM_RESOURCEGROUP"], safe=""),
+                                                 quote(env["AZUREML_ARM_WORKSPACE_NAME"], safe=""))
+    wanted = sorted(set(names.values()))
+    body = json.dumps({"secrets": [{"name": n} for n in wanted]}).encode("utf-8")
+    context = _ssl_context(url)
+    answer: Dict[str, Any] = {}
+    for attempt in range(4):
+        request = urllib.request.Request(url, data=body, method="POST", headers={
+            "Authorization": "Bearer " + env["AZUREML_RUN_TOKEN"], "Content-Type": "application/json; charset=utf-8",
+            "x-ms-client-request-id": str(uuid.uuid4())})
+        try:
+            with urllib.request.urlopen(request, timeout=60, context=context) as response:
+                answer = json.loads(response.read().decode("utf-8") or "{}")
+            break
+        except urllib.error.HTTPError as exc:
+            if exc.code < 500 and exc.code != 429 or attempt == 3:
+                raise RuntimeError("reading the job's secrets from the workspace Key Vault failed: HTTP {} {}".format(
+                    exc.code, exc.reason)) from None
+        except (urllib.error.URLError, OSError) as exc:
+            if attempt == 3:
+                raise RuntimeError(f"reading the job's secrets from the workspace Key Vault failed: {exc}") from None
+        time.sleep(2 ** attempt)
+    values = {str(s.get("name")): s.get("value") for s in answer.get("secrets") or [] if isinstance(s, dict)}
+    lowered = {k.lower(): v for k, v in values.items()}  # Key Vault names are case-insensitive
+    result = {}
+    for var, secret in names.items():
+        value = values.get(secret, lowered.get(secret.lower()))
+        if value is None:
+            raise RuntimeError(f"secret {secret} (for {var}) was not found in the workspace Key Vault")
+        result[var] = str(value)
+    return result
 
 
 def job_for_node(aml: Dict[str, Any], cwd: str, secrets: Dict[str, str]) -> Dict[str, Any]:
@@ -187,11 +252,41 @@ def run_setup_task(task: Dict[str, Any], spec: Dict[str, Any], secrets: Dict[str
     return None
 
 
+def _tf_layout(env: Dict[str, str]) -> Optional[Dict[str, Any]]:
+    """``{"hosts": [...], "index": i}`` from ``TF_CONFIG`` (the TensorFlow parameter-server layout the
+    backend submits non-MPI toolkits with: one worker per node, no ps), or None."""
+    raw = env.get("TF_CONFIG")
+    if not raw:
+        return None
+    try:
+        config = json.loads(raw)
+        cluster = config.get("cluster") or {}
+        task = config.get("task") or {}
+        workers = list(cluster.get("chief") or []) + list(cluster.get("worker") or cluster.get("master") or [])
+        kind, index = str(task.get("type") or ""), int(task.get("index") or 0)
+    except (ValueError, TypeError, AttributeError):
+        return None
+    if kind == "chief":
+        position = 0
+    elif kind in ("worker", "master"):
+        position = len(cluster.get("chief") or []) + index
+    else:
+        return None
+    hosts = [str(w).rsplit(":", 1)[0] for w in workers]
+    return {"hosts": hosts, "index": position} if 0 <= position < len(hosts) else None
+
+
 def node_addresses(count: int, env: Dict[str, str]) -> Optional[List[str]]:
-    """The allocation's node addresses in node order (``$AZ_BATCH_HOST_LIST``, which Azure ML sets for
-    MPI runs), or None when this run does not say them for every node."""
+    """The allocation's node addresses in node order: ``$AZ_BATCH_HOST_LIST`` (MPI runs), else the
+    workers' hosts of ``TF_CONFIG`` (one worker per node); None when this run does not say them for
+    every node."""
     listed = [h.strip() for h in (env.get("AZ_BATCH_HOST_LIST") or "").split(",") if h.strip()]
-    return listed if len(listed) == count else None
+    if len(listed) == count:
+        return listed
+    layout = _tf_layout(env)
+    if layout is not None and len(layout["hosts"]) == count:
+        return list(layout["hosts"])
+    return None
 
 
 def spread_index(count: int, env: Dict[str, str]) -> Optional[int]:
@@ -201,16 +296,45 @@ def spread_index(count: int, env: Dict[str, str]) -> Optional[int]:
     the MPI rank is the node index) and the node addresses."""
     if count < 2 or node_addresses(count, env) is None:
         return None
-    index = process_rank(env)
+    layout = _tf_layout(env)
+    listed = [h.strip() for h in (env.get("AZ_BATCH_HOST_LIST") or "").split(",") if h.strip()]
+    index = layout["index"] if layout is not None and len(listed) != count else process_rank(env)
     return index if 0 <= index < count else None
 
 
-def node_ids(count: int, env: Dict[str, str]) -> List[str]:
+def _is_address(text: str) -> bool:
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(text.strip())
+        return True
+    except ValueError:
+        return False
+
+
+def node_ids(count: int, env: Dict[str, str], index: Optional[int] = None) -> List[str]:
+    """The job's node ids, node order. On Azure ML ``$AZ_BATCH_NODE_LIST`` lists the nodes' IP addresses, not
+    their ids: it is used only when it holds ids. This node's own id is ``$AZ_BATCH_NODE_ID`` (the id
+    ``AmlCompute.list_nodes`` reports); the others, when unknown, get ids derived from the run."""
     listed = [n for n in (env.get("AZ_BATCH_NODE_LIST") or "").split(";") if n]
-    if len(listed) == count:
-        return listed
     base = (env.get("AZUREML_RUN_ID") or "run")[-12:]
-    return [f"tvm-aml{base}_{i}" for i in range(count)]
+    if len(listed) == count and not any(_is_address(n) for n in listed):
+        ids = listed
+    else:
+        ids = [f"tvm-aml{base}_{i}" for i in range(count)]
+    own = (env.get("AZ_BATCH_NODE_ID") or "").strip()
+    if index is not None and 0 <= index < count and own and own not in ids:
+        ids[index] = own
+    return ids
+
+
+def gpus_on_this_node() -> int:
+    """GPUs of this machine as ``nvidia-smi -L`` lists them (``GPU <n>: <model> (UUID: ...)``), 0 without it."""
+    try:
+        out = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True, timeout=60).stdout
+    except (OSError, subprocess.SubprocessError):
+        return 0
+    return sum(1 for line in out.splitlines() if line.strip().startswith("GPU "))
 
 
 GROUP_PORTS = 16  # node 0 listens on the first free port of GROUP_PORTS from group_port()
@@ -235,8 +359,18 @@ def main(argv: Optional[List[str]] = None) -> int:
         return 0
     cwd = os.getcwd()
     os.makedirs(os.path.join(cwd, LOGS_DIR), exist_ok=True)
-    ids = node_ids(count, env)
+    ids = node_ids(count, env, index)
     group = None
+    if index is None and count > 1:
+        # Without every node's address the other nodes cannot be reached: running their work here would
+        # silently change the job (and could report success), so the job fails, saying why.
+        message = ("the run does not list the addresses of the job's {} nodes ($AZ_BATCH_HOST_LIST has {!r}, "
+                   "TF_CONFIG {!r}): the nodes cannot act as one job").format(
+                       count, env.get("AZ_BATCH_HOST_LIST") or "", "set" if env.get("TF_CONFIG") else "not set")
+        _write_result(cwd, {"exit_code": None, "error_code": "LauncherError", "error_message": message,
+                            "start_time": None, "end_time": None})
+        sys.stderr.write(f"batchai_compat: {message}\n")
+        return 70
     if index is None:  # the primary process runs every virtual node of the job
         if count > 1:
             print("batchai_compat: the run does not list its nodes' addresses ($AZ_BATCH_HOST_LIST): every "
@@ -255,9 +389,9 @@ def main(argv: Optional[List[str]] = None) -> int:
         group = {"token": str(aml.get("group_token") or job_uid), "port": group_port(job_uid),
                  "ports": GROUP_PORTS}
     try:
-        secrets = resolve_secrets(aml.get("secrets") or {})
+        secrets = resolve_secrets(aml.get("secrets") or {}, env)
         setup = aml.get("setup_task")
-        setup_secrets = resolve_secrets((setup or {}).get("secrets") or {})
+        setup_secrets = resolve_secrets((setup or {}).get("secrets") or {}, env)
         spec: Dict[str, Any] = {
             "job": job_for_node(aml, cwd, secrets),
             "nodes": [{"id": ids[i], "address": addresses[i], "root": os.path.join(scratch, str(i))}
@@ -267,8 +401,12 @@ def main(argv: Optional[List[str]] = None) -> int:
             "cluster_mounts": mounts(aml, "cluster", env),
             "job_mounts": mounts(aml, "job", env),
             "result_path": result_path,
-            "python": sys.executable,
-            "gpus_per_node": int(aml.get("gpus_per_node") or 0),
+            # Framework toolkits run the image's own `python` (as on Batch AI), not the interpreter the
+            # environment copied in for this node side (plan.py).
+            "python": None,
+            # Azure ML's count for the VM size (backend), else this node's own.
+            "gpus_per_node": gpus_on_this_node() if aml.get("gpus_per_node") is None
+            else int(aml["gpus_per_node"]),
             "container_runtime": None,
             "extra_env": {},
             "group": group,
@@ -300,7 +438,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         status = launcher_main(args, preflight=preflight)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-        mark_empty_directories([os.path.join(cwd, "outputs"), os.path.join(cwd, LOGS_DIR)])
+        if not index:  # one node writes the markers: Azure ML refuses an artifact name uploaded by two nodes
+            mark_empty_directories([os.path.join(cwd, "outputs"), os.path.join(cwd, LOGS_DIR)])
     if index:
         return _member_status(result_path, status)
     return _exit_status(result_path, status)

@@ -85,6 +85,9 @@ class AzureMLEmulator:
     :param compute_operation_polls: answer compute async operations ``InProgress`` this many times first.
     :param kill_grace_seconds: time between SIGTERM and SIGKILL when a run is canceled.
     :param python: the interpreter ``python``/``python3`` resolve to inside runs (default: this one).
+    :param image_environments: run every process in an environment standing for the run's image (see
+        :mod:`.images`: catalogue images only, no host interpreter; needs ``make image-rootfs`` and root).
+        Off by default: without it processes run on the host with :attr:`python` as ``python``.
     :param datastore_dirs: where data references of runs point: ``{datastore name: local dir}`` or a callable
         ``(workspace, datastore payload) -> dir or None`` (e.g. to map a blob container onto a local storage
         emulation); default ``<root>/datastores/<workspace id>/<name>``.
@@ -95,7 +98,7 @@ class AzureMLEmulator:
                  scale_down_after: float = 2.0, prepare_seconds: float = 0.05, use_mpirun: bool = False,
                  tf_chief: bool = True, allow_delete_nonempty_experiments: bool = False,
                  compute_operation_polls: int = 0, kill_grace_seconds: float = 2.0, core_quota: int = 100,
-                 python: Optional[str] = None, datastore_dirs: Any = None):
+                 python: Optional[str] = None, datastore_dirs: Any = None, image_environments: bool = False):
         self.state = EmulatorState()
         self.router = Router()
         self.https = https
@@ -116,6 +119,7 @@ class AzureMLEmulator:
         self.core_quota = core_quota
         self.python = python or sys.executable
         self.datastore_dirs = datastore_dirs
+        self.image_environments = image_environments
         self.family_quotas: Dict[str, int] = {"standardDv2Family": 24, "standardNCFamily": 24}
         self.vm_sizes = dict(VCPUS)
         self.tick = 0.02

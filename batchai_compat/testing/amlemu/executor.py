@@ -63,6 +63,7 @@ import zipfile
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Set, Tuple
 
+from . import images
 from .auth import fake_jwt
 from .history import run_error
 from .state import Run, Workspace
@@ -108,6 +109,7 @@ class RunHandle:
     thread: Optional[threading.Thread] = None
     procs: List[Launched] = field(default_factory=list)
     nodes: List[NodeLayout] = field(default_factory=list)
+    image: Optional[images.BuiltImage] = None   # image environments (images.py): the run's image
 
 
 def free_port(address: str = "127.0.0.1") -> int:
@@ -263,6 +265,25 @@ class Executor:
         run_dir = os.path.join(self.emu.root, "runs", run.run_id)
         for sub in ("user_logs", "system_logs/emulator"):
             os.makedirs(os.path.join(run_dir, sub), exist_ok=True)
+        if self.emu.image_environments:
+            # Azure ML pulls or builds the environment's image before the run starts; a missing image or a
+            # failed build fails the run (https://learn.microsoft.com/azure/machine-learning/
+            # how-to-troubleshoot-environments).
+            docker = (run.configuration.get("environment") or {}).get("docker") or {}
+            try:
+                handle.image = images.build(docker, os.path.join(self.emu.root, "images"))
+                if handle.image.ssh:
+                    here = os.path.dirname(os.path.abspath(__file__))
+                    layer = images.emulator_layer(os.path.join(self.emu.root, "images"),
+                                                  os.path.join(here, "nodessh.py"),
+                                                  os.path.join(here, os.pardir, os.pardir, "launcher", "ssh.py"))
+                    handle.image.layers.insert(0, layer)
+                    handle.image.binds.append((os.path.join(images.rootfs_dir(), "python"),
+                                               images.AMLEMU_DIR + "/python"))
+            except images.ImageError as exc:
+                with self.state.lock:
+                    run.error = run_error(f"Image build failed: {exc}", "UserError")
+                return False
         handle.nodes = self._layout(ws, run, run_dir)
         for node in handle.nodes:
             # Every node downloads the snapshot: one copy of the project per node.
@@ -321,7 +342,15 @@ class Executor:
     def _base_env(self, ws: Workspace, run: Run) -> Tuple[Dict[str, str], Set[str]]:
         """The environment every process of the run starts from (no node or process variables yet), and
         the names the run configuration's environment variables set."""
-        env = {k: v for k, v in os.environ.items() if not k.startswith("AZUREML_")}
+        handle = self.handles.get(run.run_id)
+        image = handle.image if handle is not None else None
+        if image is not None:
+            # A container starts from its image's environment, not the submitting machine's; only the CA
+            # bundle of an HTTPS emulator is passed on (the certificate lies in the emulator's directory).
+            env = dict(image.env)
+            env.update({k: os.environ[k] for k in ("REQUESTS_CA_BUNDLE", "SSL_CERT_FILE") if k in os.environ})
+        else:
+            env = {k: v for k, v in os.environ.items() if not k.startswith("AZUREML_")}
         env.pop("AML_FORCE_EXECUTE_WITH_ZIP", None)
         config = run.configuration
         environment = config.get("environment") or {}
@@ -349,7 +378,8 @@ class Executor:
         for name, dref in (config.get("dataReferences") or {}).items():
             path = self.emu.data_reference_path(ws, run, name, dref)
             env["AZUREML_DATAREFERENCE_" + name] = path
-        env["PATH"] = os.pathsep.join([self.emu.bin_dir, env.get("PATH", os.defpath)])
+        if image is None:
+            env["PATH"] = os.pathsep.join([self.emu.bin_dir, env.get("PATH", os.defpath)])
         env.pop("TMPDIR", None)          # per node
         return env, user_keys
 
@@ -391,8 +421,20 @@ class Executor:
             kind = "mpi"
         else:
             kind = "single"
+        if kind == "mpi" and handle.image is not None and not handle.image.mpi:
+            # Azure ML starts an MPI run's processes with the mpirun of the run's image ("the base image must
+            # include MPI": https://learn.microsoft.com/azure/machine-learning/how-to-train-distributed-gpu#mpi).
+            with self.state.lock:
+                run.error = run_error(
+                    f"Execution failed: the run uses the {communicator} communicator (MPI) but image "
+                    f"'{handle.image.name}' has no MPI installation (mpirun not found).", "UserError")
+            return []
         cluster: Dict[str, str] = {}
-        if len(nodes) > 1 or kind == "mpi":
+        if kind == "mpi" or (len(nodes) > 1 and handle.image is None):
+            # AZ_BATCH_HOST_LIST / AZ_BATCH_NODE_LIST: Azure Batch's multi-instance (MPI) task variables
+            # (https://learn.microsoft.com/azure/batch/batch-compute-node-environment-variables). With image
+            # environments they are set for MPI runs only (not documented for TensorFlow/PyTorch runs, which
+            # get TF_CONFIG / MASTER_ADDR instead).
             cluster["AZ_BATCH_HOST_LIST"] = ",".join(n.address for n in nodes)
             cluster["AZ_BATCH_NODE_LIST"] = ";".join(n.node_id for n in nodes)
         if kind == "mpi":
@@ -508,7 +550,10 @@ class Executor:
         for spec in specs:
             log = open(os.path.join(run.run_dir or "", "user_logs", spec.log_name), "ab")  # noqa: SIM115
             try:
-                popen = subprocess.Popen(spec.argv, cwd=spec.cwd or run.work_dir, env=spec.env,
+                argv, cwd = spec.argv, spec.cwd or run.work_dir
+                if handle.image is not None:
+                    argv, cwd = self._sandboxed(handle, spec, cwd), handle.nodes[spec.node_index % len(handle.nodes)].root
+                popen = subprocess.Popen(argv, cwd=cwd, env=spec.env,
                                          stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                                          start_new_session=True)
             except OSError as exc:
@@ -528,6 +573,24 @@ class Executor:
             fh.write("\n".join(lines) + "\n")
         if run.cancel_requested:
             self._kill_all(handle)
+
+    def _sandboxed(self, handle: RunHandle, spec: ProcSpec, cwd: str) -> List[str]:
+        """``spec.argv`` run in the run's image (images.py): the node's own /tmp and /root, the emulator's
+        directory and the data references bound at their host paths."""
+        assert handle.image is not None
+        node = handle.nodes[spec.node_index % len(handle.nodes)]
+        sandbox = os.path.join(node.root, "sandbox")
+        system_tmp, home = os.path.join(node.root, "system-tmp"), os.path.join(node.root, "home")
+        for directory in (sandbox, system_tmp, home):
+            os.makedirs(directory, exist_ok=True)
+        os.chmod(system_tmp, 0o1777)
+        binds = [(system_tmp, "/tmp", False), (home, "/root", False), (self.emu.root, self.emu.root, False)]
+        for key, value in spec.env.items():
+            if key.startswith("AZUREML_DATAREFERENCE_") and os.path.isdir(value) and \
+                    not os.path.abspath(value).startswith(self.emu.root + os.sep):
+                binds.append((value, value, False))
+        binds += [(src, dst, True) for src, dst in handle.image.binds]
+        return images.sandbox_argv(handle.image, sandbox, cwd, binds, spec.argv)
 
     def _supervise(self, run: Run, handle: RunHandle) -> None:
         max_seconds = run.configuration.get("maxRunDurationSeconds")

@@ -34,7 +34,10 @@ SESSION_DIR_VARIABLE = "OMPI_MCA_orte_tmpdir_base"
 def _launcher_ssh() -> Any:
     """The node launcher's own ssh shim module (``batchai_compat/launcher/ssh.py``, standard library only like
     this script, loaded by path): one OpenSSH argument parser and one ``orted`` adjustment for both shims."""
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, os.pardir, "launcher", "ssh.py")
+    here = os.path.dirname(os.path.abspath(__file__))
+    path = os.path.join(here, "launcher_ssh.py")  # the copy beside it in an image environment (images.py)
+    if not os.path.exists(path):
+        path = os.path.join(here, os.pardir, os.pardir, "launcher", "ssh.py")
     spec = importlib.util.spec_from_file_location("_batchai_launcher_ssh", path)
     assert spec is not None and spec.loader is not None, path
     module = importlib.util.module_from_spec(spec)

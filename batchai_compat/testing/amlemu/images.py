@@ -1,0 +1,293 @@
+"""Image environments: what a run's container offers its processes, when the emulator is started with
+``AzureMLEmulator(image_environments=True)``.
+
+On Azure ML every process of a run starts in the container of the run's environment
+(https://learn.microsoft.com/azure/machine-learning/concept-environments): the image's file system,
+its ``PATH``, its interpreters and tools, nothing of the machine that submitted the run. The emulator
+stands for that with a small **catalogue** of Batch AI–era images (:data:`CATALOGUE`), each backed by
+a root file system assembled from Debian packages (``scripts/build_image_rootfs.sh``, ``make
+image-rootfs``; under ``.tools/rootfs`` or ``$AMLEMU_ROOTFS``):
+
+* ``base``: libc, dash, bash, coreutils & co.; no python3, no MPI, no ssh;
+* ``mpi``: ``base`` + Debian's Open MPI (``mpirun``, ``orted``);
+* ``azureml``: ``mpi`` + a self-contained Python prefix at ``/opt/miniconda`` (Debian's python3.11 and
+  stdlib under one prefix with its libraries and an ``$ORIGIN`` RPATH): it stands for the conda
+  Python 3.8 of ``mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu20.04`` (the real one is conda's, built
+  against glibc 2.17; this one is Debian 12's, built against glibc 2.36, the same glibc as every
+  catalogue root, so glibc compatibility itself is not exercised here).
+
+Images whose real Python is older than 3.7 (2.7, 3.5, 3.6) have **no** python3 here: Debian has no such
+interpreters, and what matters for the node side is that no Python ≥ 3.7 is there. Catalogue images are
+otherwise only what their entry says (no TensorFlow, PyTorch or CNTK libraries: test commands use the
+shell, or the MPI runtime where the image has one).
+
+Each process runs in a mount namespace (``unshare -m``) chrooted into a read-only overlay of the image's
+layers with a per-process writable tmpfs layer on top (deviation: a container's writable layer is
+shared by the processes of a node; here writes outside the bound directories last one process), with
+``/proc``, ``/dev`` and the emulator's directory (run and node directories, datastores, certificates)
+bound at their host paths, and ``/tmp`` and ``/root`` bound to per-node directories. The host's
+interpreter, site-packages and tools are out of reach.
+
+**Builds.** A run's environment is an image (``docker.baseImage``) or a Dockerfile
+(``docker.baseDockerfile``; Azure ML builds it, caching by the environment's digest:
+https://learn.microsoft.com/azure/machine-learning/concept-environments#image-caching-and-reuse).
+The emulator builds Dockerfiles of ``FROM <catalogue image> [AS name]``, ``COPY --from=<stage or
+image> SRC DST`` and ``ENV`` (each COPY becomes a layer, built once per Dockerfile digest under
+``<emulator root>/images``); any other instruction, or an image outside the catalogue, fails the run
+as a failed image build/pull fails it on Azure ML (``UserError``).
+
+**ssh** between the nodes of a run (images with ``ssh``): an emulator layer puts the emulator's
+``ssh`` (:mod:`.nodessh`) at ``/usr/bin/ssh``, run by the ``python`` prefix of the catalogue bound at
+``/usr/lib/amlemu/python`` (it stands for the image's OpenSSH client and the nodes' sshd; it is not the
+host's interpreter and has no site-packages).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import threading
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Tuple
+
+ROOTFS_VARIABLE = "AMLEMU_ROOTFS"
+_IMAGE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+AMLEMU_DIR = "/usr/lib/amlemu"
+
+
+@dataclass(frozen=True)
+class CatalogueImage:
+    name: str                      # repository[:tag] as users write it
+    rootfs: str                    # base | mpi | azureml
+    real_python: Optional[str]     # the Python the real image has ("2.7", "3.5", None = none)
+    mpi: bool                      # mpirun in the image
+    ssh: bool                      # an ssh client in the image
+    env: Tuple[Tuple[str, str], ...] = ()
+    note: str = ""
+
+
+# Batch AI-era images (the recipes of https://github.com/Azure/BatchAI, recipes/) and the Azure ML base image.
+CATALOGUE: Dict[str, CatalogueImage] = {image.name: image for image in (
+    CatalogueImage("tensorflow/tensorflow:1.8.0-gpu", "base", "2.7", False, False,
+                   note="Python 2.7 (not provided here: no python3), TensorFlow 1.8 (not provided), no MPI, no ssh"),
+    CatalogueImage("tensorflow/tensorflow:1.8.0-gpu-py3", "base", "3.5", False, False,
+                   note="Python 3.5 (not provided here: no python3 >= 3.7), no MPI, no ssh"),
+    CatalogueImage("pytorch/pytorch:0.4_cuda9_cudnn7", "base", "3.6", False, False,
+                   note="conda Python 3.6 (not provided here), PyTorch 0.4 (not provided), no MPI, no ssh"),
+    CatalogueImage("microsoft/cntk:2.5.1-gpu-python3.5-cuda9.0-cudnn7.0", "mpi", "3.5", True, True,
+                   note="Open MPI and an ssh client (CNTK's distributed training runs under mpirun); Python 3.5 "
+                        "(not provided here)"),
+    CatalogueImage("ubuntu:16.04", "base", None, False, False, note="no Python at all"),
+    CatalogueImage("mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu20.04", "azureml", "3.8", True, True,
+                   env=(("PATH", "/opt/miniconda/bin:" + _IMAGE_PATH),),
+                   note="conda Python at /opt/miniconda (a Debian python3.11 prefix stands for it), Open MPI, ssh; "
+                        "no azureml-core"),
+)}
+# Azure ML's base images are referenced with dated tags (":20240304.v1"): the repository names the image.
+_BY_REPOSITORY = {"mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu20.04"}
+
+
+class ImageError(Exception):
+    """The run's image cannot be pulled or built (the run fails with ``UserError``)."""
+
+
+def normalize(reference: str) -> str:
+    name = str(reference or "").strip().split("@", 1)[0]
+    for prefix in ("docker.io/library/", "docker.io/", "library/"):
+        if name.startswith(prefix):
+            name = name[len(prefix):]
+    return name
+
+
+def lookup(reference: str) -> CatalogueImage:
+    name = normalize(reference)
+    if name in CATALOGUE:
+        return CATALOGUE[name]
+    repository = name.rsplit(":", 1)[0] if ":" in name.rsplit("/", 1)[-1] else name
+    if repository in _BY_REPOSITORY:
+        return CATALOGUE[repository]
+    raise ImageError(f"Failed to pull image '{reference}': the Azure ML emulator's image catalogue has "
+                     f"{', '.join(sorted(CATALOGUE))} only (batchai_compat/testing/amlemu/images.py)")
+
+
+def rootfs_dir() -> str:
+    configured = os.environ.get(ROOTFS_VARIABLE)
+    if configured:
+        return os.path.abspath(configured)
+    here = os.path.dirname(os.path.abspath(__file__))
+    return os.path.abspath(os.path.join(here, os.pardir, os.pardir, os.pardir, ".tools", "rootfs"))
+
+
+def rootfs_of(image: CatalogueImage) -> str:
+    path = os.path.join(rootfs_dir(), image.rootfs)
+    if not os.path.isdir(os.path.join(path, "bin")):
+        raise ImageError(f"the root file system for image '{image.name}' is missing at {path}: build it with "
+                         "`make image-rootfs` (scripts/build_image_rootfs.sh)")
+    return path
+
+
+@dataclass
+class BuiltImage:
+    """A run's image: overlay layers (top first), its environment and what it provides."""
+    name: str
+    layers: List[str]
+    env: Dict[str, str]
+    mpi: bool
+    ssh: bool
+    binds: List[Tuple[str, str]] = field(default_factory=list)   # (host path, path in the image), read-only
+
+    @property
+    def lowerdir(self) -> str:
+        return ":".join(self.layers)
+
+
+_BUILD_LOCK = threading.Lock()
+_INSTRUCTION = re.compile(r"^\s*([A-Za-z]+)\s+(.*)$")
+
+
+def _copy_layer(cache: str, source_root: str, src: str, dst: str, index: int) -> str:
+    layer = os.path.join(cache, f"layer{index}")
+    target = os.path.join(layer, dst.strip("/"))
+    if os.path.isdir(layer) and os.path.exists(os.path.join(cache, f"layer{index}.done")):
+        return layer
+    shutil.rmtree(layer, ignore_errors=True)
+    source = os.path.join(source_root, src.strip("/"))
+    if not os.path.exists(source):
+        raise ImageError(f"COPY failed: {src} not found in the source stage")
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    if os.path.isdir(source) and not os.path.islink(source):
+        shutil.copytree(source, target, symlinks=True)
+    else:
+        shutil.copy2(source, target, follow_symlinks=False)
+    open(os.path.join(cache, f"layer{index}.done"), "w").close()
+    return layer
+
+
+def build(docker: Dict[str, object], cache_root: str) -> BuiltImage:
+    """The image of a run's ``environment.docker`` section (see the module docstring)."""
+    dockerfile = docker.get("baseDockerfile") or docker.get("base_dockerfile")
+    if not dockerfile:
+        reference = str(docker.get("baseImage") or docker.get("base_image") or "")
+        if not reference:
+            raise ImageError("the run's environment names no image and no Dockerfile")
+        image = lookup(reference)
+        return BuiltImage(image.name, [rootfs_of(image)], _env_of(image), image.mpi, image.ssh)
+    text = str(dockerfile)
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+    cache = os.path.join(cache_root, digest)
+    stages: Dict[str, Tuple[CatalogueImage, List[str]]] = {}
+    current: Optional[CatalogueImage] = None
+    layers: List[str] = []
+    env: Dict[str, str] = {}
+    with _BUILD_LOCK:
+        os.makedirs(cache, exist_ok=True)
+        count = 0
+        for raw in text.splitlines():
+            line = raw.strip()
+            if not line or line.startswith("#"):
+                continue
+            match = _INSTRUCTION.match(line)
+            if not match:
+                raise ImageError(f"Dockerfile parse error: {line!r}")
+            op, rest = match.group(1).upper(), match.group(2).strip()
+            if op == "FROM":
+                words = rest.split()
+                if current is not None:
+                    stages[str(len(stages))] = (current, layers)
+                current = lookup(words[0])
+                layers = [rootfs_of(current)]
+                env = _env_of(current)
+                if len(words) == 3 and words[1].upper() == "AS":
+                    stages[words[2]] = (current, layers)
+            elif current is None:
+                raise ImageError("Dockerfile: the first instruction must be FROM")
+            elif op == "COPY":
+                words = rest.split()
+                source_flag = [w for w in words if w.startswith("--from=")]
+                paths = [w for w in words if not w.startswith("--")]
+                if not source_flag or len(paths) != 2:
+                    raise ImageError("the Azure ML emulator builds COPY --from=<stage> SRC DST only (the build "
+                                     "context is empty)")
+                source = source_flag[0].split("=", 1)[1]
+                stage = stages.get(source)
+                source_layers = stage[1] if stage else [rootfs_of(lookup(source))]
+                root = next((lay for lay in source_layers if os.path.exists(os.path.join(lay, paths[0].strip("/")))),
+                            source_layers[-1])
+                count += 1
+                layers = [_copy_layer(cache, root, paths[0], paths[1], count)] + layers
+            elif op == "ENV":
+                if "=" in rest.split()[0]:
+                    for pair in rest.split():
+                        key, _, value = pair.partition("=")
+                        env[key] = value.strip('"')
+                else:
+                    key, _, value = rest.partition(" ")
+                    env[key] = value.strip().strip('"')
+            else:
+                raise ImageError(f"the Azure ML emulator cannot execute Dockerfile instruction {op} (it builds "
+                                 "FROM, COPY --from and ENV only)")
+    if current is None:
+        raise ImageError("Dockerfile without FROM")
+    return BuiltImage(current.name, layers, env, current.mpi, current.ssh)
+
+
+def _env_of(image: CatalogueImage) -> Dict[str, str]:
+    env = {"PATH": _IMAGE_PATH, "HOME": "/root", "LANG": "C.UTF-8"}
+    env.update(dict(image.env))
+    return env
+
+
+def emulator_layer(root: str, nodessh: str, launcher_ssh: str) -> str:
+    """The layer holding the emulator's ``ssh`` for images with an ssh client (see the module docstring)."""
+    layer = os.path.join(root, "amlemu-layer")
+    with _BUILD_LOCK:
+        if not os.path.exists(os.path.join(layer, ".done")):
+            os.makedirs(os.path.join(layer, AMLEMU_DIR.strip("/"), "python"), exist_ok=True)
+            os.makedirs(os.path.join(layer, "usr", "bin"), exist_ok=True)
+            shutil.copy2(nodessh, os.path.join(layer, AMLEMU_DIR.strip("/"), "nodessh.py"))
+            shutil.copy2(launcher_ssh, os.path.join(layer, AMLEMU_DIR.strip("/"), "launcher_ssh.py"))
+            ssh = os.path.join(layer, "usr", "bin", "ssh")
+            with open(ssh, "w") as fh:
+                fh.write(f"#!/bin/sh\nexec {AMLEMU_DIR}/python/bin/python3 -E -s {AMLEMU_DIR}/nodessh.py \"$@\"\n")
+            os.chmod(ssh, 0o755)
+            open(os.path.join(layer, ".done"), "w").close()
+    return layer
+
+
+# Runs in the host's /bin/sh inside a new mount namespace (unshare -m --propagation private), then
+# chroots into the image: sandbox DIR LOWERDIR CWD NBINDS [SRC DST RO]... -- ARGV...
+SANDBOX_SCRIPT = r"""
+set -e
+S=$1; LOWER=$2; CWD=$3; N=$4; shift 4
+mount -t tmpfs -o mode=0755 amlemu "$S"
+mkdir "$S/u" "$S/w" "$S/r"
+mount -t overlay overlay -o "lowerdir=$LOWER,upperdir=$S/u,workdir=$S/w" "$S/r"
+mount -t proc proc "$S/r/proc"
+mount --rbind /dev "$S/r/dev"
+i=0
+while [ "$i" -lt "$N" ]; do
+  mkdir -p "$S/r$2"
+  mount --bind "$1" "$S/r$2"
+  if [ "$3" = ro ]; then mount -o remount,bind,ro "$S/r$2"; fi
+  shift 3; i=$((i + 1))
+done
+[ "$1" = -- ] && shift
+exec chroot "$S/r" /bin/sh -c 'cd "$1" || exit 1; shift; exec "$@"' amlemu-cwd "$CWD" "$@"
+"""
+
+
+def sandbox_argv(image: BuiltImage, sandbox_dir: str, cwd: str, binds: List[Tuple[str, str, bool]],
+                 argv: List[str]) -> List[str]:
+    """The host command that runs ``argv`` in ``image`` (working directory ``cwd``, a path inside it)."""
+    unshare = shutil.which("unshare") or "/usr/bin/unshare"
+    words: List[str] = []
+    for src, dst, read_only in binds:
+        words += [src, dst, "ro" if read_only else "rw"]
+    return [unshare, "-m", "--propagation", "private", "/bin/sh", "-c", SANDBOX_SCRIPT, "amlemu-sandbox",
+            sandbox_dir, image.lowerdir, cwd, str(len(binds))] + words + ["--"] + list(argv)
+
+
+__all__ = ["CATALOGUE", "BuiltImage", "CatalogueImage", "ImageError", "build", "emulator_layer", "lookup",
+           "rootfs_dir", "sandbox_argv"]
