@@ -9,6 +9,8 @@ Jobs run on the embedded local backend (no Azure account, no network) unless ano
 chosen; see :mod:`batchai_compat.backends.registry`. Importing this package never imports azureml.
 """
 
+from typing import Any
+
 from batchai_compat._client import BatchAIManagementClient, BatchAIManagementClientConfiguration
 from batchai_compat._version import DISTRIBUTION_VERSION as DISTRIBUTION_VERSION
 from batchai_compat._version import VERSION as VERSION
@@ -17,11 +19,14 @@ from batchai_compat._version import __version__ as __version__
 __all__ = ["BatchAIManagementClient", "BatchAIManagementClientConfiguration", "install"]
 
 
-def install() -> None:
-    """Make ``azure.mgmt.batchai`` and the legacy storage classes resolve to batchai_compat.
+def install(backend: Any = None) -> None:
+    """Make ``azure.mgmt.batchai``, the legacy storage classes and credentials resolve to batchai_compat,
+    and, on the local backend, ``azure.mgmt.resource`` / ``azure.mgmt.storage`` too.
 
-    For code that cannot be edited at all; see :mod:`batchai_compat._install` for the limits.
+    For code that cannot be edited at all; ``backend`` as for ``BatchAIManagementClient`` (default:
+    ``$BATCHAI_COMPAT_BACKEND``, the config file, ``local``). See :mod:`batchai_compat._install` for
+    the limits.
     """
     from batchai_compat._install import install as _install
 
-    _install()
+    _install(backend)
