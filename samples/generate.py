@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Dict, List
+from typing import Dict, List, Set
 
 HERE = Path(__file__).resolve().parent
 
@@ -29,11 +29,14 @@ IMPORTS: Dict[str, List[str]] = {
         ["from azure.storage.blob import BlockBlobService", "from azure.storage.file import FileService"],
     "from batchai_compat.storage import BlockBlobService": ["from azure.storage.blob import BlockBlobService"],
     "from batchai_compat.storage import FileService": ["from azure.storage.file import FileService"],
-    "from ._resources import ResourceManagementClient": ["from azure.mgmt.resource import ResourceManagementClient"],
+    "from batchai_compat.resource import ResourceManagementClient":
+        ["from azure.mgmt.resource import ResourceManagementClient"],
+    "from batchai_compat.storage_mgmt import StorageManagementClient":
+        ["from azure.mgmt.storage import StorageManagementClient"],
     "import utilities as utils": ["from _legacy import utilities as utils"],
 }
-# Modules only the compat utilities have (offline stand-ins for packages batchai_compat does not replace).
-COMPAT_ONLY = {"_resources.py"}
+# Modules only the compat utilities have (none since batchai_compat.resource replaced the stand-in).
+COMPAT_ONLY: Set[str] = set()
 SCRIPTS = ("seed.py", "sample.py")
 NOTEBOOK = HERE / "seed_tensorflow_distributed" / "seed_tensorflow_distributed.ipynb"
 

@@ -15,8 +15,7 @@ import os
 
 import batchai_compat as training
 from batchai_compat.credentials import ServicePrincipalCredentials
-
-from ._resources import ResourceManagementClient
+from batchai_compat.resource import ResourceManagementClient
 
 
 class Configuration(object):

@@ -15,7 +15,6 @@ import os
 
 import azure.mgmt.batchai as training
 from azure.common.credentials import ServicePrincipalCredentials
-
 from azure.mgmt.resource import ResourceManagementClient
 
 
