@@ -21,6 +21,7 @@ import requests
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import batchai_compat  # noqa: E402
+import batchai_compat._home  # noqa: E402
 import batchai_compat.models as models  # noqa: E402
 
 FILES = 10_000
@@ -33,6 +34,7 @@ def main() -> None:
         client = batchai_compat.BatchAIManagementClient(object(), SUB, home=home)
         client.workspaces.create(RG, WS, "local").result()
         client.experiments.create(RG, WS, EXP).result()
+        batchai_compat._home.share_path("bench", "afs", home).mkdir(parents=True)  # the share (storage layout)
         cluster = client.clusters.create(RG, WS, "c", models.ClusterCreateParameters(
             vm_size="STANDARD_D1", user_account_settings=models.UserAccountSettings(admin_user_name="u"),
             scale_settings=models.ScaleSettings(manual=models.ManualScaleSettings(target_node_count=1)),

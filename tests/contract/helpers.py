@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import time
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Sequence
 
 import requests
 
@@ -110,6 +110,17 @@ class Ctx:
     def setup_workspace(self, workspace: str = WS, experiment: str = EXP) -> None:
         self.client.workspaces.create(RG, workspace, LOCATION).result()
         self.client.experiments.create(RG, workspace, experiment).result()
+        self.create_storage(shares=[SHARE])
+
+    def create_storage(self, shares: Sequence[str] = (), containers: Sequence[str] = ()) -> None:
+        """Create shares and containers with the storage classes, as Batch AI users had to: a mount
+        of storage that does not exist fails (the service never created storage)."""
+        from batchai_compat.storage import BlockBlobService, FileService
+
+        for share in shares:
+            FileService(ACCOUNT, ACCOUNT_KEY).create_share(share, fail_on_exist=False)
+        for container in containers:
+            BlockBlobService(ACCOUNT, ACCOUNT_KEY).create_container(container, fail_on_exist=False)
 
     # -- storage ---------------------------------------------------------------------------------
     def share_dir(self, share: str = SHARE) -> Path:

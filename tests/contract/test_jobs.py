@@ -134,6 +134,7 @@ def test_26_27_failing_job_preparation(ctx, cluster, image):
 
 
 def test_30_31_job_level_mounts(ctx):
+    ctx.create_storage(shares=["clustershare", "jobshare"], containers=["jobcontainer"])
     cluster = ctx.create_cluster(extra_shares=[share_mount("jobshare_cluster", share="clustershare")])
     mounts = models.MountVolumes(azure_file_shares=[share_mount("job_afs", share="jobshare")],
                                  azure_blob_file_systems=[blob_mount("job_bfs", "jobcontainer")])

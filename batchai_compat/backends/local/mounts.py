@@ -25,7 +25,7 @@ from urllib.parse import unquote, urlsplit
 
 from batchai_compat import _home
 from batchai_compat.backends.base import Body
-from batchai_compat.backends.errors import InvalidInput, NotFound, not_found
+from batchai_compat.backends.errors import BackendError, InvalidInput, not_found
 from batchai_compat.launcher.env import SERVICE_MOUNT_ROOT
 
 from . import _util
@@ -34,23 +34,81 @@ MOUNT_ROOT = "AZ_BATCHAI_MOUNT_ROOT"
 JOB_MOUNT_ROOT = "AZ_BATCHAI_JOB_MOUNT_ROOT"
 
 
-def resolve(conn: sqlite3.Connection, home: Path, volumes: Optional[Body]) -> List[Dict[str, Any]]:
-    """``MountSpec`` dicts (relative_mount_path, source, kind, read_only) for ``mountVolumes``."""
+class MountError(BackendError):
+    """A mount a node cannot make: the storage it names does not exist (``docs/service-behaviour.md`` §f.2).
+
+    The service never created storage (shares, containers and file servers are made with the storage
+    SDK or ``file_servers.create``), so a mount of a missing one failed on the node: a job-level mount
+    fails the job (``executionInfo.errors``, ``exitCode`` -1), a cluster-level one makes the node
+    ``unusable`` with the error in ``Cluster.errors``. Codes: ``AZFMountError`` / "Unable to mount Azure
+    File" with a ``details`` entry ``Info`` for Azure File shares, as the service reported it (§f.2); the
+    service's codes for blob containers and file servers were never recorded, so those are
+    ``MountFailed`` (ours, same shape).
+    """
+
+    def __init__(self, code: str, message: str, info: str) -> None:
+        super().__init__(code, message, [{"name": "Info", "value": info}])
+
+    def job_error(self) -> Dict[str, Any]:
+        return {"code": self.code, "message": self.message, "details": list(self.details or [])}
+
+
+def resolve(conn: sqlite3.Connection, home: Path, volumes: Optional[Body], *,
+            mount: bool = False) -> List[Dict[str, Any]]:
+    """``MountSpec`` dicts (relative_mount_path, source, kind, read_only) for ``mountVolumes``.
+
+    ``mount=False`` only resolves (validation, nothing created). ``mount=True`` is what a node does
+    when it mounts: every share, container and file-server export must exist (else :class:`MountError`);
+    a sub-directory below one (``azureFileUrl`` path, ``sourceDirectory``) is created when missing
+    (deviation: the service's mount of a missing sub-directory was never recorded).
+    """
     volumes = volumes or {}
     specs = []
+    roots: List[tuple] = []  # (storage directory that must exist, the MountError if it does not)
     for share in volumes.get("azureFileShares") or ():
-        specs.append(_spec(share, _share_dir(home, share), "azure_file_share", share.get("mountOptions")))
+        source, base = _share_dir(home, share)
+        specs.append(_spec(share, source, "azure_file_share", share.get("mountOptions")))
+        roots.append((base, MountError("AZFMountError", "Unable to mount Azure File", _missing(
+            f"The Azure File share {base.name!r} of storage account {share.get('accountName')!r}",
+            f"FileService(account, key).create_share({base.name!r})"))))
     for blob in volumes.get("azureBlobFileSystems") or ():
+        container = blob.get("containerName") or ""
         try:
-            source = _home.container_path(blob.get("accountName") or "", blob.get("containerName") or "", home)
+            source = _home.container_path(blob.get("accountName") or "", container, home)
         except ValueError as exc:
             raise InvalidInput("InvalidAzureBlobFileSystem", str(exc)) from exc
         specs.append(_spec(blob, source, "azure_blob", blob.get("mountOptions")))
+        roots.append((source, MountError("MountFailed", "Unable to mount Azure Blob container", _missing(
+            f"The blob container {container!r} of storage account {blob.get('accountName')!r}",
+            f"BlockBlobService(account, key).create_container({container!r})"))))
     for ref in volumes.get("fileServers") or ():
-        specs.append(_spec(ref, _file_server_dir(conn, ref), "file_server", ref.get("mountOptions")))
-    for spec in specs:
-        Path(spec["source"]).mkdir(mode=0o755, parents=True, exist_ok=True)
+        source, export = _file_server_dir(conn, ref)
+        specs.append(_spec(ref, source, "file_server", ref.get("mountOptions")))
+        roots.append((export, MountError("MountFailed", "Unable to mount file server", (
+            f"The export directory {export} of file server {(ref.get('fileServer') or {}).get('id')} is gone"))))
+    if mount:
+        for root, failure in roots:
+            if not Path(root).is_dir():
+                raise failure
+        for spec in specs:
+            Path(spec["source"]).mkdir(mode=0o755, parents=True, exist_ok=True)
     return specs
+
+
+def _missing(what: str, create: str) -> str:
+    return (f"{what} does not exist. Batch AI never creates storage: create it first "
+            f"(batchai_compat.storage.{create})")
+
+
+def mount_failure(conn: sqlite3.Connection, home: Path, volumes: Optional[Body]) -> Optional[MountError]:
+    """The :class:`MountError` a node would get mounting ``volumes`` now, or ``None``."""
+    try:
+        resolve(conn, home, volumes, mount=True)
+    except MountError as exc:
+        return exc
+    except (BackendError, OSError):
+        return None  # reported where the mounts are used
+    return None
 
 
 def _spec(ref: Body, source: Path, kind: str, options: Optional[str]) -> Dict[str, Any]:
@@ -59,7 +117,8 @@ def _spec(ref: Body, source: Path, kind: str, options: Optional[str]) -> Dict[st
     return {"relative_mount_path": rel, "source": str(source), "kind": kind, "read_only": read_only}
 
 
-def _share_dir(home: Path, share: Body) -> Path:
+def _share_dir(home: Path, share: Body) -> "tuple[Path, Path]":
+    """(the mounted directory, the share's own directory)."""
     url = share.get("azureFileUrl") or ""
     parts = [unquote(p) for p in urlsplit(url).path.split("/") if p]
     if not parts:
@@ -69,10 +128,11 @@ def _share_dir(home: Path, share: Body) -> Path:
     except ValueError as exc:
         raise InvalidInput("InvalidAzureFileShare", str(exc)) from exc
     sub = _clean_relative("/".join(parts[1:]), "azureFileUrl") if len(parts) > 1 else ""
-    return base / sub if sub else base
+    return (base / sub if sub else base), base
 
 
-def _file_server_dir(conn: sqlite3.Connection, ref: Body) -> Path:
+def _file_server_dir(conn: sqlite3.Connection, ref: Body) -> "tuple[Path, Path]":
+    """(the mounted directory, the file server's export)."""
     fs_id = (ref.get("fileServer") or {}).get("id") or ""
     row = conn.execute("SELECT export FROM file_servers WHERE key=?", (_util.key(fs_id),)).fetchone()
     if row is None:
@@ -80,7 +140,8 @@ def _file_server_dir(conn: sqlite3.Connection, ref: Body) -> Path:
     source = ref.get("sourceDirectory") or ""
     source = re.sub(r"^/?(mnt/)?data(/|$)", "", source)  # accept "/data/x" as well as "x"
     sub = _clean_relative(source, "sourceDirectory") if source.strip("/") else ""
-    return Path(row["export"]) / sub if sub else Path(row["export"])
+    export = Path(row["export"])
+    return (export / sub if sub else export), export
 
 
 def _clean_relative(path: str, what: str) -> str:
@@ -126,13 +187,10 @@ def host_path(node_path: str, cluster_mounts: List[Dict[str, Any]], job_mounts: 
 
 
 def check_job_mounts(conn: sqlite3.Connection, home: Path, volumes: Optional[Body]) -> None:
-    """Fail at job creation (not at start) when a referenced file server does not exist."""
-    try:
-        resolve(conn, home, volumes)
-    except NotFound:
-        raise
-    except OSError as exc:
-        raise InvalidInput("InvalidMountVolumes", f"cannot prepare mount volumes: {exc}") from exc
+    """Fail at creation (not at start) when a referenced file server does not exist or a path is
+    invalid. Whether the storage exists is checked when a node mounts it (:class:`MountError`), as
+    on the service, which accepted the create; nothing is created here."""
+    resolve(conn, home, volumes)
 
 
 def is_within(path: Path, base: Path) -> bool:

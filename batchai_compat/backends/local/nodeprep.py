@@ -77,7 +77,7 @@ class NodePreparer:
             cluster = conn.execute("SELECT * FROM clusters WHERE key=?", (node["cluster_key"],)).fetchone()
             node_setup = loads(cluster["body"])["properties"].get("nodeSetup") or {}
             try:
-                resolved = mounts.resolve(conn, self.home, node_setup.get("mountVolumes"))
+                resolved = mounts.resolve(conn, self.home, node_setup.get("mountVolumes"), mount=True)
             except BackendError as exc:
                 resolved, failure = None, f"Node {self.node_id}: cannot mount the cluster volumes: {exc.message}"
         if resolved is None:

@@ -196,8 +196,16 @@ class Scheduler:
         count = min(count, GROW_BATCH, room)
         if count <= 0:
             return False
-        setup = (loads(cluster["body"])["properties"].get("nodeSetup") or {}).get("setupTask")
-        for node_id in nodes.add_nodes(conn, self.home, cluster, count, prepare=bool(setup), now=now):
+        node_setup = loads(cluster["body"])["properties"].get("nodeSetup") or {}
+        setup = node_setup.get("setupTask")
+        added = nodes.add_nodes(conn, self.home, cluster, count, prepare=bool(setup), now=now)
+        failure = mounts.mount_failure(conn, self.home, node_setup.get("mountVolumes")) if added else None
+        if failure is not None:  # cluster-level storage missing: the nodes cannot mount it (mounts.MountError)
+            nodes.set_state(conn, added, "unusable", now=now)
+            info = "; ".join(str(d.get("value")) for d in failure.details or [])
+            add_cluster_error(conn, cluster["key"], failure.code, f"{failure.message}: {info}")
+            return
+        for node_id in added:
             if setup:
                 self._spawn_preparer(conn, node_id)
         return more
@@ -288,9 +296,12 @@ class Scheduler:
         try:
             resolved = {
                 "cluster": mounts.resolve(conn, self.home, (loads(cluster["body"])["properties"].get("nodeSetup")
-                                                             or {}).get("mountVolumes")),
-                "job": mounts.resolve(conn, self.home, body["properties"].get("mountVolumes")),
+                                                             or {}).get("mountVolumes"), mount=True),
+                "job": mounts.resolve(conn, self.home, body["properties"].get("mountVolumes"), mount=True),
             }
+        except mounts.MountError as exc:  # the storage does not exist (exitCode -1, as the service reported)
+            joblife.finish(conn, job, "failed", exit_code=-1, errors=[exc.job_error()], now=now)
+            return
         except (BackendError, OSError, ValueError) as exc:
             message = getattr(exc, "message", None) or str(exc)
             joblife.finish(conn, job, "failed", errors=[joblife.error("MountFailed", f"Unable to mount: {message}")],
