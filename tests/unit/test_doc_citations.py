@@ -100,7 +100,9 @@ def python_blocks(text: str) -> List[Tuple[int, str]]:
 
 
 def paragraph_blocks(text: str) -> List[Tuple[int, str]]:
-    blocks, current, start = [], [], 0
+    blocks: List[Tuple[int, str]] = []
+    current: List[str] = []
+    start = 0
     for number, line in enumerate(text.splitlines(), 1):
         if line.strip():
             if not current:
