@@ -198,8 +198,9 @@ def test_tensorflow_job_run_configuration():
     assert rc.docker.shm_size == "2g" and rc.docker.use_docker is True
     assert rc.environment_variables == {"LR": "0.1"}  # secrets are not in the run definition
     assert rc.max_run_duration_seconds == 7200
-    assert plan["aml_spec"]["gpus_per_node"] == 2
-    assert plan["secrets"] == {"TOKEN": "batchai-run-1-0"} and plan["secret_values"] == {"batchai-run-1-0": "s3cr3t"}
+    assert plan["aml_spec"]["gpus_per_node"] is None  # the backend sets Azure ML's count (supported_vmsizes)
+    vault_name = translate.secret_name("run-1", 0)
+    assert plan["secrets"] == {"TOKEN": vault_name} and plan["secret_values"] == {vault_name: "s3cr3t"}
     assert "s3cr3t" not in json.dumps(plan["aml_spec"])
     tf = plan["aml_spec"]["job"]["properties"]["tensorFlowSettings"]
     assert tf["workerCount"] == 2 and tf["parameterServerCount"] == 1

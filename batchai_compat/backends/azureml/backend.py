@@ -122,6 +122,7 @@ class AzureMLBackend(ClusterOperations, JobOperations, Backend):
         self._workspaces: Dict[tuple, Any] = {}
         self._cluster_settings: Dict[tuple, Dict[str, Any]] = {}
         self._computes: Dict[tuple, Any] = {}
+        self._vm_sizes: Dict[tuple, Dict[str, Any]] = {}  # (AML workspace, location) -> {vm size: vmSizes entry}
         self._scales: Dict[tuple, Body] = {}  # scaleSettings last asked for, per cluster (this process)
         self._experiments: set = set()  # (AML workspace, name) of experiments seen to exist
         self._job_runs: Dict[tuple, str] = {}  # (AML workspace, experiment, job) -> run id created or found

@@ -9,6 +9,7 @@ wait for ``min_nodes`` nodes, which Batch AI's create did not.
 
 from __future__ import annotations
 
+import logging
 from typing import Any, Callable, Dict, Optional
 
 from batchai_compat.backends import errors
@@ -17,6 +18,8 @@ from batchai_compat.backends.base import Body, ClusterRef, Operation, OperationS
 from . import _internals, clusters, translate
 from .errors import translated
 from .paging import page
+
+logger = logging.getLogger("batchai_compat.azureml")
 
 
 def warn(message: str) -> None:
@@ -33,6 +36,7 @@ class ClusterOperations:
     idle_seconds: Optional[int]
     _cluster_settings: Dict[tuple, Dict[str, Any]]
     _computes: Dict[tuple, Any]
+    _vm_sizes: Dict[tuple, Dict[str, Any]]
     _scales: Dict[tuple, Body]
     workspace: Callable[..., Any]  # provided by AzureMLBackend
 
@@ -70,6 +74,32 @@ class ClusterOperations:
             with self._lock:
                 known = self._cluster_settings[self._cluster_key(ref)]
         return known
+
+    def vm_size_gpus(self, ws: Any, vm_size: Optional[str], location: Optional[str]) -> Optional[int]:
+        """GPUs of one node of ``vm_size`` as Azure ML reports them (``AmlCompute.supported_vmsizes``: the
+        ``gpus`` of the location's ``vmSizes`` list, read once per workspace and location); None when the size is
+        not listed or the list cannot be read (the node side then counts the node's GPUs itself)."""
+        from azureml.core.compute import AmlCompute
+
+        if not vm_size:
+            return None
+        key = (ws.subscription_id, ws.resource_group, ws.name, str(location or ws.location or "").lower())
+        with self._lock:
+            sizes = self._vm_sizes.get(key)
+        if sizes is None:
+            try:
+                listed = AmlCompute.supported_vmsizes(ws, location=location or None)
+            except Exception as exc:  # the node side counts them instead
+                logger.warning("azureml backend: the VM sizes of %s could not be read (%s); the job's nodes count "
+                               "their GPUs themselves", location or ws.location, exc)
+                return None
+            sizes = {str(s.get("name") or "").lower(): s for s in listed or []}
+            with self._lock:
+                self._vm_sizes[key] = sizes
+        found = sizes.get(vm_size.lower())
+        if found is None or found.get("gpus") is None:
+            return None
+        return int(found["gpus"])
 
     def create_cluster(self, ref: ClusterRef, body: Body) -> Operation:
         from azureml.core.compute import AmlCompute, ComputeTarget

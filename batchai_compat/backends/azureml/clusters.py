@@ -180,14 +180,23 @@ def body(ref: ClusterRef, ct: Any, requested_scale: Optional[Body] = None) -> Bo
 
 
 def remote_login(nodes: List[Dict[str, Any]], run_id: Optional[str] = None) -> List[Body]:
-    """``RemoteLoginInformation`` bodies from ``AmlCompute.list_nodes()`` (optionally one run's nodes)."""
+    """``RemoteLoginInformation`` bodies from ``AmlCompute.list_nodes()`` (optionally one run's nodes).
+
+    ``port`` of an ``AmlComputeNodeInformation`` is the SSH port on the node's *public* address (the load
+    balancer's NAT port), so it is paired with ``publicIpAddress`` only. A node without a public address
+    (``enable_node_public_ip=False``) is reached on its private address, within the virtual network, on
+    the SSH port 22.
+    """
     result = []
     for node in nodes:
         if run_id is not None and node.get("runId") != run_id:
             continue
-        address = node.get("publicIpAddress") or node.get("privateIpAddress")
-        if not address:
+        public, private = node.get("publicIpAddress"), node.get("privateIpAddress")
+        if public:
+            address, port = public, int(node.get("port") or 22)
+        elif private:
+            address, port = private, 22
+        else:
             continue
-        result.append({"nodeId": str(node.get("nodeId")), "ipAddress": str(address),
-                       "port": int(node.get("port") or 22)})
+        result.append({"nodeId": str(node.get("nodeId")), "ipAddress": str(address), "port": port})
     return result

@@ -187,6 +187,10 @@ class JobOperations:
         props = translate.normalize_job(ref, raw, str(uuid.uuid4()))
         props["creationTime"] = translate.now_iso()
         job_plan = jobs.plan(ref, props, cluster_props, run_id)
+        # AZ_BATCHAI_NUM_GPUS and MPI slots: what Azure ML reports for the VM size (None: counted on the node).
+        held = self._computes.get(self._cluster_key(cluster_ref))  # type: ignore[attr-defined]
+        job_plan["aml_spec"]["gpus_per_node"] = self.vm_size_gpus(  # type: ignore[attr-defined]
+            ws, cluster_props.get("vmSize"), getattr(held, "location", None))
         for note in job_plan["notes"]:
             _warn(f"jobs.create {ref.job}: {note}")
         # Every run property is checked against Azure ML's limits before anything is written or started: the

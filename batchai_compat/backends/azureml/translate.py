@@ -531,6 +531,10 @@ def execution_info(status: str, run: Dict[str, Any], result: Optional[Dict[str, 
         return info
     code = (result or {}).get("error_code") or "JobFailed"
     message = (result or {}).get("error_message") or MESSAGES.get(code)
+    if result and not result.get("error_code") and run.get("error_message"):
+        # The job itself succeeded, then Azure ML failed the run (e.g. an output name written on two nodes:
+        # "Resource Conflict: ArtifactId ... already exists"): say what Azure ML said.
+        message = str(run["error_message"])
     exit_code = (result or {}).get("exit_code")
     if exit_code is None and not result:
         exit_code = exit_code_from(run.get("error_message"))

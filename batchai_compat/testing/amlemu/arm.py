@@ -17,6 +17,19 @@ SERVICE_KEYS = ("api", "catalog", "experimentation", "gallery", "history", "hype
                 "modelmanagement", "pipelines", "studio", "cert", "mfe")
 
 
+# (vCPUs, GPUs) of GPU sizes, from the sizes' documentation on learn.microsoft.com/azure/virtual-machines/:
+# nc-series (K80), ncv3-series (V100), nct4-v3-series (T4), nc-a100-v4-series, nda100-v4-series, ndv2-series.
+# The count is not derivable from the name (NC24ads_A100_v4 has 1 GPU, NC64as_T4_v3 4, ND96asr_v4 8).
+GPU_SIZES = {
+    "STANDARD_NC6": (6, 1), "STANDARD_NC12": (12, 2), "STANDARD_NC24": (24, 4),
+    "STANDARD_NC6S_V3": (6, 1), "STANDARD_NC12S_V3": (12, 2), "STANDARD_NC24S_V3": (24, 4),
+    "STANDARD_NC4AS_T4_V3": (4, 1), "STANDARD_NC8AS_T4_V3": (8, 1), "STANDARD_NC16AS_T4_V3": (16, 1),
+    "STANDARD_NC64AS_T4_V3": (64, 4),
+    "STANDARD_NC24ADS_A100_V4": (24, 1), "STANDARD_NC48ADS_A100_V4": (48, 2), "STANDARD_NC96ADS_A100_V4": (96, 4),
+    "STANDARD_ND96ASR_V4": (96, 8), "STANDARD_ND40RS_V2": (40, 8),
+}
+
+
 class ArmRoutes:
     def __init__(self, emu: Any):
         self.emu = emu
@@ -184,11 +197,20 @@ class ArmRoutes:
         return {"value": value}
 
     def vm_sizes(self, req: Request) -> Any:
-        return {"amlCompute": [
-            {"name": name, "family": self.emu.vm_family(name), "vCPUs": self.emu.vcpus(name), "gpus": 0,
-             "osVhdSizeMB": 1047552, "maxResourceVolumeMB": 102400, "memoryGB": 7.0,
-             "lowPriorityCapable": True, "premiumIO": False, "supportedComputeTypes": ["AmlCompute"]}
-            for name in sorted(self.emu.vm_sizes)]}
+        """``GET .../locations/{loc}/vmSizes``: the shape ``AmlCompute.supported_vmsizes`` reads
+        (azureml-core ``azureml/_compute/_util.py``, ``get_paginated_compute_supported_vms``: a top-level
+        ``amlCompute`` list whose entries need ``name``, ``vCPUs``, ``gpus``, ``memoryGB`` and
+        ``maxResourceVolumeMB``), with each size's real GPU count (:data:`GPU_SIZES`)."""
+        names = {n.upper(): n for n in self.emu.vm_sizes}
+        names.update({n.upper(): n for n in GPU_SIZES if n.upper() not in names})
+        value = []
+        for upper in sorted(names):
+            name = names[upper]
+            vcpus, gpus = GPU_SIZES.get(name, (self.emu.vcpus(name), 0))
+            value.append({"name": name, "family": self.emu.vm_family(name), "vCPUs": vcpus, "gpus": gpus,
+                          "osVhdSizeMB": 1047552, "maxResourceVolumeMB": 102400, "memoryGB": 7.0,
+                          "lowPriorityCapable": True, "premiumIO": False, "supportedComputeTypes": ["AmlCompute"]})
+        return {"amlCompute": value}
 
     def aad_token(self, req: Request) -> Any:
         """An Azure AD v1 token endpoint (``<authority>/oauth2/token``), so that credential classes that log in

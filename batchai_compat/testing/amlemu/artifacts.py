@@ -53,8 +53,8 @@ class ArtifactRoutes:
             roots.append((os.path.join(run.run_dir, "user_logs"), "user_logs"))
             roots.append((os.path.join(run.run_dir, "system_logs"), "system_logs"))
         # ./logs and ./outputs are the union over the working directories of all the run's nodes (AML
-        # uploads them from every node). On a name conflict node 0's file wins: roots are listed in node
-        # order and the first file of a name is kept (which copy wins on real AML is unverified).
+        # uploads them from every node). A name written on two nodes fails the run when it finalizes (Azure ML
+        # refuses an artifact that exists: see state.Run.set_status); the listing keeps node 0's copy.
         for work_dir in run.node_work_dirs or ([run.work_dir] if run.work_dir else []):
             roots.append((os.path.join(work_dir, "logs"), "logs"))
             # Like AML, ./outputs is uploaded when the user process has ended.
@@ -161,14 +161,21 @@ class ArtifactRoutes:
         with self.state.lock:
             ws = self._ws(req)
             run = self._run(ws, req.params["container"])
-            artifacts, infos = {}, {}
+            artifacts, infos, errors = {}, {}, {}
+            existing = self.run_files(run)
             for path in paths:
                 if not path:
+                    continue
+                if path in existing:
+                    # The artifact service does not overwrite: a per-path error, which azureml-core raises
+                    # (azureml/_restclient/artifacts_client.py, create_empty_artifacts: "if res.errors").
+                    errors[path] = {"error": {"code": "UserError", "message": f"Resource Conflict: ArtifactId "
+                                              f"{ORIGIN}/{run.container}/{path} already exists."}}
                     continue
                 run.uploaded.setdefault(path, b"")
                 artifacts[path] = self._dto(run, path, time.time())
                 infos[path] = self._info(req, ws, run, path)
-        return {"artifacts": artifacts, "artifactContentInformation": infos, "errors": {}}
+        return {"artifacts": artifacts, "artifactContentInformation": infos, "errors": errors}
 
     def _check_sig(self, req: Request) -> None:
         expiry = req.arg("se") or "0"

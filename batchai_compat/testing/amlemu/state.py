@@ -191,6 +191,24 @@ class Run:
     uploaded: Dict[str, bytes] = field(default_factory=dict)   # artifacts uploaded through the API
 
     def set_status(self, status: str) -> None:
+        if status == "Finalizing" and self.executed and len(self.node_work_dirs) > 1:
+            # Finalizing uploads every node's ./outputs and ./logs. Azure ML refuses to create an artifact
+            # that exists (the artifact service's batch create answers a per-path error, which azureml-core
+            # raises: azureml/_restclient/artifacts_client.py, create_empty_artifacts, "if res.errors"), and
+            # distributed runs whose nodes write the same output name fail with "UserError: Resource Conflict:
+            # ArtifactId ExperimentRun/dcid.<run>/<path> already exists" (e.g.
+            # https://github.com/lightly-ai/lightly-train/issues/256). The emulator fails such a run alike.
+            clashes = duplicate_node_artifacts(self.node_work_dirs)
+            if clashes:
+                from .history import run_error
+
+                message = f"Resource Conflict: ArtifactId ExperimentRun/{self.container}/{clashes[0]} already exists."
+                if len(clashes) > 1:
+                    message += f" ({len(clashes)} names were written on several nodes.)"
+                self.error = run_error(message, "UserError")
+                status = "Failed"
+        if status == "Completed" and self.status == "Failed" and self.error is not None:
+            return  # the upload failed while finalizing (above)
         if status != self.status:
             self.status = status
             self.status_history.append(status)
@@ -202,6 +220,24 @@ class Run:
     @property
     def terminal(self) -> bool:
         return self.status in ("Completed", "Failed", "Canceled")
+
+
+def duplicate_node_artifacts(work_dirs: List[str]) -> List[str]:
+    """Artifact names (``outputs/...``, ``logs/...``) that more than one node's working directory holds."""
+    import os
+
+    seen: Dict[str, int] = {}
+    for work_dir in work_dirs:
+        names = set()
+        for top in ("outputs", "logs"):
+            root = os.path.join(work_dir, top)
+            for dirpath, _dirs, files in os.walk(root):
+                for name in files:
+                    rel = os.path.relpath(os.path.join(dirpath, name), root).replace(os.sep, "/")
+                    names.add(f"{top}/{rel}")
+        for name in names:
+            seen[name] = seen.get(name, 0) + 1
+    return sorted(name for name, count in seen.items() if count > 1)
 
 
 @dataclass
