@@ -172,6 +172,7 @@ class Store:
         self.busy_timeout_ms = busy_timeout_ms
         self._local = threading.local()
         self._ident: Optional[Tuple[int, int]] = None
+        self._wal = False  # whether SQLite accepted WAL mode (some file systems refuse it)
         try:
             self._create_file()
             self._verify()
@@ -238,7 +239,7 @@ class Store:
                 raise self.damaged(f"is empty (0 bytes), but {previous}")
         conn = self.connection()
         try:
-            conn.execute("PRAGMA journal_mode=WAL")
+            self._wal = str(conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]).lower() == "wal"
             problems = [str(row[0]) for row in conn.execute("PRAGMA quick_check(3)")]
             version = int(conn.execute("PRAGMA user_version").fetchone()[0])
             tables = _tables(conn)
@@ -304,7 +305,7 @@ class Store:
         if self._file_ident() != self._ident:
             raise self.damaged("was deleted or replaced while this process was using it (its changes since "
                                "then are not visible to other processes)")
-        if in_write and not os.path.exists(f"{self.path}-wal"):
+        if in_write and self._wal and not os.path.exists(f"{self.path}-wal"):
             raise self.damaged(f"lost its write-ahead log {self.path.name}-wal while this process was using it "
                                "(another program deleted it; recent changes may be lost)")
 
