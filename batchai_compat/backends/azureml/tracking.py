@@ -32,7 +32,7 @@ def _install() -> None:
             return
         TrackingInfoProvider, global_tracking_info_registry = hook
 
-        class BatchAISpecProvider(TrackingInfoProvider):
+        class BatchAISpecProvider(TrackingInfoProvider):  # type: ignore[valid-type,misc]
             def gather(self) -> Dict[str, str]:
                 # gather_all() runs with the submitted source directory as working directory
                 with _lock:
