@@ -26,8 +26,9 @@ EXP, CLUSTER, COMPUTE = "exp", "cluster", "cluster"
 COMMAND = "echo hello > $AZ_BATCHAI_OUTPUT_OUTPUTS/out.txt; sleep 0.3"
 # Steps where the shim needs more than hand-written code holding live objects, and why (allowed extra).
 EXTRA = {
-    "jobs.create": (1, "POST runs:query: an earlier run of the job makes the create idempotent (ARM PUT); the same "
-                       "query reports a missing experiment"),
+    "jobs.create": (2, "POST runs:query: an earlier run of the job makes the create idempotent (ARM PUT); the same "
+                       "query reports a missing experiment. GET vmSizes (once per workspace and location in a "
+                       "process): AZ_BATCHAI_NUM_GPUS is Azure ML's GPU count for the VM size"),
     "jobs.list_output_files": (1, "POST runs:query to find the job's run by name (hand-written code holds the Run)"),
     "jobs.terminate (+wait)": (1, "POST runs:query to find the run"),
     "jobs.delete": (1, "POST runs:query to find the run"),
