@@ -48,7 +48,8 @@ def test_create_is_a_poller_of_a_loopback_account(accounts):
     assert isinstance(poller, LROPoller)
     account = poller.result()
     assert isinstance(account, StorageAccount)
-    assert account.id == f"/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/notebookdata"
+    assert account.id == (f"/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts"
+                          "/notebookdata")
     assert (account.name, account.location, account.kind, account.sku.name) == (
         "notebookdata", "eastus", Kind.storage, SkuName.standard_lrs)
     assert account.provisioning_state == "Succeeded" and account.primary_location == "eastus"

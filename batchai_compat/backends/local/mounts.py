@@ -120,15 +120,25 @@ def _spec(ref: Body, source: Path, kind: str, options: Optional[str]) -> Dict[st
 def _share_dir(home: Path, share: Body) -> "tuple[Path, Path]":
     """(the mounted directory, the share's own directory)."""
     url = share.get("azureFileUrl") or ""
-    parts = [unquote(p) for p in urlsplit(url).path.split("/") if p]
+    split = urlsplit(url)
+    parts = [unquote(p) for p in split.path.split("/") if p]
+    account = share.get("accountName") or ""
+    # A path-style URL on a loopback host, http://127.0.0.1:<port>/<account>/<share>/..., names the
+    # account first: the form of a local storage account's primaryEndpoints.file
+    # (batchai_compat.storage_mgmt) and of the storage emulator.
+    if len(parts) > 1 and parts[0].lower() == account.lower() and (split.hostname or "") in _LOOPBACK_HOSTS:
+        parts = parts[1:]
     if not parts:
         raise InvalidInput("InvalidAzureFileUrl", f"azureFileUrl {url!r} names no file share")
     try:
-        base = _home.share_path(share.get("accountName") or "", parts[0], home)
+        base = _home.share_path(account, parts[0], home)
     except ValueError as exc:
         raise InvalidInput("InvalidAzureFileShare", str(exc)) from exc
     sub = _clean_relative("/".join(parts[1:]), "azureFileUrl") if len(parts) > 1 else ""
     return (base / sub if sub else base), base
+
+
+_LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
 def _file_server_dir(conn: sqlite3.Connection, ref: Body) -> "tuple[Path, Path]":
