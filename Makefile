@@ -7,7 +7,7 @@ PIP    := $(PY) -m pip
 STAMP  := $(VENV)/.installed
 TOOLS  := .tools
 
-.PHONY: help install system-deps azurite test demo lint coverage generate bench clean
+.PHONY: help install system-deps azurite image-rootfs test demo lint coverage generate bench clean
 
 help:
 	@echo "make demo      install and run the seed sample on the local backend (offline)"
@@ -44,7 +44,13 @@ $(TOOLS)/node_modules/.bin/azurite-blob:
 	mkdir -p $(TOOLS)
 	cd $(TOOLS) && npm install --silent --no-audit --no-fund azurite@3 >/dev/null
 
-test: install system-deps azurite
+# Root file systems standing for the Azure ML emulator's catalogue images (batchai_compat/testing/amlemu/images.py),
+# from Debian packages (apt-get download + dpkg -x); about 15 s and 680 MB.
+image-rootfs: $(TOOLS)/rootfs/.stamp
+$(TOOLS)/rootfs/.stamp: scripts/build_image_rootfs.sh
+	sh scripts/build_image_rootfs.sh $(TOOLS)/rootfs && touch $@
+
+test: install system-deps azurite image-rootfs
 	PATH="$(CURDIR)/$(TOOLS)/node_modules/.bin:$$PATH" $(PY) -m pytest $(PYTEST_ARGS)
 
 demo: $(RUNTIME_STAMP)

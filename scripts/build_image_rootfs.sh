@@ -26,6 +26,11 @@ if [ -f "$OUT/.stamp" ] && [ "$(cat "$OUT/.stamp")" = "$STAMP_TEXT" ]; then
     exit 0
 fi
 
+# A fresh machine may have no package lists yet (apt-cache knows no bash): fetch them once.
+if ! apt-cache show bash >/dev/null 2>&1; then
+    apt-get update -qq
+fi
+
 ARCH=$(dpkg --print-architecture)
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/rootfs-build.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT INT TERM

@@ -129,7 +129,12 @@ def test_secrets_on_the_default_image(img_client):
 
 
 # -- finding 3 and the acceptance jobs: 2 nodes, Batch AI-era images ---------------------------------------------
-def test_tensorflow_ps_worker_on_tensorflow_1_8_two_nodes(img_client):
+def _configuration(emu, index=-1):
+    definition = emu.submissions[index]["definition"]
+    return definition.get("Configuration") or definition.get("configuration")
+
+
+def test_tensorflow_ps_worker_on_tensorflow_1_8_two_nodes(img_client, img_emu):
     """The seed's layout (1 ps, 2 workers on 2 nodes) on tensorflow/tensorflow:1.8.0-gpu, which has neither
     MPI nor ssh: submitted with a TensorFlow (TF_CONFIG) distribution, not MPI."""
     cluster = create_cluster(img_client, "c2", nodes=2)
@@ -144,9 +149,12 @@ def test_tensorflow_ps_worker_on_tensorflow_1_8_two_nodes(img_client):
     hosts = out["stdout-wk-0.txt"].split("workers=")[1].split()[0].split(",")
     assert len({h.rsplit(":", 1)[0] for h in hosts}) == 2, hosts     # one worker on each node's address
     assert len([n for n in out if n.startswith("execution-")]) == 2
+    config = _configuration(img_emu)
+    assert config["communicator"] == "ParameterServer" and config["nodeCount"] == 2
+    assert config["tensorflow"]["workerCount"] == 2 and config["tensorflow"]["parameterServerCount"] == 0
 
 
-def test_pytorch_on_pytorch_0_4_two_nodes(img_client):
+def test_pytorch_on_pytorch_0_4_two_nodes(img_client, img_emu):
     cluster = create_cluster(img_client, "c2", nodes=2)
     command = "'echo RANK=$AZ_BATCHAI_TASK_INDEX INIT=$AZ_BATCHAI_PYTORCH_INIT_METHOD WORLD=$AZ_BATCHAI_WORLD_SIZE'"
     create_job(img_client, "pt", _params(cluster, PYTORCH04, node_count=2, py_torch_settings=models.PyTorchSettings(
@@ -155,9 +163,10 @@ def test_pytorch_on_pytorch_0_4_two_nodes(img_client):
     out = _succeeded(img_client, "pt", timeout=120)
     text = "".join(v for k, v in out.items() if k.startswith("stdout"))
     assert "INIT=tcp://" in text and text.count("RANK=") == 2, out
+    assert _configuration(img_emu)["communicator"] == "ParameterServer"     # no MPI in the image
 
 
-def test_cntk_under_mpi_on_the_cntk_image_two_nodes(img_client):
+def test_cntk_under_mpi_on_the_cntk_image_two_nodes(img_client, img_emu):
     """CNTK's Batch AI layout is mpirun over the job's nodes: the CNTK image brings Open MPI and ssh."""
     cluster = create_cluster(img_client, "c2", nodes=2)
     create_job(img_client, "cntk", _params(cluster, CNTK, node_count=2, cntk_settings=models.CNTKsettings(
@@ -166,6 +175,7 @@ def test_cntk_under_mpi_on_the_cntk_image_two_nodes(img_client):
                           "on $AZ_BATCH_NODE_ID'")))
     out = _succeeded(img_client, "cntk", timeout=120)
     assert out["stdout.txt"].count("MPI-RANK=") == 2 and "of 2" in out["stdout.txt"], out
+    assert _configuration(img_emu)["communicator"] == "IntelMpi"            # MPI toolkits keep MPI
 
 
 def test_mpi_run_on_an_image_without_mpi_fails_like_azure_ml(img_client):

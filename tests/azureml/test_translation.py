@@ -188,12 +188,17 @@ def test_tensorflow_job_run_configuration():
         constraints={"maxWallClockTime": "PT2H"})
     plan, config = build(props)
     rc = config.run_config
-    assert config.command == "python -m batchai_compat._aml_node batchai/aml.json"
+    # The node side runs under the Python the environment copies into the image (issue 12, finding 1).
+    assert config.command.startswith("BATCHAI_PY=/opt/batchai_compat/python/bin/python3; ")
+    assert config.command.endswith("exec $BATCHAI_PY -m batchai_compat._aml_node batchai/aml.json")
     assert rc.target == translate.compute_name("gpu_c") == "gpu-c-bd2d" and rc.node_count == 2
-    assert rc.framework == "Python" and rc.communicator == "IntelMpi"  # allocation only: one process per node
-    assert rc.mpi.node_count == 2 and rc.mpi.process_count_per_node == 1
-    assert rc.environment.docker.base_image == "tensorflow/tensorflow:1.8.0-gpu"
+    # One process per node with TF_CONFIG, no MPI in the image needed (issue 12, finding 3).
+    assert rc.framework == "TensorFlow" and rc.communicator == "ParameterServer"
+    assert rc.tensorflow.worker_count == 2 and rc.tensorflow.parameter_server_count == 0
+    assert rc.environment.docker.base_image is None
+    assert "\nFROM tensorflow/tensorflow:1.8.0-gpu\n" in rc.environment.docker.base_dockerfile
     assert rc.environment.python.user_managed_dependencies is True
+    assert rc.environment.python.interpreter_path == "/opt/batchai_compat/python/bin/python3"
     assert rc.environment.environment_variables == {}
     assert rc.docker.shm_size == "2g" and rc.docker.use_docker is True
     assert rc.environment_variables == {"LR": "0.1"}  # secrets are not in the run definition
@@ -231,7 +236,7 @@ def test_single_node_job_has_no_distribution_and_default_image_note():
     plan, config = build(job_props())
     rc = config.run_config
     assert rc.node_count == 1 and rc.communicator == "None"
-    assert rc.environment.docker.base_image == jobs.DEFAULT_IMAGE
+    assert f"\nFROM {jobs.DEFAULT_IMAGE}\n" in rc.environment.docker.base_dockerfile
     assert rc.max_run_duration_seconds == 7 * 24 * 3600
     assert any("containerSettings" in n for n in plan["notes"])
 

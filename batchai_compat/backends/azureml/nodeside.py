@@ -11,7 +11,8 @@ What it does, on every process Azure ML starts for the run:
 1. Node mode (every multi-node job, when Azure ML gives the node addresses: ``$AZ_BATCH_HOST_LIST`` for
    MPI toolkits' runs, ``TF_CONFIG``'s workers for the others): the run has one process per node
    (``MpiConfiguration(process_count_per_node=1)``: the MPI rank is the node index;
-   ``TensorflowConfiguration(worker_count=nodes)``: the worker index is). Every process runs the launcher with ``--node-index <rank>`` for the job's real
+   ``TensorflowConfiguration(worker_count=nodes)``: the worker index is). Every process runs the
+   launcher with ``--node-index <rank>`` for the job's real
    nodes (ids from ``$AZ_BATCH_NODE_LIST``, addresses from ``$AZ_BATCH_HOST_LIST``), and the launchers
    act together over TCP (``launcher/group.py``, authenticated by a token of the job): each node runs
    its setup task and job preparation (``stdout-job_prep-<nodeId>.txt``, ``execution-<nodeId>.log``),
@@ -164,8 +165,8 @@ def resolve_secrets(names: Dict[str, str], env: Optional[Dict[str, str]] = None)
             break
         except urllib.error.HTTPError as exc:
             if exc.code < 500 and exc.code != 429 or attempt == 3:
-                raise RuntimeError("reading the job's secrets from the workspace Key Vault failed: HTTP {} {}".format(
-                    exc.code, exc.reason)) from None
+                raise RuntimeError("reading the job's secrets from the workspace Key Vault failed: "
+                                   f"HTTP {exc.code} {exc.reason}") from None
         except (urllib.error.URLError, OSError) as exc:
             if attempt == 3:
                 raise RuntimeError(f"reading the job's secrets from the workspace Key Vault failed: {exc}") from None

@@ -552,7 +552,8 @@ class Executor:
             try:
                 argv, cwd = spec.argv, spec.cwd or run.work_dir
                 if handle.image is not None:
-                    argv, cwd = self._sandboxed(handle, spec, cwd), handle.nodes[spec.node_index % len(handle.nodes)].root
+                    node_root = handle.nodes[spec.node_index % len(handle.nodes)].root
+                    argv, cwd = self._sandboxed(handle, spec, cwd or node_root), node_root
                 popen = subprocess.Popen(argv, cwd=cwd, env=spec.env,
                                          stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                                          start_new_session=True)
