@@ -32,6 +32,7 @@ REPO = Path(__file__).resolve().parents[2]
 # Short-lived supervisors: standbys give up quickly, so supervisors exit (and close their database
 # connections) all through the tests - the moment the issue-11.1 bug corrupted the state.
 OPTIONS: Dict[str, Any] = {"linger_seconds": 0.2, "leave_seconds": 0.1, "autoscale_idle_seconds": 0.3}
+REGIONS = ("eastus", "westus2", "westeurope", "southeastasia", "japaneast", "australiaeast")
 SQLITE_WORDS = ("sqlite", "DatabaseError", "malformed", "disk I/O error", "not a database", "database is locked")
 
 
@@ -198,7 +199,8 @@ def worker(home: str, proc: int, threads_n: int, per_thread: int, cluster_id: st
         try:
             client = new_client(Path(home))
             ws = f"ws-p{proc}-t{t}"
-            client.workspaces.create(RG, ws, LOCATION).result()
+            # one region per process: the service's quota of 20 clusters applies per region (usages)
+            client.workspaces.create(RG, ws, REGIONS[proc % len(REGIONS)]).result()
             client.experiments.create(RG, ws, "own").result()
             own = client.clusters.create(RG, ws, "idle", models.ClusterCreateParameters(
                 vm_size="STANDARD_D1", scale_settings=models.ScaleSettings(
