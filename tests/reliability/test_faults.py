@@ -389,3 +389,14 @@ def test_a_scale_down_stops_the_background_processes_of_the_removed_node(faults)
         manual=models.ManualScaleSettings(target_node_count=0)))
     wait_until(lambda: faults.client.clusters.get(RG, WS, name).current_node_count == 0, 20, "the node to leave")
     assert leftovers(f"FAULT_MARK={mark}\0", 1.0) == []
+
+
+def test_cluster_delete_stops_setup_task_processes_that_left_their_process_group(faults):
+    name, mark, runner = _setup_cluster(faults, "setsid sleep 120 > /dev/null 2>&1 < /dev/null & exit 0")
+    wait_until(lambda: faults.client.clusters.get(RG, WS, name).node_state_counts.idle_node_count == 1, 20,
+               "the node to be idle")
+    wait_until(lambda: _gone(runner), 20, "the setup-task runner to exit")
+    (escaped, _cmd), = processes_with(f"FAULT_MARK={mark}\0")
+    assert os.getpgid(escaped) != runner  # it is in a session of its own
+    faults.client.clusters.delete(RG, WS, name).result()
+    assert leftovers(f"FAULT_MARK={mark}\0", 1.0) == []

@@ -150,6 +150,10 @@ class ClusterOperations:
                                       loads(row["errors"]), nodes.counts(conn, row["key"]))
 
     def _drop_cluster(self, conn: sqlite3.Connection, row: sqlite3.Row, kills: List[Kill]) -> Path:
+        # setup-task processes that left their group (setsid) but kept the node's variables die with the
+        # cluster; nodes running a job are left to its supervisor, which stops the job's tree gracefully
+        markers = [procs.node_marker(node["root"]) for node in nodes.list_nodes(conn, row["key"])
+                   if node["prep_pid"] and not node["job_key"]]
         for job in conn.execute("SELECT * FROM jobs WHERE cluster_key=? AND state IN ('running','terminating')",
                                 (row["key"],)).fetchall():
             kills.extend([("process", job["sup_pid"], job["sup_start"]), ("group", job["run_pid"], job["run_start"])])
@@ -162,6 +166,7 @@ class ClusterOperations:
                 kills.append(("group", node["prep_pid"], node["prep_start"]))
             else:  # the runner is gone; whatever its setup task left running goes with the cluster
                 procs.kill_orphaned_group(node["prep_pid"])
+        procs.kill_by_environment(markers)
         conn.execute("DELETE FROM nodes WHERE cluster_key=?", (row["key"],))
         conn.execute("DELETE FROM clusters WHERE key=?", (row["key"],))
         return self.home / "nodes" / row["uid"]

@@ -126,6 +126,7 @@ def remove_departed(conn: sqlite3.Connection, now: Optional[float] = None) -> Li
         if row["prep_pid"] and not procs.alive(row["prep_pid"], row["prep_start"]):
             procs.kill_orphaned_group(row["prep_pid"])
         remove(conn, row["node_id"], row["root"])
+    procs.kill_by_environment([procs.node_marker(row["root"]) for row in rows if row["prep_pid"]])
     return sorted({row["cluster_key"] for row in rows})
 
 

@@ -158,6 +158,39 @@ def kill_orphaned_group(pid: Optional[int]) -> bool:
     return True
 
 
+def node_marker(root: str) -> str:
+    """The environment entry every process started on a node carries (``$AZ_BATCHAI_MOUNT_ROOT``)."""
+    return f"AZ_BATCHAI_MOUNT_ROOT={root.rstrip('/')}/mounts"
+
+
+def kill_by_environment(entries: Sequence[str]) -> List[int]:
+    """SIGKILL this user's processes whose environment holds one of ``entries`` exactly (``NAME=value``).
+
+    Finds what left its process group (``setsid``, daemons) but kept the node's variables; a process
+    that rewrote them is not found. Reads ``/proc/<pid>/environ`` (nothing without ``/proc``)."""
+    wanted = {entry.encode("utf-8", "surrogateescape") for entry in entries}
+    proc = Path("/proc")
+    if not wanted or not proc.is_dir():
+        return []
+    uid, me, killed = os.getuid(), os.getpid(), []
+    for entry in proc.iterdir():
+        if not entry.name.isdigit() or int(entry.name) == me:
+            continue
+        try:
+            if entry.stat().st_uid != uid:
+                continue
+            environ = (entry / "environ").read_bytes()
+        except OSError:
+            continue
+        if wanted.intersection(environ.split(b"\0")):
+            try:
+                os.kill(int(entry.name), signal.SIGKILL)
+                killed.append(int(entry.name))
+            except OSError:
+                pass
+    return killed
+
+
 def signal_group(pid: Optional[int], start: Optional[int], sig: int) -> bool:
     """Send ``sig`` to the process group of the process recorded as ``(pid, start)`` (:func:`owns_group`)."""
     if not owns_group(pid, start):

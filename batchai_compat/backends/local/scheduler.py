@@ -146,6 +146,7 @@ class Scheduler:
         for node in rows:
             if not procs.alive(node["prep_pid"], node["prep_start"]):
                 kills.append(("orphans", node["prep_pid"], node["prep_start"]))  # the setup task it ran
+                procs.kill_by_environment([procs.node_marker(node["root"])])  # and what left its group
                 nodes.set_state(conn, [node["node_id"]], "unusable", now=now)
                 add_cluster_error(conn, node["cluster_key"], "NodeSetupFailed",
                                   f"The setup task runner of node {node['node_id']} exited unexpectedly")
