@@ -83,7 +83,10 @@ class LocalBackend(ClusterOperations, JobOperations, Backend):
     batchai_compat.launcher``), ``linger_seconds`` (how long an idle supervisor stands by for the
     next job, default 2.0; 0 disables), ``container_runtime`` (a docker-CLI-compatible executable,
     ``docker``/``podman``/``nerdctl`` or a path, for jobs with ``containerSettings``; default
-    ``$BATCHAI_COMPAT_CONTAINER_RUNTIME``, else none: such jobs run on the host with a warning).
+    ``$BATCHAI_COMPAT_CONTAINER_RUNTIME``, else none: such jobs run on the host with a warning),
+    ``max_cluster_nodes`` (the local limit on every node count of a cluster, default 1000) and
+    ``quotas`` (``{"clusters": 20, "dedicated": 600, "lowpriority": 150}`` per location by default, the
+    service's; see ``usages.py``).
     """
 
     name = "local"

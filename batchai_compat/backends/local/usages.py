@@ -163,7 +163,8 @@ def _used_vcpus(conn: sqlite3.Connection, ws_key: str, exclude: str, priority: s
         clusters += 1
         if _priority(props) != priority:
             continue
-        used = max(live, reserved_nodes(props["scaleSettings"])) * vcpus(props.get("vmSize"))
+        reserved = 0 if props.get("provisioningState") == "deleting" else reserved_nodes(props["scaleSettings"])
+        used = max(live, reserved) * vcpus(props.get("vmSize"))
         total += used
         if family(props.get("vmSize") or "") == fam:
             in_family += used
