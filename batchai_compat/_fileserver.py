@@ -550,9 +550,47 @@ def _open_without_symlinks(home: Path, parts: "list[str]") -> int:
                 raise OSError(errno.ENOTDIR, "not a directory (or a symlink)", part) from None
             os.close(dir_fd)
             dir_fd = next_fd
-        return os.open(parts[-1], _FILE_FLAGS, dir_fd=dir_fd)
+        return _open_final(parts[-1], dir_fd, _private_inodes(home))
     finally:
         os.close(dir_fd)
+
+
+_KEPT_OPEN: "list[int]" = []  # descriptors of private files opened by a lost race; see _open_final
+
+
+def _open_final(name: str, dir_fd: int, private: Set[Tuple[int, int]]) -> int:
+    """Open ``name`` (no symlink) in ``dir_fd`` - refusing the key and the state database *before*
+    a descriptor of them exists.
+
+    This server runs inside client processes, and on POSIX closing *any* descriptor of ``state.db``
+    drops every SQLite lock the process holds on it (the next connection closing elsewhere then
+    deletes the ``-wal`` the clients still write into; ``backends/local/store.py``). So a hard link
+    to the database is identified through an ``O_PATH`` descriptor (Linux; closing one drops no
+    lock), and only a file that is not private is reopened for reading, through that descriptor (the
+    same inode, no race). Without ``O_PATH`` the name is checked before the open, and a descriptor
+    that still turns out private (swapped in between) is kept open rather than closed.
+    """
+    o_path = getattr(os, "O_PATH", 0)
+    if o_path and os.path.isdir("/proc/self/fd"):
+        handle = os.open(name, o_path | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0), dir_fd=dir_fd)
+        try:
+            st = os.fstat(handle)
+            if stat.S_ISLNK(st.st_mode):  # O_PATH | O_NOFOLLOW names the link itself: refuse it
+                raise OSError(errno.ELOOP, "symlink refused", name)
+            if (st.st_dev, st.st_ino) in private:
+                raise PermissionError(errno.EACCES, "private file refused", name)
+            return os.open(f"/proc/self/fd/{handle}", _FILE_FLAGS & ~getattr(os, "O_NOFOLLOW", 0))
+        finally:
+            os.close(handle)
+    st = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+    if (st.st_dev, st.st_ino) in private:
+        raise PermissionError(errno.EACCES, "private file refused", name)
+    fd = os.open(name, _FILE_FLAGS, dir_fd=dir_fd)
+    st = os.fstat(fd)
+    if (st.st_dev, st.st_ino) in private:
+        _KEPT_OPEN.append(fd)  # never closed: closing it would drop this process's SQLite locks
+        raise PermissionError(errno.EACCES, "private file refused", name)
+    return fd
 
 
 def _open_without_symlinks_fallback(home: Path, parts: "list[str]") -> int:  # pragma: no cover

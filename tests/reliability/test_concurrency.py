@@ -15,12 +15,15 @@ from __future__ import annotations
 
 import collections
 import json
+import os
 import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
 from typing import Any, Dict, List
+
+import requests
 
 import batchai_compat.models as models
 from batchai_compat import BatchAIManagementClient, _home
@@ -145,6 +148,30 @@ def test_the_notebook_pattern_second_client_then_supervisor_exit(tmp_path):
     check_outcome(home, a, names, "notebook pattern (client A, client B, A's supervisor exits)", timeout=90)
     a.close()
     b.close()
+
+
+def test_a_download_of_a_hard_link_to_the_database_keeps_the_locks(tmp_path):
+    """The download-URL server runs inside the client's process: a signed output file that a job
+    replaced by a hard link to state.db is refused (403) without that process ever closing a
+    descriptor of the database (which would drop its SQLite locks, and let the next supervisor to
+    exit delete the -wal the client writes into)."""
+    home = tmp_path / "home"
+    cluster_id = prepare_home(home, nodes=1)
+    client = new_client(home)
+    command = "echo hi > $AZ_BATCHAI_OUTPUT_OUTPUTS/x.txt && " + run_command("writer")
+    client.jobs.create(RG, WS, EXP, "writer", job_parameters(cluster_id, command)).result()
+    wait_all_terminal(client, {"writer"}, timeout=60)
+    options = models.JobsListOutputFilesOptions(outputdirectoryid="OUTPUTS")
+    url = next(f.download_url for f in client.jobs.list_output_files(RG, WS, EXP, "writer", options)
+               if f.name == "x.txt")
+    [path] = list(_home.share_path("teststorage", "share", home).rglob("x.txt"))
+    path.unlink()
+    os.link(home / "state.db", path)  # what any job could do: it runs as the same user
+    assert requests.get(url, timeout=30).status_code == 403
+    assert wait_no_leftover_processes(home) == []  # the writer's supervisor has exited
+    client.jobs.create(RG, WS, EXP, "after", job_parameters(cluster_id, run_command("after"))).result()
+    check_outcome(home, client, {"writer", "after"}, "download of a hard link to state.db", timeout=60)
+    client.close()
 
 
 def pause_for_supervisors_to_exit() -> None:
