@@ -304,7 +304,9 @@ def run_fault_rounds(tmp_path: Path, rounds: int, seed: int) -> Dict[str, Any]:
     pool = report["clusters"]["pool"]
     fresh_process_report(home, delete=True)  # and delete everything, from yet another process
     leaked = leftovers(str(home), 15.0)
-    return {"seed": seed, "rounds": rounds, "kills": faults.kills, "jobs": len(jobs), "lost": lost, "twice": twice,
+    specs = sorted(str(path) for path in home.glob("run/jobs/*/spec.json"))  # launch specs hold secrets
+    return {"specs_left": specs,
+            "seed": seed, "rounds": rounds, "kills": faults.kills, "jobs": len(jobs), "lost": lost, "twice": twice,
             "never_ended": never_ended, "wrong": wrong, "unknown": unknown, "pool": pool,
             "setup_leaks": faults.setup_leaks, "leaked": leaked, "seconds": round(time.monotonic() - started, 1)}
 
@@ -319,7 +321,7 @@ def test_kill_9_at_random_moments(tmp_path, monkeypatch):
           f"{len(result['leaked']) + len(result['setup_leaks'])} leaked")
     assert result["lost"] == [] and result["twice"] == [] and result["unknown"] == [], result
     assert result["never_ended"] == [] and result["wrong"] == {}, result
-    assert result["setup_leaks"] == [] and result["leaked"] == [], result
+    assert result["setup_leaks"] == [] and result["leaked"] == [] and result["specs_left"] == [], result
     state, current, idle, running = result["pool"]
     assert (state, current, idle, running) == ("steady", 3, 3, 0), result["pool"]
 
