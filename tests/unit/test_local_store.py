@@ -13,6 +13,7 @@ import stat
 import subprocess
 import sys
 import threading
+import time
 import warnings
 
 import pytest
@@ -31,7 +32,8 @@ CL = ClusterRef(SUB, RG, "ws", "cl")
 
 @pytest.fixture
 def backend(tmp_path):
-    b = LocalBackend(home=tmp_path)
+    # delete_seconds=0: a deletion without processes completes at once (these tests poll once)
+    b = LocalBackend(home=tmp_path, delete_seconds=0.0)
     yield b
     b.close()
 
@@ -132,7 +134,13 @@ def test_a_lost_write_ahead_log_is_reported(tmp_path):
 
 
 def test_the_database_is_created_private_with_its_marker(tmp_path):
+    """Several processes creating the same fresh home at once: one database, 0600, its marker."""
     db = tmp_path / "home" / "state.db"
+    code = ("import sys, time; from batchai_compat.backends.local.store import Store\n"
+            "time.sleep(max(0.0, float(sys.argv[2]) - time.time())); Store(sys.argv[1]).close()\n")
+    start = str(time.time() + 1.0)
+    racers = [subprocess.Popen([sys.executable, "-c", code, str(db), start]) for _ in range(6)]
+    assert [racer.wait(timeout=60) for racer in racers] == [0] * 6
     Store(db)
     assert stat.S_IMODE(os.stat(db).st_mode) == 0o600
     assert stat.S_IMODE(os.stat(db.parent).st_mode) == 0o700
