@@ -28,7 +28,7 @@ import re
 import shutil
 import sqlite3
 from datetime import datetime, timezone
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Set, Tuple
 
 from batchai_compat import _home
 from batchai_compat.backends.base import Body, Operation, OperationState, WorkspaceRef, completed, polled
@@ -49,6 +49,8 @@ _TABLES = (
         body TEXT NOT NULL                   -- REST body
     )""",
 )
+
+_READY: Set[Tuple[int, str]] = set()  # (pid, database) whose tables exist
 
 STORAGE_TYPE = "Microsoft.Storage/storageAccounts"
 ACCOUNT_NAME = re.compile(r"^[a-z0-9]{3,24}$")
@@ -103,10 +105,14 @@ class ArmState:
         from batchai_compat.backends.local.store import Store
 
         self.home = _home.compat_home(home).resolve()
-        self.store = Store(self.home / "state.db")
-        with self.store.write() as conn:
-            for statement in _TABLES:
-                conn.execute(statement)
+        # One Store per process and database, as the local backend's (see store.py: locks survive).
+        self.store = Store.shared(self.home / "state.db")
+        key = (os.getpid(), str(self.store.path))
+        if key not in _READY:
+            with self.store.write() as conn:
+                for statement in _TABLES:
+                    conn.execute(statement)
+            _READY.add(key)
 
     def close(self) -> None:
         self.store.close()
