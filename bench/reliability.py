@@ -108,10 +108,14 @@ def fuzz() -> Dict[str, Any]:
     env = dict(os.environ, BATCHAI_COMPAT_LONG="1")
     env.pop("BATCHAI_COMPAT_HOME", None)
     started = time.monotonic()
-    out = subprocess.run([sys.executable, "-m", "pytest", "-q", "-s", "-p", "no:cacheprovider", str(suite)],
-                         cwd=str(ROOT), env=env, capture_output=True, text=True)
+    try:
+        out = subprocess.run([sys.executable, "-m", "pytest", "-q", "-s", "-p", "no:cacheprovider", str(suite)],
+                             cwd=str(ROOT), env=env, capture_output=True, text=True, timeout=3600)
+    except subprocess.TimeoutExpired:
+        return {"exit": -1, "summary": "timed out after 3600 s", "counts": [],
+                "total_s": round(time.monotonic() - started, 1)}
     tail = out.stdout.strip().splitlines()[-1] if out.stdout.strip() else out.stderr[-300:]
-    counts = [line for line in out.stdout.splitlines() if re.match(r"^\s*\[fuzz", line)]
+    counts = [line for line in out.stdout.splitlines() if re.match(r"^\s*\[?fuzz\b", line)]
     return {"exit": out.returncode, "summary": tail, "counts": counts, "total_s": round(time.monotonic() - started, 1)}
 
 
