@@ -148,10 +148,6 @@ class ArmState:
                     raise Conflict("InvalidResourceGroupLocation",
                                    f"Invalid resource group location '{params['location']}'. The Resource group "
                                    f"already exists in location '{body['location']}'.")
-                if body["properties"]["provisioningState"] == "Deleting":
-                    raise Conflict("ResourceGroupBeingDeleted",
-                                   f"The resource group '{body['name']}' is in deprovisioning state and cannot "
-                                   "perform this operation.")
                 for key in ("tags", "managedBy"):
                     if key in params:
                         body[key] = copy.deepcopy(params[key])
@@ -194,36 +190,38 @@ class ArmState:
         return [loads(r["body"]) for r in rows]
 
     def delete_group(self, sub: str, group: str) -> Operation:
-        """Delete the group and everything in it: storage accounts (with their data) and Batch AI
-        workspaces (with their clusters, file servers, experiments and jobs, whose processes are
-        stopped). The group reads ``provisioningState: Deleting`` until the operation ends.
+        """Delete the group and everything in it: its Batch AI workspaces (with their clusters, file
+        servers, experiments and jobs, whose processes are stopped) and its storage accounts (with
+        their data).
 
-        Deviation: only the resources batchai_compat keeps are deleted; a Batch AI workspace is found
-        by its resource group name even when the group was never created here (the local backend
-        accepts any group name in Batch AI calls).
+        Deviations: the group and its resources are gone as soon as ``delete`` returns (ARM showed
+        ``provisioningState: Deleting`` for minutes); the poller then waits only for the stopped job
+        processes, so ``polling=False`` or a poller never waited on loses nothing. Only the resources
+        batchai_compat keeps are deleted; a Batch AI workspace is found by its resource group name
+        even when the group was never created here (the local backend accepts any group name in
+        Batch AI calls).
         """
         from batchai_compat.backends.local import LocalBackend
-        from batchai_compat.backends.local.store import dumps
 
-        with self.store.write() as conn:
-            body = self._group(conn, sub, group)
-            body["properties"]["provisioningState"] = "Deleting"
-            conn.execute("UPDATE arm_resource_groups SET body=? WHERE key=?", (dumps(body), body["id"].lower()))
-            accounts = [r["name"] for r in conn.execute(
-                "SELECT name FROM arm_storage_accounts WHERE sub=? AND rg=?", (sub.lower(), group.lower()))]
-            conn.execute("DELETE FROM arm_storage_accounts WHERE sub=? AND rg=?", (sub.lower(), group.lower()))
-        for name in accounts:
-            self._remove_account_data(name)
+        with self.store.read() as conn:
+            self._group(conn, sub, group)
         backend = LocalBackend(home=self.home)
         operations: List[Operation] = []
         continuation: Optional[str] = None
-        while True:
+        while True:  # each workspace deletion is its own transaction, as workspaces.delete is
             page = backend.list_workspaces(sub, group, 1000, continuation)
             for ws in page.value:
                 operations.append(backend.delete_workspace(WorkspaceRef(sub, group, ws["name"])))
             continuation = page.next_link
             if not continuation:
                 break
+        with self.store.write() as conn:
+            accounts = [r["name"] for r in conn.execute(
+                "SELECT name FROM arm_storage_accounts WHERE sub=? AND rg=?", (sub.lower(), group.lower()))]
+            conn.execute("DELETE FROM arm_storage_accounts WHERE sub=? AND rg=?", (sub.lower(), group.lower()))
+            conn.execute("DELETE FROM arm_resource_groups WHERE key=?", (group_id(sub, group).lower(),))
+        for name in accounts:
+            self._remove_account_data(name)
         pending = list(operations)
 
         def poll() -> OperationState:
@@ -236,19 +234,12 @@ class ArmState:
                 if not state.done:
                     still.append(operation)
             pending = still
-            if pending:
-                return OperationState("InProgress")
-            with self.store.write() as conn:
-                conn.execute("DELETE FROM arm_resource_groups WHERE key=?", (group_id(sub, group).lower(),))
-            backend.close()
-            return OperationState("Succeeded")
+            return OperationState("InProgress" if pending else "Succeeded")
 
         first = poll()
-        if first.done:
-            if first.status == "Failed":
-                return polled(lambda: first)
+        if first.status == "Succeeded":
             return completed(None, accepted=True)
-        return polled(poll, delay=0.05)
+        return polled(lambda: first) if first.status == "Failed" else polled(poll, delay=0.05)
 
     # -- storage accounts ----------------------------------------------------------------------
     def _remove_account_data(self, name: str) -> None:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+import threading
+import time
 
 import pytest
 from msrest.polling import LROPoller
@@ -124,3 +127,77 @@ def test_refused_on_the_azureml_backend(home, monkeypatch):
     with pytest.raises(BatchAICompatNotSupportedError, match="azure-mgmt-storage"):
         StorageManagementClient(object(), SUB)
     assert ResourceManagementClient(object(), SUB, backend="local").resource_groups.check_existence("x") is False
+
+
+def _running_processes(marker: str) -> list:
+    found = []
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    if marker.encode() in f.read():
+                        found.append(int(pid))
+            except OSError:
+                pass
+    return found
+
+
+@pytest.mark.spawns_processes
+def test_deleting_a_group_stops_its_running_jobs_even_without_polling(home):
+    rmc = ResourceManagementClient(object(), SUB)
+    bai = training.BatchAIManagementClient(object(), SUB)
+    rmc.resource_groups.create_or_update("busy", {"location": "eastus"})
+    bai.workspaces.create("busy", "ws", "eastus").result()
+    bai.experiments.create("busy", "ws", "exp").result()
+    cluster = bai.clusters.create("busy", "ws", "c", models.ClusterCreateParameters(
+        vm_size="STANDARD_D1", scale_settings=models.ScaleSettings(
+            manual=models.ManualScaleSettings(target_node_count=1)),
+        user_account_settings=models.UserAccountSettings(admin_user_name="u", admin_user_password="p"))).result()
+    marker = "61.2345"
+    bai.jobs.create("busy", "ws", "exp", "sleeper", models.JobCreateParameters(
+        cluster=models.ResourceId(id=cluster.id), node_count=1,
+        std_out_err_path_prefix="$AZ_BATCHAI_JOB_TEMP",
+        custom_toolkit_settings=models.CustomToolkitSettings(command_line=f"sleep {marker}"))).result()
+    deadline = time.monotonic() + 60
+    while bai.jobs.get("busy", "ws", "exp", "sleeper").execution_state != models.ExecutionState.running:
+        assert time.monotonic() < deadline, "the job never started"
+        time.sleep(0.1)
+    while not _running_processes(marker):
+        assert time.monotonic() < deadline, "the job's process never appeared"
+        time.sleep(0.1)
+
+    assert rmc.resource_groups.delete("busy", polling=False).result() is None
+    # The group is gone at once, although nobody waits on the poller; its workspace is gone or, as a
+    # Batch AI delete in progress, shows provisioningState "deleting" ...
+    assert rmc.resource_groups.check_existence("busy") is False
+    assert {w.provisioning_state for w in bai.workspaces.list_by_resource_group("busy")} <= {"deleting"}
+    # ... and the job's process is stopped (SIGTERM, then SIGKILL after the grace period).
+    deadline = time.monotonic() + 15
+    while _running_processes(marker):
+        assert time.monotonic() < deadline, "the job kept running after its group was deleted"
+        time.sleep(0.1)
+
+
+def test_concurrent_creates_of_one_name_leave_one_account(home):
+    for sub in (SUB, OTHER_SUB):
+        ResourceManagementClient(object(), sub).resource_groups.create_or_update("rg", {"location": "eastus"})
+    params = StorageAccountCreateParameters(sku=Sku(name="Standard_LRS"), kind="Storage", location="eastus")
+    results: list = []
+
+    def create(sub: str) -> None:
+        try:
+            StorageManagementClient(object(), sub).storage_accounts.create("rg", "contested", params).result()
+            results.append(("ok", sub))
+        except CloudError as exc:
+            results.append((exc.error.error, sub))
+
+    threads = [threading.Thread(target=create, args=(sub,)) for sub in (SUB, OTHER_SUB) * 4]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    winners = {sub for outcome, sub in results if outcome == "ok"}
+    assert len(winners) == 1, results  # repeated creates by the winner are updates, hence "ok"
+    assert {outcome for outcome, sub in results if sub not in winners} == {"StorageAccountAlreadyTaken"}
+    owner = winners.pop()
+    assert [a.name for a in StorageManagementClient(object(), owner).storage_accounts.list()] == ["contested"]
