@@ -55,9 +55,11 @@ _READY: Set[Tuple[int, str]] = set()  # (pid, database) whose tables exist
 STORAGE_TYPE = "Microsoft.Storage/storageAccounts"
 ACCOUNT_NAME = re.compile(r"^[a-z0-9]{3,24}$")
 KEY_NAMES = ("key1", "key2")
-# Where a local account's endpoints point: the loopback ports the Azure Storage emulator (Azurite)
-# uses, path-style (http://127.0.0.1:<port>/<account>/). Nothing batchai_compat starts listens there;
-# the point is that no URL handed out by the local backend names a host on the Internet.
+# Where a local account's endpoints point: loopback, path-style (http://127.0.0.1:<port>/<account>/),
+# blob/queue/table on the ports of the Azure Storage emulator (Azurite), file on 10004 (the emulator
+# had no file service). Nothing batchai_compat starts listens there; the point is that no URL handed
+# out by the local backend names a host on the Internet, and that a job mount given
+# primaryEndpoints.file + share finds the share (backends/local/mounts.py).
 ENDPOINT_PORTS = {"blob": 10000, "queue": 10001, "table": 10002, "file": 10004}
 
 
