@@ -201,9 +201,19 @@ class _CompatFinder(importlib.abc.MetaPathFinder):
         self._mgmt: Optional[bool] = None
 
     def mgmt(self) -> bool:
-        """Whether the management clients are aliased (decided once, on first need)."""
+        """Whether the management clients are aliased (decided once, on first need).
+
+        While the backend is being resolved (which imports the registry), nested management
+        imports see the real packages rather than recursing.
+        """
         if self._mgmt is None:
-            self._mgmt = _backend_is_local(self.backend)
+            if getattr(self._local, "resolving", False):
+                return False
+            self._local.resolving = True
+            try:
+                self._mgmt = _backend_is_local(self.backend)
+            finally:
+                self._local.resolving = False
         return self._mgmt
 
     # -- helpers -----------------------------------------------------------------------------------
