@@ -172,7 +172,8 @@ def _comparison(field: str, op: str, value: Any) -> Predicate:
             # Part 2: URL Conventions", 5.1.1, http://docs.oasis-open.org/odata/odata/v4.01/odata-v4.01-part2-url-
             # conventions.html). So azureml-core's "exists" filter "(Properties/x ne null or Properties/x eq null)"
             # (azureml/_restclient/_odata/constants.py, PROP_EXISTS_FORMAT_STR / TAG_EXISTS_FORMAT_STR) is true of
-            # every run, with or without x: clients must filter on values and check what comes back.
+            # every run, with or without x (what the issue-12 review reports of the service; not verified against
+            # it here). The backend relies on neither reading: it filters on values and checks every run returned.
             actual = None
         if value is None:
             return (actual is None) if op == "eq" else (actual is not None) if op == "ne" else False
