@@ -219,6 +219,7 @@ def test_notebook_runs_offline_and_only_on_loopback(variant, tmp_path):
     addresses = json.loads((work / "addresses.json").read_text())
     assert any(kind == "connect" for kind, _host in addresses), "the wrapper saw no connection at all"
     assert {host for _kind, host in addresses} <= LOOPBACK, addresses
+    print(f"{variant}: {len(addresses)} socket calls recorded, all to {sorted({h for _k, h in addresses})}")
     # The group was created by utilities.config.create_resource_group, in this home.
     assert not (home / "storage" / "notebookstore").exists()
     assert ResourceManagementClient(object(), SUB, home=str(home)).resource_groups.check_existence("notebook_rg") \
