@@ -154,11 +154,16 @@ def test_seed_tensorflow_flow(client, emu):
     definition = emu.submissions[-1]["definition"]
     config = definition["Configuration"]
     assert config["target"] == "nc6" and config["nodeCount"] == 2
-    assert config["mpi"]["processCountPerNode"] == 1 and config["communicator"] == "IntelMpi"
-    assert config["environment"]["docker"]["baseImage"] == "tensorflow/tensorflow:1.8.0-gpu"
+    # One process per node with TF_CONFIG (the image has neither MPI nor ssh), in the job's image plus the
+    # node side's own Python (the image has Python 2.7 only): issue 12, findings 3 and 1.
+    assert config["communicator"] == "ParameterServer" and config["tensorflow"]["workerCount"] == 2
+    assert "\nFROM tensorflow/tensorflow:1.8.0-gpu\n" in config["environment"]["docker"]["baseDockerfile"]
     assert config["environment"]["python"]["userManagedDependencies"] is True
+    assert config["environment"]["python"]["interpreterPath"] == "/opt/batchai_compat/python/bin/python3"
     assert config["environmentVariables"] == {}
-    assert config["command"] == "python -m batchai_compat._aml_node batchai/aml.json"
+    from batchai_compat.backends.azureml import source
+
+    assert config["command"] == source.COMMAND
     assert {r["dataStoreName"] for r in config["dataReferences"].values()} == {
         "bai_share_%s_%s" % (ACCOUNT, SHARE), "bai_blob_%s_%s" % (ACCOUNT, CONTAINER)}
     assert config["maxRunDurationSeconds"] == 7 * 24 * 3600
