@@ -24,8 +24,12 @@ What it does, on every process Azure ML starts for the run:
    (``./logs/batchai/result.json``); the others keep theirs in ``./logs/batchai/result-node<i>.json``
    and exit 0 unless they lost node 0.
    ``$AZ_BATCHAI_SHARED_JOB_TEMP`` is per machine; multi-node PyTorch gets a ``tcp://`` init method.
-   Without the addresses only the primary process works (MPI rank 0 / PyTorch ``RANK`` 0 / the
-   TensorFlow chief) and runs every node of the job on its machine; the others exit 0 at once.
+   Without every node's address a multi-node job fails (``LauncherError``, from the primary process;
+   the others exit 0 at once): running every node's work on one machine would silently change the job.
+   ``$AZ_BATCH_NODE_LIST`` holds addresses on Azure ML: node ids come from ``$AZ_BATCH_NODE_ID``
+   (:func:`node_ids`). Every node uploads its own ``./outputs`` and ``./logs``, and Azure ML refuses an
+   artifact name uploaded twice, so only node 0 writes the empty-directory markers; user code writing
+   the same output name on two nodes fails the job (deviation, ``docs/compatibility.md``).
 2. It writes a :class:`~batchai_compat.launcher.spec.LaunchSpec` for the job's ``nodeCount`` nodes
    (node mode) or virtual nodes on this machine: ``stdouterr`` goes to ``./logs/batchai/stdouterr``
    (``./logs`` is uploaded to the run's artifacts while it runs), output directory ``<ID>`` to
