@@ -137,3 +137,19 @@ def test_remote_login_pairs_the_nat_port_with_the_public_address_only():
              {"nodeId": "n1", "privateIpAddress": "10.0.0.5", "publicIpAddress": None, "port": 50001}]
     assert clusters.remote_login(nodes) == [{"nodeId": "n0", "ipAddress": "20.1.2.3", "port": 50000},
                                             {"nodeId": "n1", "ipAddress": "10.0.0.5", "port": 22}]
+
+
+def test_listing_an_ended_job_s_outputs_sends_no_request_per_file(client, emu):
+    client.experiments.create(RG, WS, EXP).result()
+    cluster = create_cluster(client, "one", nodes=1)
+    create_job(client, "many", job_params(cluster, custom_toolkit_settings=models.CustomToolkitSettings(
+        command_line="for i in 1 22 333; do printf $i > $AZ_BATCHAI_OUTPUT_OUTPUTS/f$i.txt; done; echo done")))
+    assert wait_job(client, "many").execution_state == "succeeded"
+    before = len(emu.requests)
+    listing = files(client, "many", "OUTPUTS")
+    stdouterr = files(client, "many")
+    sent = list(emu.requests[before:])
+    assert [r.method for r in sent if r.method == "HEAD"] == [], [r.route for r in sent]
+    assert {n: f.content_length for n, f in listing.items()} == {"f1.txt": 1, "f22.txt": 2, "f333.txt": 3}
+    assert all(f.last_modified is not None for f in listing.values())
+    assert stdouterr["stdout.txt"].content_length == 5 and stdouterr["stdout.txt"].last_modified is not None

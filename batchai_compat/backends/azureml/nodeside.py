@@ -445,6 +445,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         shutil.rmtree(scratch, ignore_errors=True)
         if not index:  # one node writes the markers: Azure ML refuses an artifact name uploaded by two nodes
             mark_empty_directories([os.path.join(cwd, "outputs"), os.path.join(cwd, LOGS_DIR)])
+        write_manifests(cwd, index or 0)
     if index:
         return _member_status(result_path, status)
     return _exit_status(result_path, status)
@@ -475,6 +476,40 @@ def mark_empty_directories(roots: List[str]) -> None:
                     open(os.path.join(dirpath, KEEP), "w").close()
                 except OSError:
                     pass
+
+
+MANIFEST_STEM = "files-node"  # <dir>/files-node<i>.json: {artifact path: [size, mtime]} of node i's files
+
+
+def write_manifests(cwd: str, node: int) -> None:
+    """Size and modification time of every file this node uploads, beside each listable directory
+    (``logs/batchai/files-node<i>.json`` for ``stdouterr``, ``outputs/<ID>/batchai/files-node<i>.json`` for
+    output directory ``<ID>``): the artifact service lists names and URLs only, so the backend reads these
+    (one request per node) instead of one HEAD request per file. A name per node: no upload conflicts."""
+    bases = [(os.path.join(cwd, LOGS_DIR), LOGS_DIR, ["stdouterr"])]
+    outputs = os.path.join(cwd, "outputs")
+    if os.path.isdir(outputs):
+        for name in sorted(os.listdir(outputs)):
+            bases.append((os.path.join(outputs, name, SEGMENT), f"outputs/{name}/{SEGMENT}", ["outputs"]))
+    for base, artifact_base, tops in bases:
+        entries: Dict[str, List[float]] = {}
+        for top in tops:
+            for dirpath, _dirs, names in os.walk(os.path.join(base, top)):
+                for name in names:
+                    full = os.path.join(dirpath, name)
+                    try:
+                        info = os.stat(full)
+                    except OSError:
+                        continue
+                    rel = os.path.relpath(full, base).replace(os.sep, "/")
+                    entries[f"{artifact_base}/{rel}"] = [info.st_size, info.st_mtime]
+        if not entries:
+            continue
+        try:
+            with open(os.path.join(base, f"{MANIFEST_STEM}{node}.json"), "w", encoding="utf-8") as fh:
+                json.dump(entries, fh)
+        except OSError:
+            pass  # the backend falls back to HEAD requests
 
 
 def _write_result(cwd: str, result: Dict[str, Any], name: Optional[str] = None) -> None:

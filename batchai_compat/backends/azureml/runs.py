@@ -306,12 +306,17 @@ class JobOperations:
         prefix = artifact_prefix(spec or {}, output_directory_id, directory)
         logger.debug("list_output_files: linkexpiryinminutes=%s ignored (Azure ML picks the SAS lifetime)",
                      link_expiry_minutes)
+        # An ended job's nodes left the size and time of their files beside the directory (nodeside
+        # write_manifests): one listing and one read per node instead of one HEAD per file.
+        base = manifest_base(prefix)
+        ended = _terminal(run)
         with translated("Job", ref.job):
-            pairs = _internals.run_files_by_prefix(run, prefix)
+            pairs = _internals.run_files_by_prefix(run, base if ended else prefix)
+        known = read_manifests(pairs, base) if ended else {}
         files, directories = children(pairs, prefix)
         bodies = [{"name": name, "fileType": "directory"} for name in directories]
         for name, url in files:
-            bodies.append(file_body(name, url))
+            bodies.append(file_body(name, url, known.get(prefix + name)))
         bodies.sort(key=lambda b: b["name"].encode("utf-8"))
         return page(bodies, max_results, continuation)
 
@@ -372,11 +377,50 @@ def children(pairs: List[Tuple[str, str]], prefix: str) -> Tuple[List[Tuple[str,
     return files, sorted(directories)
 
 
-def file_body(name: str, url: str) -> Body:
-    """A ``File`` body; size and time from a HEAD on the SAS URL (the artifact listing has neither)."""
+def manifest_base(prefix: str) -> str:
+    """The artifact directory holding the node manifests for a listing ``prefix`` (see nodeside)."""
+    if prefix.startswith(nodeside.LOGS_DIR + "/"):
+        return nodeside.LOGS_DIR + "/"
+    return "/".join(prefix.split("/")[:3]) + "/"  # outputs/<ID>/batchai/
+
+
+def read_manifests(pairs: List[Tuple[str, str]], base: str) -> Dict[str, Any]:
+    """``{artifact path: [size, mtime]}`` from the nodes' manifests among ``pairs`` (missing or unreadable
+    ones are skipped: those files get a HEAD request)."""
+    import requests
+
+    known: Dict[str, Any] = {}
+    for path, url in pairs:
+        rest = path[len(base):] if path.startswith(base) else ""
+        if not (rest.startswith(nodeside.MANIFEST_STEM) and rest.endswith(".json") and "/" not in rest):
+            continue
+        try:
+            response = requests.get(url, timeout=30)
+            response.raise_for_status()
+            entries = response.json()
+        except (requests.RequestException, ValueError) as exc:
+            logger.debug("manifest %s not read: %s", path, exc)
+            continue
+        if isinstance(entries, dict):
+            known.update({k: v for k, v in entries.items() if isinstance(v, list) and len(v) == 2})
+    return known
+
+
+def file_body(name: str, url: str, known: Optional[List[Any]] = None) -> Body:
+    """A ``File`` body; size and time from the node's manifest (``known``: ``[size, mtime]``), else from a HEAD
+    on the SAS URL (the artifact listing has neither)."""
     import requests
 
     body: Body = {"name": name, "fileType": "file", "downloadUrl": url}
+    if known is not None:
+        from datetime import datetime, timezone
+
+        try:
+            body["properties"] = {"contentLength": int(known[0]), "lastModified": translate.iso(
+                datetime.fromtimestamp(float(known[1]), timezone.utc))}
+            return body
+        except (TypeError, ValueError, OverflowError, OSError):
+            pass
     try:
         head = requests.head(url, timeout=30, allow_redirects=True)
         head.raise_for_status()
