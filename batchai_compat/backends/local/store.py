@@ -239,7 +239,7 @@ class Store:
                 raise self.damaged(f"is empty (0 bytes), but {previous}")
         conn = self.connection()
         try:
-            self._wal = str(conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]).lower() == "wal"
+            self._wal = self._enter_wal_mode(conn)
             problems = [str(row[0]) for row in conn.execute("PRAGMA quick_check(3)")]
             version = int(conn.execute("PRAGMA user_version").fetchone()[0])
             tables = _tables(conn)
@@ -265,6 +265,20 @@ class Store:
                         conn.execute(statement)
                 conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         self._write_marker()
+
+    def _enter_wal_mode(self, conn: sqlite3.Connection) -> bool:
+        """``PRAGMA journal_mode=WAL``, retried: while other processes create the same fresh database,
+        SQLite may answer "database is locked" at once instead of waiting for the busy timeout."""
+        deadline = time.monotonic() + self.busy_timeout_ms / 1000.0
+        delay = 0.001
+        while True:
+            try:
+                return str(conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]).lower() == "wal"
+            except sqlite3.OperationalError as exc:
+                if ("locked" not in str(exc) and "busy" not in str(exc)) or time.monotonic() > deadline:
+                    raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.05)
 
     def _previous_state(self) -> Optional[str]:
         """Why this directory must already have had a database (``None``: it is a fresh home)."""
