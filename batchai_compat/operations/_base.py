@@ -5,12 +5,17 @@ the same order and with the same constraints as azure-mgmt-batchai 2.0.0 (path p
 order, then the subscription id, then query parameters, then the body), so the same
 ``msrest.exceptions.ValidationError`` is raised at the same moment: at call time for plain and
 long-running operations, at the first iteration for paged ones.
+
+Names reach the backend as the serializer put them in the URL: ``str(value)`` (so
+``workspaces.create(600, ...)`` addresses resource group ``"600"``, as 2.0.0 did), and the backend is
+wrapped in :class:`~batchai_compat.operations._arm.ServiceChecks`, which answers names that pass the
+SDK's patterns but that the service refused, with the service's ``CloudError``.
 """
 
 from __future__ import annotations
 
 import base64
-from typing import Any, Callable, Dict, Optional, Tuple, Type
+from typing import Any, Callable, Dict, List, Optional, Tuple, Type
 
 from msrest.paging import Paged
 from msrest.pipeline import ClientRawResponse
@@ -20,6 +25,7 @@ from batchai_compat import models
 from batchai_compat._errors import translate_errors
 from batchai_compat._polling import BackendPolling, body_of, initial_response, make_response
 from batchai_compat.backends.base import Backend, Body, ExperimentRef, Operation, Page, WorkspaceRef
+from batchai_compat.operations._arm import ServiceChecks
 
 # Constraints the 2018-05-01 API put on path parameters.
 RESOURCE_GROUP = {"pattern": r"^[-\w\._]+$"}
@@ -44,37 +50,46 @@ class OperationGroup:
         self._deserialize = deserializer
         self.api_version = "2018-05-01"
         self.config = config
-        self._backend = backend
+        self._backend: Any = ServiceChecks(backend)
 
     # -- validation ----------------------------------------------------------------------------
-    def _validate_path(self, *params: PathParam, subscription_first: bool = False) -> None:
-        """Validate path parameters in URL order, as the original serializer calls did."""
+    def _validate_path(self, *params: PathParam, subscription_first: bool = False) -> List[str]:
+        """Validate path parameters in URL order, as the original serializer calls did; returns
+        their values as the URL carried them (``str()`` of the value, unquoted)."""
+        values = []
         if subscription_first:
             self._validate_subscription()
         for name, value, constraints in params:
-            self._serialize.url(name, value, "str", **constraints)
+            values.append(self._serialize.url(name, value, "str", skip_quote=True, **constraints))
         if not subscription_first:
             self._validate_subscription()
+        return values
+
+    def _subscription(self) -> str:
+        """The subscription id as the URL carried it (validated by the caller's ``_validate_path``)."""
+        return str(self._serialize.url("self.config.subscription_id", self.config.subscription_id, "str",
+                                       skip_quote=True))
 
     def _workspace_ref(self, resource_group_name: Any, workspace_name: Any) -> WorkspaceRef:
-        self._validate_path(
+        rg, ws = self._validate_path(
             ("resource_group_name", resource_group_name, RESOURCE_GROUP), ("workspace_name", workspace_name, NAME)
         )
-        return WorkspaceRef(self.config.subscription_id, resource_group_name, workspace_name)
+        return WorkspaceRef(self._subscription(), rg, ws)
 
     def _experiment_ref(self, resource_group_name: Any, workspace_name: Any, experiment_name: Any) -> ExperimentRef:
-        self._validate_path(
+        rg, ws, exp = self._validate_path(
             ("resource_group_name", resource_group_name, RESOURCE_GROUP),
             ("workspace_name", workspace_name, NAME),
             ("experiment_name", experiment_name, NAME),
         )
-        return ExperimentRef(self.config.subscription_id, resource_group_name, workspace_name, experiment_name)
+        return ExperimentRef(self._subscription(), rg, ws, exp)
 
     def _validate_subscription(self) -> None:
         self._serialize.url("self.config.subscription_id", self.config.subscription_id, "str")
 
-    def _validate_query(self, name: str, value: Any, data_type: str, **constraints: Any) -> None:
-        self._serialize.query(name, value, data_type, **constraints)
+    def _validate_query(self, name: str, value: Any, data_type: str, **constraints: Any) -> str:
+        """Validate a query parameter; returns its value as the URL carried it (unquoted)."""
+        return str(self._serialize.query(name, value, data_type, skip_quote=True, **constraints))
 
     def _serialize_body(self, parameters: Any, model_name: str) -> Body:
         """Validate and serialize a body; dicts (snake_case or camelCase) are accepted like models."""

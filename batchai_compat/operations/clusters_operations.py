@@ -11,12 +11,12 @@ class ClustersOperations(OperationGroup):
     """ClustersOperations operations. Do not instantiate directly; use ``client.clusters``."""
 
     def _ref(self, resource_group_name, workspace_name, cluster_name) -> ClusterRef:
-        self._validate_path(
+        rg, ws, cluster = self._validate_path(
             ("resource_group_name", resource_group_name, RESOURCE_GROUP),
             ("workspace_name", workspace_name, NAME),
             ("cluster_name", cluster_name, NAME),
         )
-        return ClusterRef(self.config.subscription_id, resource_group_name, workspace_name, cluster_name)
+        return ClusterRef(self._subscription(), rg, ws, cluster)
 
     def create(
         self,

@@ -11,12 +11,12 @@ class FileServersOperations(OperationGroup):
     """FileServersOperations operations. Do not instantiate directly; use ``client.file_servers``."""
 
     def _ref(self, resource_group_name, workspace_name, file_server_name) -> FileServerRef:
-        self._validate_path(
+        rg, ws, name = self._validate_path(
             ("resource_group_name", resource_group_name, RESOURCE_GROUP),
             ("workspace_name", workspace_name, NAME),
             ("file_server_name", file_server_name, NAME),
         )
-        return FileServerRef(self.config.subscription_id, resource_group_name, workspace_name, file_server_name)
+        return FileServerRef(self._subscription(), rg, ws, name)
 
     def create(
         self,

@@ -11,13 +11,13 @@ class JobsOperations(OperationGroup):
     """JobsOperations operations. Do not instantiate directly; use ``client.jobs``."""
 
     def _ref(self, resource_group_name, workspace_name, experiment_name, job_name) -> JobRef:
-        self._validate_path(
+        rg, ws, exp, job = self._validate_path(
             ("resource_group_name", resource_group_name, RESOURCE_GROUP),
             ("workspace_name", workspace_name, NAME),
             ("experiment_name", experiment_name, NAME),
             ("job_name", job_name, NAME),
         )
-        return JobRef(self.config.subscription_id, resource_group_name, workspace_name, experiment_name, job_name)
+        return JobRef(self._subscription(), rg, ws, exp, job)
 
     def list_by_experiment(
         self,
@@ -191,24 +191,22 @@ class JobsOperations(OperationGroup):
         holder = {}
 
         def validate() -> None:
+            # The query values as the URL carried them (``outputdirectoryid=0`` is the id "0").
             holder["ref"] = self._ref(resource_group_name, workspace_name, experiment_name, job_name)
-            self._validate_query("outputdirectoryid", outputdirectoryid, "str")
+            holder["id"] = self._validate_query("outputdirectoryid", outputdirectoryid, "str")
+            holder["directory"] = "."
+            holder["expiry"], holder["max"] = 60, 1000
             if directory is not None:
-                self._validate_query("directory", directory, "str")
+                holder["directory"] = self._validate_query("directory", directory, "str")
             if linkexpiryinminutes is not None:
-                self._validate_query("linkexpiryinminutes", linkexpiryinminutes, "int", **LINK_EXPIRY)
+                holder["expiry"] = int(
+                    self._validate_query("linkexpiryinminutes", linkexpiryinminutes, "int", **LINK_EXPIRY))
             if max_results is not None:
-                self._validate_query("max_results", max_results, "int", **MAX_RESULTS)
+                holder["max"] = int(self._validate_query("max_results", max_results, "int", **MAX_RESULTS))
 
         def fetch(token):
             return self._backend.list_output_files(
-                holder["ref"],
-                outputdirectoryid,
-                "." if directory is None else directory,
-                60 if linkexpiryinminutes is None else linkexpiryinminutes,
-                1000 if max_results is None else max_results,
-                token,
-            )
+                holder["ref"], holder["id"], holder["directory"], holder["expiry"], holder["max"], token)
 
         return self._paged(models.FilePaged, validate, fetch, raw)
 

@@ -22,10 +22,12 @@ class UsagesOperations(OperationGroup):
         :raises: :class:`CloudError<msrestazure.azure_exceptions.CloudError>`
         """
 
+        holder = {}
+
         def validate() -> None:
-            self._validate_path(("location", location, LOCATION), subscription_first=True)
+            holder["location"] = self._validate_path(("location", location, LOCATION), subscription_first=True)[0]
 
         def fetch(token):
-            return Page(self._backend.list_usages(self.config.subscription_id, location))
+            return Page(self._backend.list_usages(self._subscription(), holder["location"]))
 
         return self._paged(models.UsagePaged, validate, fetch, raw)

@@ -22,7 +22,7 @@ class WorkspacesOperations(OperationGroup):
         """
 
         def list_fn(_, max_results, token):
-            return self._backend.list_workspaces(self.config.subscription_id, None, max_results, token)
+            return self._backend.list_workspaces(self._subscription(), None, max_results, token)
 
         return self._list_children(
             self._validate_subscription,
@@ -56,11 +56,10 @@ class WorkspacesOperations(OperationGroup):
         """
 
         def make_parent():
-            self._validate_path(("resource_group_name", resource_group_name, RESOURCE_GROUP))
-            return resource_group_name
+            return self._validate_path(("resource_group_name", resource_group_name, RESOURCE_GROUP))[0]
 
         def list_fn(resource_group, max_results, token):
-            return self._backend.list_workspaces(self.config.subscription_id, resource_group, max_results, token)
+            return self._backend.list_workspaces(self._subscription(), resource_group, max_results, token)
 
         return self._list_children(
             make_parent,

@@ -63,7 +63,7 @@ from batchai_compat.backends.base import (
     completed,
     polled,
 )
-from batchai_compat.backends.errors import Conflict, not_found
+from batchai_compat.backends.errors import Conflict, InvalidInput, not_found
 
 from . import _util, nodes, paging, procs, resources, usages
 from .cluster_ops import ClusterOperations
@@ -229,8 +229,12 @@ class LocalBackend(ClusterOperations, JobOperations, Backend):
     def create_file_server(self, ref: FileServerRef, body: Body) -> Operation:
         """A file server is the directory ``_home.file_server_export(...)``, ``succeeded`` at once."""
         fs_key = _util.key(_util.file_server_id(ref))
-        export = _home.file_server_export(ref.subscription_id, ref.resource_group, ref.workspace,
-                                          ref.file_server, self.home)
+        try:  # every name is one directory below fileservers/ (``_home.segment``), or refused
+            export = _home.file_server_export(ref.subscription_id, ref.resource_group, ref.workspace,
+                                              ref.file_server, self.home)
+        except ValueError as exc:
+            raise InvalidInput("InvalidResourceName",
+                               f"The resource name '{ref.file_server}' is invalid: {exc}") from exc
         with self.store.write() as conn:
             self._workspace(conn, ref.workspace_ref)
             existing = conn.execute("SELECT body FROM file_servers WHERE key=?", (fs_key,)).fetchone()
@@ -284,7 +288,10 @@ class LocalBackend(ClusterOperations, JobOperations, Backend):
             elif procs.alive(pid, start):
                 procs.signal_group(pid, start, signal.SIGTERM)
         for path in doomed:
-            shutil.rmtree(path, ignore_errors=True)
+            # Only ever a directory really below the home's own sub-directories: a home written by
+            # an older version may record an export path that escaped it; that is left alone.
+            if _home.removable(path, self.home):
+                shutil.rmtree(path, ignore_errors=True)
         self.scheduler.tick()
         deadline = time.monotonic() + self.scheduler.options.kill_grace_seconds + 1.0
         # Wait for the jobs' process groups only: a supervisor that was told to stop may go on to

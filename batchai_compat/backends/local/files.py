@@ -9,8 +9,13 @@ recorded, ``OutputDirectoryNotOnMount`` is ours.
 
 Listing is one level deep, sorted by the UTF-8 bytes of the names; directories carry no
 ``downloadUrl`` and no ``properties``. ``directory`` is relative to the output directory; absolute
-paths and ``..`` are refused, and symlinks that lead outside it are not followed. Download URLs come
-from ``batchai_compat._fileserver.signed_url`` (HMAC-signed, expiring, loopback only).
+paths, ``..`` and NUL are refused (400 ``InvalidDirectory``), a directory that cannot exist (e.g. a
+name too long) lists empty like a missing one, and symlinks that lead outside the output directory
+are neither listed nor followed. A symlink a job made inside its output directory pointing inside it
+is listed, and its URL is signed for its target (deviation: on the service's storage there were no
+symlinks). Download URLs come from ``batchai_compat._fileserver.signer`` (HMAC-signed, expiring,
+loopback only), which serves exactly the signed file: replacing it by a symlink after the listing
+makes the URL answer 403.
 """
 
 from __future__ import annotations
@@ -69,13 +74,21 @@ def output_root(job_body: Body, resolved: Dict[str, Any], output_directory_id: s
 
 def _subdirectory(root: Path, directory: str) -> Path:
     rel = PurePosixPath(directory or ".")
-    if rel.is_absolute() or any(part == ".." for part in rel.parts):
+    if rel.is_absolute() or any(part == ".." for part in rel.parts) or "\x00" in directory:
         raise InvalidInput("InvalidDirectory", f"The directory {directory!r} must be a relative path inside the "
                            "output directory (no '..')")
     target = root.joinpath(*[p for p in rel.parts if p != "."])
-    if target.exists() and not mounts.is_within(target, root):
+    if _is_dir(target) and not mounts.is_within(target, root):
         raise InvalidInput("InvalidDirectory", f"The directory {directory!r} leads outside the output directory")
     return target
+
+
+def _is_dir(path: Path) -> bool:
+    """``path.is_dir()``, False for names no directory can have (too long, ...) rather than an OSError."""
+    try:
+        return stat.S_ISDIR(os.stat(path).st_mode)
+    except (OSError, ValueError):
+        return False
 
 
 def list_files(home: Path, job_body: Body, resolved: Dict[str, Any], output_directory_id: str, directory: str,
@@ -88,13 +101,16 @@ def list_files(home: Path, job_body: Body, resolved: Dict[str, Any], output_dire
     """
     root = output_root(job_body, resolved, output_directory_id)
     target = _subdirectory(root, directory)
-    if not target.is_dir():
+    if not _is_dir(target):  # as on the service: a directory that does not exist lists empty
         return Page([])
     from batchai_compat._fileserver import signer  # started lazily: only listings need the server
 
     limit = max(1, min(int(max_results or 1000), 1000))
     after = bytes.fromhex(_util.decode_token(continuation).get("after", ""))
-    entries = sorted((os.fsencode(e.name), e) for e in os.scandir(target))
+    try:
+        entries = sorted((os.fsencode(e.name), e) for e in os.scandir(target))
+    except OSError:  # removed or replaced since the check above
+        return Page([])
     start = bisect.bisect_right([name for name, _ in entries], after) if after else 0
     sign = signer(expiry_minutes=int(link_expiry_minutes), home=home)
     real_root = os.path.realpath(root)
@@ -116,16 +132,16 @@ def _file_item(entry: "os.DirEntry[str]", real_root: str, real_parent: str, sign
         info = entry.stat()  # follows symlinks, as a mounted share would
     except OSError:
         return None
-    if stat.S_ISDIR(info.st_mode):
-        return {"name": entry.name, "fileType": "directory"}
-    if not stat.S_ISREG(info.st_mode):
-        return None
-    if entry.is_symlink():  # may point outside the output directory: never sign that
+    if entry.is_symlink():  # may point outside the output directory: never list or sign that
         real = os.path.realpath(entry.path)
         if not real.startswith(real_root + os.sep):
             return None
     else:
         real = os.path.join(real_parent, entry.name)
+    if stat.S_ISDIR(info.st_mode):
+        return {"name": entry.name, "fileType": "directory"}
+    if not stat.S_ISREG(info.st_mode):
+        return None
     modified = datetime.fromtimestamp(info.st_mtime, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     return {
         "name": entry.name,
