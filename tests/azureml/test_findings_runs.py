@@ -136,3 +136,12 @@ def test_a_server_ignoring_the_filter_cannot_make_another_run_pass_for_a_job(cli
     assert info.value.error.error == "JobNotFound"
     assert [j.name for j in client.jobs.list_by_experiment(RG, WS, EXP)] == ["real"]
     assert client.jobs.get(RG, WS, EXP, "real").name == "real"
+
+
+def test_a_server_ignoring_the_experiment_filter_cannot_make_another_experiment_pass(client, emu, cluster):
+    client.experiments.create(RG, WS, "other").result()
+    emu.ignore_experiment_filters = True
+    with pytest.raises(CloudError) as info:
+        client.experiments.get(RG, WS, "noexperiment")
+    assert info.value.error.error == "ExperimentNotFound"
+    assert client.experiments.get(RG, WS, "other").name == "other"

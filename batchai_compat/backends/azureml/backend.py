@@ -256,6 +256,8 @@ class AzureMLBackend(ClusterOperations, JobOperations, Backend):
         ws = self.workspace(ref.workspace_ref)
         with translated("Experiment", ref.experiment):
             found = Experiment.list(ws, experiment_name=ref.experiment)
+        # Checked, not trusted: a server that ignored the name filter must not make another experiment pass.
+        found = [e for e in found or [] if str(e.name).lower() == ref.experiment.lower()]
         if not found:
             raise errors.not_found("Experiment", ref.experiment)
         self._experiment_seen(ref, True)
