@@ -17,9 +17,12 @@ taken, and again inside it; ``headroom`` by the scheduler before it adds nodes):
   "lowpriority": 150}``): creating a cluster beyond the cluster quota, or a cluster (or resize) whose
   nodes would take the location's vCPUs of that priority, in total or in the VM family, beyond the
   limit, fails with HTTP 400 ``ClusterQuotaReached`` / ``ClusterCoreQuotaReached``. The cluster-count
-  error is the one the service answered (its code and wording, seen in 2018 in a public report:
-  "ClusterQuotaReached : Operation results in exceeding quota limits of Microsoft.BatchAI/clusters.
-  Maximum allowed: 0, Current in use: 0. Please contact support ..."). Deviation: for vCPUs the
+  error is the one the service answered (its code and wording as a user reported them in October 2018,
+  github.com/MicrosoftDocs/azure-docs issue 17809: "ClusterQuotaReached : Operation results in
+  exceeding quota limits of Microsoft.BatchAI/clusters. Maximum allowed: 0, Current in use: 0. Please
+  contact support ..."). ``ClusterCoreQuotaReached`` is this backend's code, worded the same way: the
+  service's answer for vCPUs was never recorded (the HTTP status of both is not known either; 400 is
+  assumed). Deviation: for vCPUs the
   service documented that "the actual number of nodes can be less than the specified value if the
   subscription has not enough quota" (OpenAPI ``AutoScaleSettings.minimumNodeCount``); locally a
   manual target or auto-scale minimum that does not fit is refused at once with the same wording,
