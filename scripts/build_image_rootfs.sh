@@ -8,6 +8,8 @@
 #   <out>/mpi       base + Debian's Open MPI (mpirun, orted)
 #   <out>/azureml   mpi + a self-contained Python prefix at /opt/miniconda (stands for the conda
 #                   python of the Azure ML base images)
+#   <out>/py27      a layer over base: Debian 11's python2.7 (the last Debian release that has it: the
+#                   Python 2.7 of tensorflow/tensorflow:1.8.0-gpu) as /usr/bin/python, and its libraries
 #   <out>/python    the Python prefix alone: Debian's python3.11 and stdlib laid out under one prefix,
 #                   its shared libraries beside it and an RPATH of $ORIGIN/../lib (as conda builds it;
 #                   glibc is the only library it takes from the image)
@@ -20,7 +22,13 @@ OUT=${1:-.tools/rootfs}
 BASE_PKGS="base-files dash bash coreutils sed grep findutils mawk procps util-linux gzip tar hostname"
 MPI_PKGS="openmpi-bin"
 PY_PKGS="python3.11-minimal libpython3.11-stdlib"
-STAMP_TEXT="v1 base:$BASE_PKGS mpi:$MPI_PKGS python:$PY_PKGS"
+# python2.7 from Debian 11 (bullseye); the libraries it shares with Debian 12 from the machine's sources.
+PY27_OLD_PKGS="python2.7 python2.7-minimal libpython2.7-minimal libpython2.7-stdlib libssl1.1 libffi7"
+PY27_PKGS="libexpat1 libdb5.3 libgdbm6 libgdbm-compat4 libsqlite3-0 libreadline8 libncursesw6 libtinfo6 libnsl2
+ libtirpc3 libtirpc-common libbz2-1.0 media-types mailcap readline-common libkrb5-3 libgssapi-krb5-2 libk5crypto3
+ libkrb5support0 libkeyutils1 libcom-err2"
+OLD_SUITE="deb http://deb.debian.org/debian bullseye main"
+STAMP_TEXT="v2 base:$BASE_PKGS mpi:$MPI_PKGS python:$PY_PKGS py27:$PY27_OLD_PKGS/$PY27_PKGS"
 
 if [ -f "$OUT/.stamp" ] && [ "$(cat "$OUT/.stamp")" = "$STAMP_TEXT" ]; then
     exit 0
@@ -33,6 +41,7 @@ fi
 
 ARCH=$(dpkg --print-architecture)
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/rootfs-build.XXXXXX")
+chmod 0755 "$WORK"  # apt downloads as _apt where it can
 trap 'rm -rf "$WORK"' EXIT INT TERM
 
 closure() {
@@ -105,6 +114,23 @@ done
 for ext in "$PREFIX"/lib/python3.11/lib-dynload/*.so; do
     "$PATCHELF" --set-rpath '$ORIGIN/../..' "$ext"
 done
+
+# -- py27: Debian 11's python2.7 over base ------------------------------------------------------------
+mkdir -p "$WORK/old/lists/partial" "$WORK/old/cache/archives/partial"
+printf '%s\n' "$OLD_SUITE" > "$WORK/old/sources.list"
+OLD="-o Dir::Etc::SourceList=$WORK/old/sources.list -o Dir::Etc::SourceParts=/dev/null
+ -o Dir::State::Lists=$WORK/old/lists -o Dir::Cache=$WORK/old/cache"
+# shellcheck disable=SC2086
+apt-get -q=2 $OLD update
+mkdir -p "$WORK/debs-py27-old"
+# shellcheck disable=SC2086
+(cd "$WORK/debs-py27-old" && apt-get -q=2 $OLD download $PY27_OLD_PKGS 2>&1 | grep -v 'unsandboxed' >&2 || true)
+# shellcheck disable=SC2086
+download "$WORK/debs-py27" $PY27_PKGS
+extract "$WORK/debs-py27-old" "$OUT.new/py27"
+extract "$WORK/debs-py27" "$OUT.new/py27"
+ln -s python2.7 "$OUT.new/py27/usr/bin/python"
+ln -s python2.7 "$OUT.new/py27/usr/bin/python2"
 
 # -- azureml: mpi + the prefix at /opt/miniconda ---------------------------------------------------------
 cp -a "$OUT.new/mpi" "$OUT.new/azureml"

@@ -2,9 +2,9 @@
 ``batchai_compat/testing/amlemu/images.py``): Batch AI-era images without a usable Python, MPI or ssh.
 
 Issue 12, findings 1 (Python in the image), 3 (MPI for non-MPI toolkits) and 9 (the default image has no
-azureml-core), and the 2-node TensorFlow / PyTorch / CNTK acceptance jobs. User commands use what the
-catalogue image provides (the shell; mpirun in the CNTK image): the images' own Pythons (2.7, 3.5, 3.6)
-are not provided by the emulator.
+azureml-core), the seed sample's flow and the 2-node TensorFlow / PyTorch / CNTK acceptance jobs. User
+commands use what the catalogue image provides: Python 2.7 in tensorflow/tensorflow:1.8.0-gpu, the shell
+elsewhere (the Pythons 3.5 / 3.6 of the PyTorch and CNTK images are not provided), mpirun in the CNTK image.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import pytest
 import batchai_compat.models as models
 from batchai_compat.exceptions import BatchAICompatNotSupportedError
 
+from . import test_seed_replay as seed_replay
 from .conftest import RG, SUB, WS
 from .helpers import EXP, contents, create_cluster, create_job, wait_job
 
@@ -84,9 +85,9 @@ def test_job_runs_on_an_image_without_python3(img_client):
     cluster = create_cluster(img_client, "c1", nodes=1)
     create_job(img_client, "py27", _params(cluster, TF18, custom_toolkit_settings=models.CustomToolkitSettings(
         command_line="if command -v python3 >/dev/null; then echo HAS-PYTHON3; else echo NO-PYTHON3; fi; "
-                     "echo PATH=$PATH")))
+                     "python --version 2>&1; echo PATH=$PATH")))
     out = _succeeded(img_client, "py27")
-    assert "NO-PYTHON3" in out["stdout.txt"], out
+    assert "NO-PYTHON3" in out["stdout.txt"] and "Python 2.7" in out["stdout.txt"], out
     assert "/opt/batchai_compat" not in out["stdout.txt"]      # the node side's Python is not the job's
 
 
@@ -114,6 +115,21 @@ def test_no_host_interpreter_leaks_into_a_node(img_client):
     out = _succeeded(img_client, "leak")["stdout.txt"]
     assert "DONE" in out and "PREFIX=/opt/miniconda" in out, out
     assert "LEAK" not in out, out
+
+
+# The seed's stand-in for mnist_replica.py, as Python 2.7 runs it (the image's python).
+MNIST_REPLICA_PY27 = seed_replay.MNIST_REPLICA.replace(
+    "import os, sys, time", "from __future__ import print_function\nimport os, sys, time").replace(
+    'os.makedirs(args["checkpoint_dir"], exist_ok=True)',
+    'os.path.isdir(args["checkpoint_dir"]) or os.makedirs(args["checkpoint_dir"])')
+
+
+def test_seed_sample_flow_on_the_tensorflow_1_8_image(img_client, img_emu, monkeypatch):
+    """The seed document's whole flow (tests/azureml/test_seed_replay.py), its job's processes in the
+    tensorflow/tensorflow:1.8.0-gpu environment: the training script runs under the image's Python 2.7."""
+    assert "exist_ok" not in MNIST_REPLICA_PY27 and "print_function" in MNIST_REPLICA_PY27
+    monkeypatch.setattr(seed_replay, "MNIST_REPLICA", MNIST_REPLICA_PY27)
+    seed_replay.test_seed_tensorflow_flow(img_client, img_emu)
 
 
 # -- finding 9: the default image has no azureml-core ----------------------------------------------------------

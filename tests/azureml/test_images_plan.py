@@ -46,7 +46,8 @@ def test_distribution_needs_mpi_only_for_mpi_toolkits(tool, settings, kind):
 
 
 @pytest.mark.parametrize("image", ["alpine", "alpine:3.8", "python:3.7-alpine", "library/busybox:1.36",
-                                   "mcr.microsoft.com/windows/servercore:ltsc2019", "mcr.microsoft.com/windows/nanoserver"])
+                                   "mcr.microsoft.com/windows/servercore:ltsc2019",
+                                   "mcr.microsoft.com/windows/nanoserver"])
 def test_images_that_cannot_start_the_node_side(image):
     with pytest.raises(NotSupported):
         plan_mod.check_image(image)

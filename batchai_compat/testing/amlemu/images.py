@@ -9,6 +9,8 @@ a root file system assembled from Debian packages (``scripts/build_image_rootfs.
 image-rootfs``; under ``.tools/rootfs`` or ``$AMLEMU_ROOTFS``):
 
 * ``base``: libc, dash, bash, coreutils & co.; no python3, no MPI, no ssh;
+* ``py27``: a layer over ``base`` with Debian 11's python2.7 as ``python`` (the Python 2.7 of
+  ``tensorflow/tensorflow:1.8.0-gpu``; Debian 11 is the last release that has it);
 * ``mpi``: ``base`` + Debian's Open MPI (``mpirun``, ``orted``);
 * ``azureml``: ``mpi`` + a self-contained Python prefix at ``/opt/miniconda`` (Debian's python3.11 and
   stdlib under one prefix with its libraries and an ``$ORIGIN`` RPATH): it stands for the conda
@@ -16,8 +18,9 @@ image-rootfs``; under ``.tools/rootfs`` or ``$AMLEMU_ROOTFS``):
   against glibc 2.17; this one is Debian 12's, built against glibc 2.36, the same glibc as every
   catalogue root, so glibc compatibility itself is not exercised here).
 
-Images whose real Python is older than 3.7 (2.7, 3.5, 3.6) have **no** python3 here: Debian has no such
-interpreters, and what matters for the node side is that no Python ≥ 3.7 is there. Catalogue images are
+``tensorflow/tensorflow:1.8.0-gpu`` has its real Python 2.7 as ``python``. Images whose real Python is
+3.5 or 3.6 have **no** Python here (no Debian release on the archive the build uses has them); what
+matters for the node side is that no Python ≥ 3.7 is there. Catalogue images are
 otherwise only what their entry says (no TensorFlow, PyTorch or CNTK libraries: test commands use the
 shell, or the MPI runtime where the image has one).
 
@@ -60,7 +63,7 @@ AMLEMU_DIR = "/usr/lib/amlemu"
 @dataclass(frozen=True)
 class CatalogueImage:
     name: str                      # repository[:tag] as users write it
-    rootfs: str                    # base | mpi | azureml
+    rootfs: str                    # base | mpi | azureml, or layers over one, top first: "py27+base"
     real_python: Optional[str]     # the Python the real image has ("2.7", "3.5", None = none)
     mpi: bool                      # mpirun in the image
     ssh: bool                      # an ssh client in the image
@@ -70,8 +73,9 @@ class CatalogueImage:
 
 # Batch AI-era images (the recipes of https://github.com/Azure/BatchAI, recipes/) and the Azure ML base image.
 CATALOGUE: Dict[str, CatalogueImage] = {image.name: image for image in (
-    CatalogueImage("tensorflow/tensorflow:1.8.0-gpu", "base", "2.7", False, False,
-                   note="Python 2.7 (not provided here: no python3), TensorFlow 1.8 (not provided), no MPI, no ssh"),
+    CatalogueImage("tensorflow/tensorflow:1.8.0-gpu", "py27+base", "2.7", False, False,
+                   note="Python 2.7 as python (Debian 11's), no python3, TensorFlow 1.8 (not provided), no MPI, "
+                        "no ssh"),
     CatalogueImage("tensorflow/tensorflow:1.8.0-gpu-py3", "base", "3.5", False, False,
                    note="Python 3.5 (not provided here: no python3 >= 3.7), no MPI, no ssh"),
     CatalogueImage("pytorch/pytorch:0.4_cuda9_cudnn7", "base", "3.6", False, False,
@@ -120,12 +124,14 @@ def rootfs_dir() -> str:
     return os.path.abspath(os.path.join(here, os.pardir, os.pardir, os.pardir, ".tools", "rootfs"))
 
 
-def rootfs_of(image: CatalogueImage) -> str:
-    path = os.path.join(rootfs_dir(), image.rootfs)
-    if not os.path.isdir(os.path.join(path, "bin")):
-        raise ImageError(f"the root file system for image '{image.name}' is missing at {path}: build it with "
-                         "`make image-rootfs` (scripts/build_image_rootfs.sh)")
-    return path
+def layers_of(image: CatalogueImage) -> List[str]:
+    """The image's root file system layers, top first."""
+    paths = [os.path.join(rootfs_dir(), name) for name in image.rootfs.split("+")]
+    if not all(os.path.isdir(os.path.join(path, "usr")) for path in paths) or \
+            not os.path.isdir(os.path.join(paths[-1], "bin")):
+        raise ImageError(f"the root file system for image '{image.name}' is missing under {rootfs_dir()}: build "
+                         "it with `make image-rootfs` (scripts/build_image_rootfs.sh)")
+    return paths
 
 
 @dataclass
@@ -173,7 +179,7 @@ def build(docker: Dict[str, object], cache_root: str) -> BuiltImage:
         if not reference:
             raise ImageError("the run's environment names no image and no Dockerfile")
         image = lookup(reference)
-        return BuiltImage(image.name, [rootfs_of(image)], _env_of(image), image.mpi, image.ssh)
+        return BuiltImage(image.name, layers_of(image), _env_of(image), image.mpi, image.ssh)
     text = str(dockerfile)
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
     cache = os.path.join(cache_root, digest)
@@ -197,7 +203,7 @@ def build(docker: Dict[str, object], cache_root: str) -> BuiltImage:
                 if current is not None:
                     stages[str(len(stages))] = (current, layers)
                 current = lookup(words[0])
-                layers = [rootfs_of(current)]
+                layers = layers_of(current)
                 env = _env_of(current)
                 if len(words) == 3 and words[1].upper() == "AS":
                     stages[words[2]] = (current, layers)
@@ -212,9 +218,9 @@ def build(docker: Dict[str, object], cache_root: str) -> BuiltImage:
                                      "context is empty)")
                 source = source_flag[0].split("=", 1)[1]
                 stage = stages.get(source)
-                source_layers = stage[1] if stage else [rootfs_of(lookup(source))]
+                source_layers = stage[1] if stage else layers_of(lookup(source))
                 root = next((lay for lay in source_layers if os.path.exists(os.path.join(lay, paths[0].strip("/")))),
-                            source_layers[-1])
+                            source_layers[-1])  # the topmost layer that has SRC
                 count += 1
                 layers = [_copy_layer(cache, root, paths[0], paths[1], count)] + layers
             elif op == "ENV":
