@@ -37,6 +37,8 @@ Deviations from the service (each is repeated where it happens):
 * environment: jobs inherit the client's environment (plus the Batch AI variables) and run as the
   current user; setup tasks too (the service ran them as root);
 * job nodes are freed as soon as a job is deleted, while its processes are still being stopped;
+* a deleted resource shows ``provisioningState`` ``deleting`` for at least ``delete_seconds`` and until
+  its processes are gone, then 404 (``deleting.py``); creating it again meanwhile is a ``Conflict``;
 * a job requeued by a scale-down keeps its ``jobOutputDirectoryPathSegment`` (its rerun writes
   into the same folders).
 """
@@ -65,7 +67,7 @@ from batchai_compat.backends.base import (
 )
 from batchai_compat.backends.errors import Conflict, InvalidInput, not_found
 
-from . import _util, nodes, paging, procs, resources, usages
+from . import _util, deleting, nodes, paging, procs, resources, usages
 from .cluster_ops import ClusterOperations
 from .job_ops import JobOperations
 from .scheduler import Kill, Options, Scheduler
@@ -86,7 +88,8 @@ class LocalBackend(ClusterOperations, JobOperations, Backend):
     ``$BATCHAI_COMPAT_CONTAINER_RUNTIME``, else none: such jobs run on the host with a warning),
     ``max_cluster_nodes`` (the local limit on every node count of a cluster, default 1000) and
     ``quotas`` (``{"clusters": 20, "dedicated": 600, "lowpriority": 150}`` per location by default, the
-    service's; see ``usages.py``).
+    service's; see ``usages.py``), ``delete_seconds`` (how long a deleted resource at least stays visible
+    as ``deleting``, default 0.5; see ``deleting.py``).
     """
 
     name = "local"
@@ -124,6 +127,7 @@ class LocalBackend(ClusterOperations, JobOperations, Backend):
             location = body.get("location")
             if row is not None:
                 stored = loads(row["body"])
+                deleting.refuse_if_deleting(stored, "workspace", ref.workspace)
                 if location and _norm(location) != _norm(stored["location"]):
                     raise Conflict("InvalidResourceLocation", f"The workspace {ref.workspace} already exists in "
                                    f"location {stored['location']}; it cannot be moved to {location}")
@@ -150,22 +154,37 @@ class LocalBackend(ClusterOperations, JobOperations, Backend):
         return stored
 
     def delete_workspace(self, ref: WorkspaceRef) -> Operation:
-        """Deletes clusters, file servers, experiments and jobs of the workspace; kills their processes."""
+        """Deletes clusters, file servers, experiments and jobs of the workspace; kills their processes.
+        The workspace and all of them stay visible, ``provisioningState`` ``deleting``, until the
+        deletion completes (``deleting.py``)."""
         ws_key = _util.key(_util.workspace_id(ref))
         kills: List[Kill] = []
         doomed: List[Path] = []
+        keys: List[str] = []
         with self.store.write() as conn:
             self._workspace(conn, ref)
             for job in conn.execute("SELECT * FROM jobs WHERE ws_key=?", (ws_key,)).fetchall():
                 self._drop_job(conn, job, kills)
+                keys.append(job["key"])
             for row in conn.execute("SELECT * FROM clusters WHERE ws_key=?", (ws_key,)).fetchall():
                 doomed.append(self._drop_cluster(conn, row, kills))
+                keys.append(row["key"])
             for row in conn.execute("SELECT * FROM file_servers WHERE ws_key=?", (ws_key,)).fetchall():
-                doomed.append(Path(row["export"]).parent)
-            conn.execute("DELETE FROM file_servers WHERE ws_key=?", (ws_key,))
-            conn.execute("DELETE FROM experiments WHERE ws_key=?", (ws_key,))
-            conn.execute("DELETE FROM workspaces WHERE key=?", (ws_key,))
-        return self._finish_deletion(kills, doomed)
+                if not deleting.row_is_deleting(row):
+                    doomed.append(Path(row["export"]).parent)
+                    self._mark_deleting(conn, "file_servers", row)
+                keys.append(row["key"])
+            for table in ("experiments", "workspaces"):
+                column = "key" if table == "workspaces" else "ws_key"
+                for row in conn.execute(f"SELECT * FROM {table} WHERE {column}=?", (ws_key,)).fetchall():  # noqa: S608
+                    if not deleting.row_is_deleting(row):
+                        self._mark_deleting(conn, table, row)
+                    keys.append(row["key"])
+        return self._finish_deletion(kills, doomed, keys)
+
+    def _mark_deleting(self, conn: sqlite3.Connection, table: str, row: sqlite3.Row) -> None:
+        options = self.scheduler.options
+        deleting.mark(conn, table, row, time.time(), options.delete_seconds, options.kill_grace_seconds)
 
     def list_workspaces(self, subscription_id: str, resource_group: Optional[str], max_results: int,
                         continuation: Optional[str]) -> Page:
@@ -191,6 +210,7 @@ class LocalBackend(ClusterOperations, JobOperations, Backend):
             self._workspace(conn, ref.workspace_ref)
             row = conn.execute("SELECT body FROM experiments WHERE key=?", (exp_key,)).fetchone()
             if row is not None:
+                deleting.refuse_if_deleting(loads(row["body"]), "experiment", ref.experiment)
                 return completed(loads(row["body"]))
             body = resources.experiment_body(ref, _util.iso())
             conn.execute("INSERT INTO experiments(key, ws_key, body) VALUES (?,?,?)",
@@ -204,12 +224,16 @@ class LocalBackend(ClusterOperations, JobOperations, Backend):
     def delete_experiment(self, ref: ExperimentRef) -> Operation:
         exp_key = _util.key(_util.experiment_id(ref))
         kills: List[Kill] = []
+        keys = [exp_key]
         with self.store.write() as conn:
             self._experiment(conn, ref)
             for job in conn.execute("SELECT * FROM jobs WHERE exp_key=?", (exp_key,)).fetchall():
                 self._drop_job(conn, job, kills)
-            conn.execute("DELETE FROM experiments WHERE key=?", (exp_key,))
-        return self._finish_deletion(kills, [])
+                keys.append(job["key"])
+            row = conn.execute("SELECT * FROM experiments WHERE key=?", (exp_key,)).fetchone()
+            if not deleting.row_is_deleting(row):
+                self._mark_deleting(conn, "experiments", row)
+        return self._finish_deletion(kills, [], keys)
 
     def list_experiments(self, ref: WorkspaceRef, max_results: int, continuation: Optional[str]) -> Page:
         with self.store.read() as conn:
@@ -240,6 +264,7 @@ class LocalBackend(ClusterOperations, JobOperations, Backend):
             existing = conn.execute("SELECT body FROM file_servers WHERE key=?", (fs_key,)).fetchone()
             if existing is not None:  # identical creates are idempotent, as an ARM PUT is
                 stored = loads(existing["body"])
+                deleting.refuse_if_deleting(stored, "file server", ref.file_server)
                 if not _util.same_request(stored, body):
                     raise Conflict("Conflict", f"The specified file server {ref.file_server} already exists with "
                                    "different parameters; file servers cannot be updated: delete it first")
@@ -261,8 +286,12 @@ class LocalBackend(ClusterOperations, JobOperations, Backend):
         """Deletes the export directory too (the service deleted the server's data disks)."""
         with self.store.write() as conn:
             row = self._file_server(conn, ref)
-            conn.execute("DELETE FROM file_servers WHERE key=?", (row["key"],))
-        return self._finish_deletion([], [Path(row["export"]).parent])
+            again = deleting.row_is_deleting(row)  # a second delete waits for the first (deleting.py)
+            if not again:
+                self._mark_deleting(conn, "file_servers", row)
+        if again:
+            return self._finish_deletion([], [], [row["key"]])
+        return self._finish_deletion([], [Path(row["export"]).parent], [row["key"]])
 
     def list_file_servers(self, ref: WorkspaceRef, max_results: int, continuation: Optional[str]) -> Page:
         with self.store.read() as conn:
@@ -280,8 +309,10 @@ class LocalBackend(ClusterOperations, JobOperations, Backend):
         return row
 
     # -- deletion ------------------------------------------------------------------------------
-    def _finish_deletion(self, kills: List[Kill], doomed: List[Path]) -> Operation:
-        """Signal processes, remove directories, reschedule; the operation ends when the processes are gone."""
+    def _finish_deletion(self, kills: List[Kill], doomed: List[Path], keys: List[str]) -> Operation:
+        """Signal processes, remove directories, reschedule. The operation ends when the processes are
+        gone and the resources ``keys`` (marked deleting in the same transaction) have been purged,
+        ``delete_seconds`` after the delete at the earliest (``deleting.py``)."""
         for kind, pid, start in kills:
             if kind == "process":
                 procs.signal_process(pid, start, signal.SIGTERM)
@@ -305,12 +336,26 @@ class LocalBackend(ClusterOperations, JobOperations, Backend):
                 return OperationState("InProgress")
             for pid in pending:  # grace over: SIGKILL what is left
                 procs.signal_group(pid, None, signal.SIGKILL)
-            return OperationState("Succeeded")
+            pending = []
+            return OperationState("Succeeded" if self._purge_deletions(keys) else "InProgress")
 
-        state = poll() if not pending else None
-        if state is not None:
-            return completed(None, accepted=True)
         return polled(poll, delay=0.05)
+
+    def _purge_deletions(self, keys: List[str]) -> bool:
+        """Purge those of ``keys`` that are due; True when none is left (reads only until one is due)."""
+        now = time.time()
+        with self.store.read() as conn:
+            entries = deleting.pending(conn, keys)
+        if not entries:
+            return True
+        if not any(deleting.due(entry, now) for entry in entries):
+            return False
+        with self.store.write() as conn:
+            stragglers = deleting.purge_due(conn, now, keys)
+            left = deleting.pending(conn, keys)
+        for pid, start in stragglers:
+            procs.signal_group(pid, start, signal.SIGKILL)
+        return not left
 
 
 def _norm(location: str) -> str:

@@ -20,7 +20,7 @@ from batchai_compat.backends.base import (
 )
 from batchai_compat.backends.errors import Conflict, not_found
 
-from . import _util, joblife, mounts, nodes, paging, procs, resources, usages
+from . import _util, deleting, joblife, mounts, nodes, paging, procs, resources, usages
 from .scheduler import Kill, Scheduler
 from .store import Store, dumps, loads
 
@@ -33,7 +33,7 @@ class ClusterOperations:
     if TYPE_CHECKING:  # provided by LocalBackend
         def _workspace(self, conn: sqlite3.Connection, ref: WorkspaceRef) -> Body: ...
         def _experiment(self, conn: sqlite3.Connection, ref: ExperimentRef) -> Body: ...
-        def _finish_deletion(self, kills: List[Kill], doomed: List[Path]) -> Operation: ...
+        def _finish_deletion(self, kills: List[Kill], doomed: List[Path], keys: List[str]) -> Operation: ...
 
     def create_cluster(self, ref: ClusterRef, body: Body) -> Operation:
         """Nodes are added at once (``initialNodeCount`` for auto-scale, clamped to min..max).
@@ -57,6 +57,7 @@ class ClusterOperations:
             self._workspace(conn, ref.workspace_ref)
             existing = conn.execute("SELECT body FROM clusters WHERE key=?", (cl_key,)).fetchone()
             if existing is not None:
+                deleting.refuse_if_deleting(loads(existing["body"]), "cluster", ref.cluster)
                 if not _util.same_request(loads(existing["body"]), body):
                     raise Conflict("Conflict", f"The specified cluster {ref.cluster} already exists with different "
                                    "parameters; only its scale settings can change (clusters.update): delete it first")
@@ -120,8 +121,9 @@ class ClusterOperations:
         kills: List[Kill] = []
         with self.store.write() as conn:
             row = self._cluster(conn, ref)
-            doomed = self._drop_cluster(conn, row, kills)
-        return self._finish_deletion(kills, [doomed])
+            # a second delete waits for the first (deleting.py)
+            doomed = [] if deleting.row_is_deleting(row) else [self._drop_cluster(conn, row, kills)]
+        return self._finish_deletion(kills, doomed, [row["key"]])
 
     def list_clusters(self, ref: WorkspaceRef, max_results: int, continuation: Optional[str]) -> Page:
         self.scheduler.tick()
@@ -150,6 +152,9 @@ class ClusterOperations:
                                       loads(row["errors"]), nodes.counts(conn, row["key"]))
 
     def _drop_cluster(self, conn: sqlite3.Connection, row: sqlite3.Row, kills: List[Kill]) -> Path:
+        first_kill = len(kills)
+        if deleting.row_is_deleting(row):
+            return self.home / "nodes" / row["uid"]
         # setup-task processes that left their group (setsid) but kept the node's variables die with the
         # cluster; nodes running a job are left to its supervisor, which stops the job's tree gracefully
         markers = [procs.node_marker(node["root"]) for node in nodes.list_nodes(conn, row["key"])
@@ -168,7 +173,10 @@ class ClusterOperations:
                 procs.kill_orphaned_group(node["prep_pid"])
         procs.kill_by_environment(markers)
         conn.execute("DELETE FROM nodes WHERE cluster_key=?", (row["key"],))
-        conn.execute("DELETE FROM clusters WHERE key=?", (row["key"],))
+        # the cluster stays visible, provisioningState deleting, until the deletion completes (deleting.py)
+        groups = [(pid, start) for kind, pid, start in kills[first_kill:] if kind == "group" and pid]
+        deleting.mark(conn, "clusters", row, time.time(), self.scheduler.options.delete_seconds,
+                      self.scheduler.options.kill_grace_seconds, groups)
         return self.home / "nodes" / row["uid"]
 
 

@@ -27,7 +27,7 @@ from batchai_compat.backends.errors import Conflict, InvalidInput, NotFound, not
 from batchai_compat.exceptions import warn_compat
 from batchai_compat.launcher.containers import resolve_runtime
 
-from . import _util, files, joblife, mounts, nodes, paging, procs, resources
+from . import _util, deleting, files, joblife, mounts, nodes, paging, procs, resources
 from .cluster_ops import _login
 from .scheduler import Kill, Scheduler
 from .store import Store, dumps, loads
@@ -41,7 +41,7 @@ class JobOperations:
     if TYPE_CHECKING:  # provided by LocalBackend
         def _workspace(self, conn: sqlite3.Connection, ref: WorkspaceRef) -> Body: ...
         def _experiment(self, conn: sqlite3.Connection, ref: ExperimentRef) -> Body: ...
-        def _finish_deletion(self, kills: List[Kill], doomed: List[Path]) -> Operation: ...
+        def _finish_deletion(self, kills: List[Kill], doomed: List[Path], keys: List[str]) -> Operation: ...
 
     def create_job(self, ref: JobRef, body: Body) -> Operation:
         """Queue a job. ``containerSettings``: with a container runtime configured (option
@@ -62,6 +62,7 @@ class JobOperations:
                 raise not_found("Cluster", cluster_id.rstrip("/").rsplit("/", 1)[-1] or cluster_id)
             existing = conn.execute("SELECT body FROM jobs WHERE key=?", (job_key,)).fetchone()
             if existing is not None:
+                deleting.refuse_if_deleting(loads(existing["body"]), "job", ref.job)
                 if not _util.same_request(loads(existing["body"]), body):
                     raise Conflict("Conflict", f"The specified job {ref.job} already exists with different "
                                    "parameters; jobs cannot be updated: delete it first")
@@ -100,11 +101,15 @@ class JobOperations:
             return _job_view(self._job(conn, ref))
 
     def delete_job(self, ref: JobRef) -> Operation:
-        """Works in every state; kills the job's processes (operation completes when they are gone)."""
+        """Works in every state; kills the job's processes. Until the operation completes (the processes
+        are gone, and ``delete_seconds`` have passed) the job stays visible with ``provisioningState``
+        ``deleting`` (``deleting.py``); a second delete waits for the same completion."""
         kills: List[Kill] = []
         with self.store.write() as conn:
-            self._drop_job(conn, self._job(conn, ref), kills)
-        return self._finish_deletion(kills, [])
+            job = self._job(conn, ref)
+            if not deleting.row_is_deleting(job):
+                self._drop_job(conn, job, kills)
+        return self._finish_deletion(kills, [], [job["key"]])
 
     def terminate_job(self, ref: JobRef) -> Operation:
         """queued -> failed/JobTerminated at once; running -> terminating -> failed/JobTerminated (no
@@ -163,12 +168,23 @@ class JobOperations:
             raise not_found("Job", ref.job)
         return row
 
-    @staticmethod
-    def _drop_job(conn: sqlite3.Connection, job: sqlite3.Row, kills: List[Kill]) -> None:
+    def _drop_job(self, conn: sqlite3.Connection, job: sqlite3.Row, kills: List[Kill]) -> None:
+        """Start deleting ``job``: it is never started again (its queue entry goes), a running one is
+        terminated (``terminating``; its supervisor records ``JobTerminated``), its nodes are freed at
+        once; the row itself is removed when the deletion completes (``deleting.py``)."""
+        if deleting.row_is_deleting(job):
+            return
+        groups = []
         if job["state"] in ("running", "terminating"):
             kills.extend([("process", job["sup_pid"], job["sup_start"]), ("group", job["run_pid"], job["run_start"])])
-        conn.execute("DELETE FROM jobs WHERE key=?", (job["key"],))
+            groups.append((job["run_pid"], job["run_start"]))
+            if job["state"] == "running":
+                joblife.mark_terminating(conn, job)
+        conn.execute("UPDATE jobs SET cluster_key='' WHERE key=?", (job["key"],))  # out of every queue
         nodes.release(conn, job["key"], 0.0)
+        options = self.scheduler.options
+        deleting.mark(conn, "jobs", joblife.get_existing(conn, job["key"]), time.time(), options.delete_seconds,
+                      options.kill_grace_seconds, groups)
 
 
 def _job_view(row: sqlite3.Row) -> Body:

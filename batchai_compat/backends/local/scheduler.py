@@ -50,7 +50,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 from batchai_compat import _home
 from batchai_compat.backends.errors import BackendError
 
-from . import joblife, mounts, nodes, procs, standby, usages
+from . import deleting, joblife, mounts, nodes, procs, standby, usages
 from .store import Store, dumps, loads
 
 Kill = Tuple[str, Optional[int], Optional[int]]  # ("process" | "group" | "orphans", pid, start)
@@ -75,6 +75,7 @@ class Options:
     container_runtime: Optional[str] = None  # docker-CLI-compatible runtime for containerSettings (job_ops)
     max_cluster_nodes: int = usages.DEFAULT_MAX_CLUSTER_NODES  # local limit on every node count of a cluster
     quotas: Optional[Dict[str, int]] = None  # {"clusters", "dedicated", "lowpriority"}; default the service's
+    delete_seconds: float = 0.5  # a deleted resource shows provisioningState deleting at least this long (deleting.py)
 
 
 class Scheduler:
@@ -98,7 +99,10 @@ class Scheduler:
         now = time.time()
         self._reap_jobs(conn, kills, now)
         self._reap_preparers(conn, kills, now)
-        clusters = conn.execute("SELECT * FROM clusters ORDER BY seq").fetchall()
+        self._purge_deletions(conn, kills, now)
+        # a cluster being deleted gets no nodes and starts no jobs (deleting.py)
+        clusters = [c for c in conn.execute("SELECT * FROM clusters ORDER BY seq").fetchall()
+                    if not deleting.row_is_deleting(c)]
         growing = set()
         for cluster in clusters:
             if self.scale(conn, cluster, kills, now):
@@ -150,6 +154,12 @@ class Scheduler:
                 nodes.set_state(conn, [node["node_id"]], "unusable", now=now)
                 add_cluster_error(conn, node["cluster_key"], "NodeSetupFailed",
                                   f"The setup task runner of node {node['node_id']} exited unexpectedly")
+
+    @staticmethod
+    def _purge_deletions(conn: sqlite3.Connection, kills: List[Kill], now: float) -> None:
+        """Complete deletions whose operation nobody polls any more (``polling=False``, client gone)."""
+        stragglers = deleting.purge_due(conn, now)
+        kills.extend(("group", pid, start) for pid, start in stragglers)
 
     # -- sizing --------------------------------------------------------------------------------
     def scale(self, conn: sqlite3.Connection, cluster: sqlite3.Row, kills: List[Kill], now: float) -> bool:
