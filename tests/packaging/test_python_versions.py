@@ -27,8 +27,10 @@ def test_classifiers_are_the_supported_range():
 
 
 def test_source_needs_nothing_newer_than_the_oldest_supported_version():
-    trees = [str(REPO / t) for t in ("batchai_compat", "scripts", "tests", "samples", "bench") if (REPO / t).is_dir()]
-    result = subprocess.run([str(Path(sys.executable).with_name("vermin")), "--no-tips", "--violations", "-t=3.9-", *trees],
+    trees = [str(REPO / t) for t in ("batchai_compat", "scripts", "tests", "samples", "bench")
+             if (REPO / t).is_dir()]
+    vermin = str(Path(sys.executable).with_name("vermin"))
+    result = subprocess.run([vermin, "--no-tips", "--violations", "-t=3.9-", *trees],
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert "Minimum required versions: 3.9" in result.stdout or "No known violations" in result.stdout, result.stdout
