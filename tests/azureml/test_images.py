@@ -202,3 +202,21 @@ def test_mpi_run_on_an_image_without_mpi_fails_like_azure_ml(img_client):
         command_line="echo hi", process_count=2)))
     job = wait_job(img_client, "nompi", timeout=90)
     assert job.execution_state == "failed"
+
+
+# -- the real-Azure check, against the emulator so that it cannot rot -------------------------------------------
+def test_azure_smoke_passes_against_the_emulator(img_emu):
+    import io
+
+    from batchai_compat.testing import azure_smoke
+
+    out = io.StringIO()
+    status = azure_smoke.main(["--subscription", SUB, "--resource-group", RG, "--workspace", WS, "--timeout", "120"],
+                              out=out, auth=img_emu.auth())
+    text = out.getvalue()
+    assert status == 0 and text.rstrip().endswith("verdict: PASS"), text
+    for step in ("one-node job on tensorflow/tensorflow:1.8.0-gpu", "two-node TensorFlow ps/worker job",
+                 "two-node custom MPI job", "cleanup"):
+        assert step in text, text
+    assert "FAILED" not in text and "Python 2.7" in text, text
+    assert img_emu.workspace(SUB, RG, WS).computes == {}                 # the cluster is gone
