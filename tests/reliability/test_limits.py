@@ -136,6 +136,12 @@ def test_absurd_cluster_sizes_are_refused_without_taking_the_write_lock(client, 
     assert call_within(5, lambda: list(client.clusters.list_by_workspace(RG, WS)))[0] == "ok"
 
 
+def test_a_huge_initial_node_count_is_clamped_to_the_maximum(client):
+    client.clusters.create(RG, WS, "auto", cluster_params(auto(0, 10, 10 ** 6))).result()
+    cluster = client.clusters.get(RG, WS, "auto")
+    assert cluster.current_node_count <= 10 and cluster.scale_settings.auto_scale.initial_node_count == 10 ** 6
+
+
 def test_absurd_resizes_are_refused_and_leave_the_cluster_as_it_was(client, home):
     client.clusters.create(RG, WS, "c", cluster_params(manual(1))).result()
     for scale, code in [(manual(10 ** 5), "InvalidScaleSettings"), (manual(2 ** 63), "InvalidScaleSettings"),

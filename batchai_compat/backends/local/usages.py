@@ -11,7 +11,8 @@ taken, and again inside it; ``headroom`` by the scheduler before it adds nodes):
 * node counts are 32-bit integers, as the 2018-05-01 OpenAPI description declares them
   (``format: int32``); anything else is refused with ``InvalidScaleSettings``;
 * a local-machine limit, ``max_cluster_nodes`` (``LocalBackend`` option, default 1000), bounds every
-  node count of a cluster (manual target, auto-scale minimum, maximum and initial count), because
+  node count of a cluster (manual target, auto-scale minimum and maximum; ``initialNodeCount`` need
+  only be an int32: it is used clamped to minimum..maximum), because
   every local node is a directory, a loopback address and a row scanned by each scheduling pass;
 * quotas (``quotas`` option, default the service's: ``{"clusters": 20, "dedicated": 600,
   "lowpriority": 150}``): creating a cluster beyond the cluster quota, or a cluster (or resize) whose
@@ -102,13 +103,13 @@ def _location_workspaces(conn: sqlite3.Connection, subscription_id: str, locatio
 
 
 # -- limits ----------------------------------------------------------------------------------------
-def _count(value: Any, name: str, max_nodes: int) -> int:
+def _count(value: Any, name: str, max_nodes: Optional[int]) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidInput("InvalidScaleSettings", f"{name} must be an integer, not {value!r}")
     if not 0 <= value <= INT32_MAX:
         raise InvalidInput("InvalidScaleSettings", f"{name} must be between 0 and {INT32_MAX} (a 32-bit "
                            f"integer), not {value}")
-    if value > max_nodes:
+    if max_nodes is not None and value > max_nodes:
         raise InvalidInput("InvalidScaleSettings", f"{name} {value} exceeds the local backend's limit of "
                            f"{max_nodes} nodes per cluster (LocalBackend option max_cluster_nodes)")
     return value
@@ -120,8 +121,9 @@ def check_scale(scale: Body, max_nodes: int) -> None:
         _count(scale["manual"].get("targetNodeCount"), "targetNodeCount", max_nodes)
         return
     auto = scale["autoScale"]
-    for name in ("minimumNodeCount", "maximumNodeCount", "initialNodeCount"):
+    for name in ("minimumNodeCount", "maximumNodeCount"):
         _count(auto.get(name), name, max_nodes)
+    _count(auto.get("initialNodeCount"), "initialNodeCount", None)  # int32; used clamped to min..max
 
 
 def reserved_nodes(scale: Body) -> int:
