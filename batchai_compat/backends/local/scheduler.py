@@ -215,7 +215,7 @@ class Scheduler:
             nodes.set_state(conn, added, "unusable", now=now)
             info = "; ".join(str(d.get("value")) for d in failure.details or [])
             add_cluster_error(conn, cluster["key"], failure.code, f"{failure.message}: {info}")
-            return
+            return more
         for node_id in added:
             if setup:
                 self._spawn_preparer(conn, node_id)
