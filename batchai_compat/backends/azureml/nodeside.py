@@ -128,11 +128,30 @@ def _ssl_context(url: str) -> Any:
     return ssl.create_default_context()
 
 
+def _credential_endpoint(env: Dict[str, str]) -> str:
+    """Where the credential service is, as azureml-core's service context finds it (``_restclient/
+    service_context.py``: the ``experimentation`` entry of the workspace's discovery document at
+    ``$AZUREML_DISCOVERY_SERVICE_ENDPOINT``), else the run's ``$AZUREML_SERVICE_ENDPOINT`` (the same
+    regional host on Azure ML)."""
+    import urllib.request
+
+    fallback = env["AZUREML_SERVICE_ENDPOINT"].rstrip("/")
+    discovery = env.get("AZUREML_DISCOVERY_SERVICE_ENDPOINT")
+    if not discovery:
+        return fallback
+    try:
+        with urllib.request.urlopen(discovery, timeout=30, context=_ssl_context(discovery)) as response:
+            found = json.loads(response.read().decode("utf-8") or "{}").get("experimentation")
+    except (OSError, ValueError, AttributeError):
+        return fallback
+    return str(found).rstrip("/") if found else fallback
+
+
 def resolve_secrets(names: Dict[str, str], env: Optional[Dict[str, str]] = None) -> Dict[str, str]:
     """``{variable: value}`` for ``{variable: key vault secret name}``, with the standard library only (no
     azureml-core in the image): the request ``Run.get_context().get_secrets`` sends (azureml-core
     ``_restclient/secrets_client.py`` → ``credential_operations.get_batch``: ``POST
-    {AZUREML_SERVICE_ENDPOINT}/credential/v2.0/subscriptions/{sub}/resourceGroups/{rg}/providers/
+    {credential service}/credential/v2.0/subscriptions/{sub}/resourceGroups/{rg}/providers/
     Microsoft.MachineLearningServices/workspaces/{ws}/secrets:getbatch`` with ``{"secrets": [{"name"}]}``,
     answered ``{"secrets": [{"name", "value"}], "notFoundSecrets": [...]}``), authenticated with the
     run's own token (``AZUREML_RUN_TOKEN``, which Azure ML gives every run). Values are never logged."""
@@ -151,7 +170,7 @@ def resolve_secrets(names: Dict[str, str], env: Optional[Dict[str, str]] = None)
                            "does not say where to read them: {} not set".format(", ".join(missing_vars)))
     quote = urllib.parse.quote
     url = "{}/credential/v2.0/subscriptions/{}/resourceGroups/{}/providers/Microsoft.MachineLearningServices/" \
-          "workspaces/{}/secrets:getbatch".format(env["AZUREML_SERVICE_ENDPOINT"].rstrip("/"),
+          "workspaces/{}/secrets:getbatch".format(_credential_endpoint(env),
                                                  quote(env["AZUREML_ARM_SUBSCRIPTION"], safe=""),
                                                  quote(env["AZUREML_ARM_RESOURCEGROUP"], safe=""),
                                                  quote(env["AZUREML_ARM_WORKSPACE_NAME"], safe=""))
