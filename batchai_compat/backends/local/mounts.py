@@ -135,7 +135,7 @@ def _share_dir(home: Path, share: Body) -> "tuple[Path, Path]":
     except ValueError as exc:
         raise InvalidInput("InvalidAzureFileShare", str(exc)) from exc
     sub = _clean_relative("/".join(parts[1:]), "azureFileUrl") if len(parts) > 1 else ""
-    return (base / sub if sub else base), base
+    return _below(base, sub), base
 
 
 _LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
@@ -151,14 +151,23 @@ def _file_server_dir(conn: sqlite3.Connection, ref: Body) -> "tuple[Path, Path]"
     source = re.sub(r"^/?(mnt/)?data(/|$)", "", source)  # accept "/data/x" as well as "x"
     sub = _clean_relative(source, "sourceDirectory") if source.strip("/") else ""
     export = Path(row["export"])
-    return (export / sub if sub else export), export
+    return _below(export, sub), export
 
 
 def _clean_relative(path: str, what: str) -> str:
     parts = [p for p in PurePosixPath(path.strip("/")).parts if p not in ("", ".")]
     if any(p == ".." for p in parts):
         raise InvalidInput("InvalidPath", f"{what} {path!r} must not contain '..'")
+    try:  # NUL, over-long components: refused here rather than as an OSError later
+        _home.inside_home("/", *parts)
+    except ValueError as exc:
+        raise InvalidInput("InvalidPath", f"{what} {path!r} is not a valid path: {exc}") from exc
     return "/".join(parts)
+
+
+def _below(base: Path, sub: str) -> Path:
+    """``base/sub`` for a ``sub`` cleaned by :func:`_clean_relative`, proven to stay below ``base``."""
+    return _home.inside_home(base, *sub.split("/")) if sub else base
 
 
 # -- node paths back to host paths -----------------------------------------------------------------
@@ -193,7 +202,7 @@ def host_path(node_path: str, cluster_mounts: List[Dict[str, Any]], job_mounts: 
     if best is None:
         return None
     tail = rest[len(best["relative_mount_path"]):].strip("/")
-    return Path(best["source"]) / tail if tail else Path(best["source"])
+    return _below(Path(best["source"]), tail)
 
 
 def check_job_mounts(conn: sqlite3.Connection, home: Path, volumes: Optional[Body]) -> None:
