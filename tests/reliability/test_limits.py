@@ -247,3 +247,14 @@ def test_impossible_wall_clock_limits_are_refused(client, wall_clock):
         client.jobs.create(RG, WS, EXP, "j", job_params(cluster.id, wall_clock=wall_clock)).result()
     assert info.value.status_code == 400 and info.value.error.error == "InvalidConstraints"
     assert list(client.jobs.list_by_experiment(RG, WS, EXP)) == []
+
+
+def test_a_cluster_being_deleted_reserves_no_vcpus(home):
+    client = _client(home, delete_seconds=5.0)
+    try:
+        client.clusters.create(RG, WS, "a", cluster_params(manual(600))).result()
+        client.clusters.delete(RG, WS, "a")  # no .result(): "a" stays visible as deleting for 5 s
+        assert client.clusters.get(RG, WS, "a").provisioning_state == "deleting"
+        client.clusters.create(RG, WS, "b", cluster_params(manual(600))).result()
+    finally:
+        client.workspaces.delete(RG, WS).result()
