@@ -20,8 +20,9 @@ WINDOW = 5.0
 
 
 @pytest.fixture
-def slow(ctx, local_backend):
-    local_backend.scheduler.options.delete_seconds = WINDOW
+def slow(ctx, backend_name):
+    if backend_name == "local":
+        ctx.client.backend.scheduler.options.delete_seconds = WINDOW
     return ctx
 
 

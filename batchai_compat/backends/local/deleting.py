@@ -78,15 +78,16 @@ def mark(conn: sqlite3.Connection, table: str, row: sqlite3.Row, now: float, del
 
 def pending(conn: sqlite3.Connection, keys: Optional[Sequence[str]] = None) -> List[sqlite3.Row]:
     """The deletions not purged yet (all, or those of ``keys``)."""
-    try:
-        if keys is None:
-            return conn.execute("SELECT * FROM deletions").fetchall()
-        marks = ",".join("?" * len(keys))
-        return conn.execute(f"SELECT * FROM deletions WHERE key IN ({marks})", list(keys)).fetchall()  # noqa: S608
+    try:  # the table holds only deletions in progress: filtered here (any number of keys, no SQL variables)
+        rows = conn.execute("SELECT * FROM deletions").fetchall()
     except sqlite3.OperationalError as exc:
         if "no such table" in str(exc):
             return []
         raise
+    if keys is None:
+        return rows
+    wanted = set(keys)
+    return [row for row in rows if row["key"] in wanted]
 
 
 def due(entry: sqlite3.Row, now: float) -> bool:
