@@ -21,7 +21,8 @@ from .helpers import RG, SUB, Ctx
 def _local(home: Any) -> Any:
     from batchai_compat.backends.local import LocalBackend
 
-    return LocalBackend(home=home, leave_seconds=0.3, autoscale_idle_seconds=0.5)
+    # delete_seconds: the short "deleting" window of every teardown (test_deleting.py widens it itself)
+    return LocalBackend(home=home, leave_seconds=0.3, autoscale_idle_seconds=0.5, delete_seconds=0.1)
 
 
 BACKENDS: Dict[str, Callable[[Any], Any]] = {"local": _local}
