@@ -87,6 +87,7 @@ DEVIATIONS.update({
         DATASTORE_MOUNTS + "; cluster mounts are mounted in each job's container, so no node becomes unusable",
     "test_literal_mount_root_in_prefixes_commands_and_variables": OUTPUTS_ARE_ARTIFACTS,
     "test_literal_mount_root_in_a_setup_task": SETUP_TASK,
+    "test_setup_task_gets_no_pythonpath_the_client_never_had": SETUP_TASK,
 })
 # Contract tests not collected here, and the azureml test that checks the documented behaviour instead
 # (these would only time out: a rank waiting for a file the other node never sees).

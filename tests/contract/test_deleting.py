@@ -58,6 +58,9 @@ def test_running_job_shows_deleting_until_its_processes_are_gone(slow):
     assert job.provisioning_state == "deleting"
     assert job.execution_state in ("terminating", "failed")
     assert [j.provisioning_state for j in ctx.client.jobs.list_by_experiment(RG, WS, EXP)] == ["deleting"]
+    with pytest.raises(CloudError) as err:  # its name is not free yet
+        ctx.create_job("job", job_parameters(cluster.id, "sleep 60"))
+    assert err.value.status_code == 409
     poller.result(timeout=60)
     assert _missing(lambda: ctx.get_job("job")).error.error == "JobNotFound"
     # the job never ran again and its node is free

@@ -14,6 +14,8 @@ import json
 import os
 import sys
 
+import batchai_compat.models as models
+
 from .helpers import job_parameters
 
 ALLOWED_PREFIXES = ("AZ_BATCHAI_", "OMPI_MCA_", "PMIX_MCA_", "OMPI_ALLOW_RUN_AS_ROOT")
@@ -50,3 +52,14 @@ def test_job_gets_no_pythonpath_the_client_never_had(ctx, monkeypatch):
     assert job.execution_state == "succeeded", job.execution_info.errors
     job_env = json.loads(ctx.files("env", "stdouterr")["stdout.txt"])
     assert "PYTHONPATH" not in job_env, job_env["PYTHONPATH"]
+
+
+def test_setup_task_gets_no_pythonpath_the_client_never_had(ctx, monkeypatch):
+    monkeypatch.delenv("PYTHONPATH", raising=False)
+    task = models.SetupTask(command_line=PRINT_ENV, std_out_err_path_prefix="$AZ_BATCHAI_MOUNT_ROOT/azfiles")
+    cluster = ctx.create_cluster(setup_task=task)
+    (node_id,) = ctx.node_ids()
+    suffix = cluster.node_setup.setup_task.std_out_err_path_suffix
+    task_env = json.loads((ctx.share_dir() / suffix / f"stdout-{node_id}.txt").read_text())
+    assert "PYTHONPATH" not in task_env, task_env["PYTHONPATH"]
+    assert "AZ_BATCHAI_MOUNT_ROOT" in task_env

@@ -51,7 +51,9 @@ class JobOperations:
         on the host and one ``BatchAICompatWarning`` names the ignored image.
 
         Repeating a create with identical parameters returns the existing job (an ARM PUT is
-        idempotent; nothing runs twice); different parameters are a ``Conflict``."""
+        idempotent; nothing runs twice); different parameters are a ``Conflict``, and so is a create
+        while a job of that name is being deleted (``deleting.py``). Mounted storage is checked when the
+        job starts, not here (``mounts.MountError``)."""
         job_key = _util.key(_util.job_id(ref))
         props = body.get("properties") or {}
         cluster_id = (props.get("cluster") or {}).get("id") or ""

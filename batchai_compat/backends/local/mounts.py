@@ -4,7 +4,9 @@ Storage lives under the home (``_home.py``): an Azure File share is ``_home.shar
 share)`` (the share is the first path segment of ``azureFileUrl``; deeper segments select a
 sub-directory), a blob container is ``_home.container_path(account, container)``, a Batch AI file
 server is its export directory (``/data``; ``sourceDirectory`` selects a sub-directory of it).
-Credentials are ignored: every local "storage account" is accessible (deviation).
+Credentials are ignored: every local "storage account" is accessible (deviation). A mount never
+creates storage (the service did not either): a share, container or export that does not exist is a
+:class:`MountError` when a node mounts it (``docs/service-behaviour.md`` §d.2, §f.2).
 
 Nodes see a mount as ``$AZ_BATCHAI_MOUNT_ROOT/<relativeMountPath>`` (cluster level) or
 ``$AZ_BATCHAI_JOB_MOUNT_ROOT/<relativeMountPath>`` (job level); :func:`host_path` maps such a
