@@ -553,3 +553,19 @@ def test_every_slot_sending_answers_503_then_recovers(home: Path, data_file: Pat
             break
         time.sleep(0.1)
     assert response.status_code == 200 and response.content == PAYLOAD
+
+
+def test_kept_alive_requests_do_not_wait_for_delayed_acks(home: Path, data_file: Path) -> None:
+    """Headers and body are separate writes; with Nagle's algorithm each response on a kept-alive
+    connection waited ~40 ms for the client's delayed ACK (notebooks downloading many small files)."""
+    import time
+
+    url = signed_url(data_file, expiry_minutes=5, home=home)
+    with requests.Session() as session:
+        session.get(url, timeout=10)
+        started = time.perf_counter()
+        for _ in range(30):
+            assert session.get(url, timeout=10).content == PAYLOAD
+        elapsed = time.perf_counter() - started
+    print(f"30 kept-alive downloads of 10 KiB: {elapsed * 1000:.0f} ms")
+    assert elapsed < 0.6  # 30 x 40 ms = 1.2 s with the delay; ~30 ms without
