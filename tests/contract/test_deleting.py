@@ -131,12 +131,18 @@ def test_a_delete_nobody_waits_for_still_completes(slow):
     ctx.create_cluster()
     assert ctx.client.clusters.delete(RG, WS, "cluster", polling=False).result() is None
     assert ctx.client.clusters.get(RG, WS, "cluster").provisioning_state == "deleting"
-    wait_for(lambda: _gone(ctx), timeout=WINDOW + 30, interval=0.2, message="the cluster to be purged")
+    wait_for(lambda: _gone(lambda: ctx.client.clusters.get(RG, WS, "cluster")), timeout=WINDOW + 30, interval=0.2,
+             message="the cluster to be purged")
+    # a workspace read runs no scheduling pass: it completes the deletion itself
+    assert ctx.client.workspaces.delete(RG, WS, polling=False).result() is None
+    assert ctx.client.workspaces.get(RG, WS).provisioning_state == "deleting"
+    wait_for(lambda: _gone(lambda: ctx.client.workspaces.get(RG, WS)), timeout=WINDOW + 30, interval=0.2,
+             message="the workspace to be purged")
 
 
-def _gone(ctx) -> bool:
+def _gone(get) -> bool:
     try:
-        ctx.client.clusters.get(RG, WS, "cluster")
+        get()
     except CloudError as exc:
         return exc.status_code == 404
     return False

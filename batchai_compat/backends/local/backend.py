@@ -141,6 +141,7 @@ class LocalBackend(ClusterOperations, JobOperations, Backend):
         return completed(stored)
 
     def get_workspace(self, ref: WorkspaceRef) -> Body:
+        self._settle_deletions()
         with self.store.read() as conn:
             return self._workspace(conn, ref)
 
@@ -188,6 +189,7 @@ class LocalBackend(ClusterOperations, JobOperations, Backend):
 
     def list_workspaces(self, subscription_id: str, resource_group: Optional[str], max_results: int,
                         continuation: Optional[str]) -> Page:
+        self._settle_deletions()
         where, params = "sub=?", [subscription_id.lower()]
         if resource_group is not None:
             where, params = "sub=? AND rg=?", [subscription_id.lower(), resource_group.lower()]
@@ -218,6 +220,7 @@ class LocalBackend(ClusterOperations, JobOperations, Backend):
         return completed(body)
 
     def get_experiment(self, ref: ExperimentRef) -> Body:
+        self._settle_deletions()
         with self.store.read() as conn:
             return self._experiment(conn, ref)
 
@@ -236,6 +239,7 @@ class LocalBackend(ClusterOperations, JobOperations, Backend):
         return self._finish_deletion(kills, [], keys)
 
     def list_experiments(self, ref: WorkspaceRef, max_results: int, continuation: Optional[str]) -> Page:
+        self._settle_deletions()
         with self.store.read() as conn:
             self._workspace(conn, ref)
             return paging.page_rows(conn, "experiments", "ws_key=?", [_util.key(_util.workspace_id(ref))],
@@ -279,6 +283,7 @@ class LocalBackend(ClusterOperations, JobOperations, Backend):
         return completed(resources.file_server_view(stored), accepted=True)
 
     def get_file_server(self, ref: FileServerRef) -> Body:
+        self._settle_deletions()
         with self.store.read() as conn:
             return resources.file_server_view(loads(self._file_server(conn, ref)["body"]))
 
@@ -294,6 +299,7 @@ class LocalBackend(ClusterOperations, JobOperations, Backend):
         return self._finish_deletion([], [Path(row["export"]).parent], [row["key"]])
 
     def list_file_servers(self, ref: WorkspaceRef, max_results: int, continuation: Optional[str]) -> Page:
+        self._settle_deletions()
         with self.store.read() as conn:
             self._workspace(conn, ref)
             return paging.page_rows(conn, "file_servers", "ws_key=?", [_util.key(_util.workspace_id(ref))],
@@ -341,7 +347,12 @@ class LocalBackend(ClusterOperations, JobOperations, Backend):
 
         return polled(poll, delay=0.05)
 
-    def _purge_deletions(self, keys: List[str]) -> bool:
+    def _settle_deletions(self) -> None:
+        """Reads that run no scheduling pass (workspaces, experiments, file servers) complete the due
+        deletions first, so a delete nobody polls (``polling=False``) still ends in a 404."""
+        self._purge_deletions(None)
+
+    def _purge_deletions(self, keys: Optional[List[str]]) -> bool:
         """Purge those of ``keys`` that are due; True when none is left (reads only until one is due)."""
         now = time.time()
         with self.store.read() as conn:
