@@ -3,8 +3,10 @@
 On the service a delete was a long-running operation during which ``get`` and ``list`` still showed
 the resource, with ``provisioningState`` ``deleting`` (the 2018-05-01 enums, ``docs/service-behaviour.md``
 §f.3 for clusters, §f.4 for file servers, workspaces and experiments, §f.1 for jobs); only once it had
-completed did ``get`` answer 404. Notebooks rely on it (a last cell printing a cluster's state right
-after ``clusters.delete`` without ``.result()``).
+completed did ``get`` answer 404 (the 2.0.0 SDK's recorded sessions show the lower-case values of the
+2018-05-01 API, ``succeeded``, and a cluster delete operation ``InProgress`` for about 5.5 minutes; no
+``get`` during a delete was recorded, so ``deleting`` is the enum's value). Notebooks rely on it (a
+last cell printing a cluster's state right after ``clusters.delete`` without ``.result()``).
 
 Here a delete marks the resource (``provisioningState: deleting`` in its stored body, a row in the
 ``deletions`` table) and stops what it runs; the rows are removed - *purged* - when
