@@ -28,6 +28,8 @@ import time
 from pathlib import Path
 from typing import Dict, List, Optional
 
+from batchai_compat import _home
+
 from . import _util, procs
 from .store import loads
 
@@ -61,7 +63,8 @@ def allocate_addresses(conn: sqlite3.Connection, home: Path, count: int) -> List
 
 
 def node_root(home: Path, cluster_uid: str, node_id: str) -> Path:
-    return home / "nodes" / cluster_uid / node_id
+    """``nodes/<cluster-uid>/<node-id>`` (both generated, still proven to stay under the home)."""
+    return _home.inside_home(home, "nodes", cluster_uid, node_id)
 
 
 def add_nodes(conn: sqlite3.Connection, home: Path, cluster: sqlite3.Row, count: int,
