@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import collections
 import json
+import multiprocessing
 import os
 import subprocess
 import sys
@@ -262,6 +263,46 @@ def worker(home: str, proc: int, threads_n: int, per_thread: int, cluster_id: st
     for thread in pool:
         thread.join()
     return {"errors": errors, "submitted": submitted}
+
+
+def _forked_submitter(home: str, cluster_id: str, names: List[str], errors: Any) -> None:
+    try:
+        client = new_client(Path(home))
+        for name in names:
+            client.jobs.create(RG, WS, EXP, name, job_parameters(cluster_id, run_command(name))).result()
+            wait_all_terminal(client, {name}, timeout=120)
+            pause_for_supervisors_to_exit()
+        client.close()
+    except Exception as exc:  # reported to the parent
+        errors.put(repr(exc))
+
+
+def test_forked_worker_processes_after_the_parent_closed_its_client(tmp_path):
+    """multiprocessing with the fork start method (Linux's default before 3.14): the parent has a
+    client, forks workers that build their own, and closes its client while they work."""
+    home = tmp_path / "home"
+    cluster_id = prepare_home(home, nodes=2)
+    parent = new_client(home)
+    list(parent.jobs.list_by_experiment(RG, WS, EXP))  # the parent holds the database open
+    context = multiprocessing.get_context("fork")
+    errors = context.Queue()
+    rounds = scale(3, 15)
+    names = {w: [f"f{w}_{i}" for i in range(rounds)] for w in range(3)}
+    workers = [context.Process(target=_forked_submitter, args=(str(home), cluster_id, names[w], errors))
+               for w in names]
+    for worker_process in workers:
+        worker_process.start()
+    parent.close()  # e.g. the cell's client goes out of scope; the workers go on
+    for worker_process in workers:
+        worker_process.join(timeout=240)
+    assert [w.exitcode for w in workers] == [0] * len(workers)
+    found = []
+    while not errors.empty():
+        found.append(errors.get())
+    assert found == []
+    client = new_client(home)
+    check_outcome(home, client, {n for ns in names.values() for n in ns}, "3 forked workers", timeout=120)
+    client.close()
 
 
 def test_several_processes_with_several_clients_each(tmp_path):

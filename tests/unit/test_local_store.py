@@ -99,6 +99,35 @@ def test_a_second_store_in_one_process_keeps_the_first_ones_locks(tmp_path, make
     assert _rows_seen_by_a_fresh_process(db) == 2
 
 
+def test_a_forked_child_takes_its_own_locks(tmp_path):
+    """multiprocessing's fork start method: a child building its own client on the parent's home.
+    SQLite's per-process lock record is inherited without the locks; the child's connections used to
+    hold none, so when the parent closed its client the -wal was deleted under the child."""
+    db = tmp_path / "state.db"
+    parent = Store.shared(db)
+    _insert_standby(parent, 1)
+    ready_r, ready_w = os.pipe()
+    go_r, go_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        status = 1
+        try:
+            child = Store.shared(db)
+            _insert_standby(child, 2)
+            os.write(ready_w, b"1")
+            os.read(go_r, 1)  # the parent has closed its connection meanwhile
+            _insert_standby(child, 3)
+            status = 0
+        finally:
+            os._exit(status)
+    os.read(ready_r, 1)
+    parent.close()
+    os.write(go_w, b"1")
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert _rows_seen_by_a_fresh_process(db) == 3
+
+
 def test_one_shared_store_per_process_and_database(tmp_path):
     db = tmp_path / "state.db"
     store = Store.shared(db)

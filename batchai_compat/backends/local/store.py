@@ -42,6 +42,7 @@ import sqlite3
 import threading
 import time
 import uuid
+import weakref
 from pathlib import Path
 from typing import Any, Dict, Iterator, Optional, Tuple
 
@@ -145,6 +146,81 @@ _shared: Dict[Tuple[int, str], "Store"] = {}
 _shared_lock = threading.Lock()
 
 
+class _Connection(sqlite3.Connection):
+    """A plain SQLite connection that can be weakly referenced (so a forked child can close them)."""
+
+
+_connections: "weakref.WeakSet[_Connection]" = weakref.WeakSet()
+
+
+class _ForkGate:
+    """``os.fork()`` waits until no thread of this process is inside one of our SQLite calls.
+
+    SQLite keeps, per process, one record of the locks held on each database file, shared by all
+    connections. A forked child inherits that record *but not the locks* (POSIX locks are not
+    inherited), so its new connections would believe they hold the shared lock and never take it:
+    once the parent closed its connections, the next process to close would delete the ``-wal``
+    the child writes into. So the child closes every connection it inherited before it opens one
+    (resetting the record), which is only safe while no thread was inside SQLite at the fork: the
+    fork waits for running transactions to end and lets no new one start meanwhile. ``subprocess``
+    and ``posix_spawn`` do not fork the interpreter and are not affected.
+    """
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition(threading.Lock())
+        self._active = 0
+        self._forking = False
+        self._depth = threading.local()
+
+    @contextlib.contextmanager
+    def inside(self) -> Iterator[None]:
+        depth = getattr(self._depth, "n", 0)
+        if depth == 0:
+            with self._cond:
+                while self._forking:
+                    self._cond.wait()
+                self._active += 1
+        self._depth.n = depth + 1
+        try:
+            yield
+        finally:
+            self._depth.n = depth
+            if depth == 0:
+                with self._cond:
+                    self._active -= 1
+                    self._cond.notify_all()
+
+    def before_fork(self) -> None:
+        mine = 1 if getattr(self._depth, "n", 0) else 0  # a fork inside our own transaction
+        self._cond.acquire()
+        self._forking = True
+        while self._active > mine:
+            self._cond.wait()
+        # the condition stays held through the fork: nothing enters SQLite until it is over
+
+    def after_fork_in_parent(self) -> None:
+        self._forking = False
+        self._cond.notify_all()
+        self._cond.release()
+
+    def after_fork_in_child(self) -> None:
+        global _shared_lock
+        self._cond = threading.Condition(threading.Lock())  # the only thread left is this one
+        self._active = 1 if getattr(self._depth, "n", 0) else 0
+        self._forking = False
+        _shared_lock = threading.Lock()
+        _shared.clear()  # the parent's stores; this process builds its own
+        for conn in list(_connections):
+            with contextlib.suppress(Exception):
+                conn.close()
+
+
+_GATE = _ForkGate()
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(before=_GATE.before_fork, after_in_parent=_GATE.after_fork_in_parent,
+                        after_in_child=_GATE.after_fork_in_child)
+
+
 def reset_command(home: os.PathLike) -> str:
     """The command line that moves a home's damaged state aside (``__main__.py``)."""
     return f"python -m batchai_compat.backends.local reset --home {home}"
@@ -173,12 +249,13 @@ class Store:
         self._local = threading.local()
         self._ident: Optional[Tuple[int, int]] = None
         self._wal = False  # whether SQLite accepted WAL mode (some file systems refuse it)
-        try:
-            self._create_file()
-            self._verify()
-        except BaseException:
-            self.close()
-            raise
+        with _GATE.inside():
+            try:
+                self._create_file()
+                self._verify()
+            except BaseException:
+                self.close()
+                raise
 
     @classmethod
     def shared(cls, path: os.PathLike, busy_timeout_ms: int = 60000) -> "Store":
@@ -335,7 +412,8 @@ class Store:
     # -- connections ---------------------------------------------------------------------------
     def _open(self) -> sqlite3.Connection:
         conn = sqlite3.connect(str(self.path), timeout=self.busy_timeout_ms / 1000.0,
-                               isolation_level=None, check_same_thread=False)
+                               isolation_level=None, check_same_thread=False, factory=_Connection)
+        _connections.add(conn)
         conn.row_factory = sqlite3.Row
         conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
         conn.execute("PRAGMA synchronous = NORMAL")
@@ -361,48 +439,51 @@ class Store:
         locks while other connections of the process still use the file."""
         conn = getattr(self._local, "conn", None)
         if conn is not None and getattr(self._local, "pid", None) == os.getpid():
-            conn.close()
+            with _GATE.inside():
+                conn.close()
         self._local.conn = None
 
     # -- transactions --------------------------------------------------------------------------
     @contextlib.contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
         """One short write transaction; the write lock is taken at the start (``BEGIN IMMEDIATE``)."""
-        conn = self.connection()
-        self._begin(conn, "BEGIN IMMEDIATE")
-        try:
-            if self._ident is not None:
-                self.check_in_place(in_write=True)
-            yield conn
-        except BaseException as exc:
-            with contextlib.suppress(sqlite3.Error):  # a damaged file may refuse even this
-                conn.execute("ROLLBACK")
-            if is_damage(exc):
-                raise self.damaged(f"is damaged ({exc})") from exc
-            raise
-        try:
-            conn.execute("COMMIT")
-        except sqlite3.DatabaseError as exc:
-            if is_damage(exc):
-                raise self.damaged(f"is damaged ({exc})") from exc
-            raise
+        with _GATE.inside():
+            conn = self.connection()
+            self._begin(conn, "BEGIN IMMEDIATE")
+            try:
+                if self._ident is not None:
+                    self.check_in_place(in_write=True)
+                yield conn
+            except BaseException as exc:
+                with contextlib.suppress(sqlite3.Error):  # a damaged file may refuse even this
+                    conn.execute("ROLLBACK")
+                if is_damage(exc):
+                    raise self.damaged(f"is damaged ({exc})") from exc
+                raise
+            try:
+                conn.execute("COMMIT")
+            except sqlite3.DatabaseError as exc:
+                if is_damage(exc):
+                    raise self.damaged(f"is damaged ({exc})") from exc
+                raise
 
     @contextlib.contextmanager
     def read(self) -> Iterator[sqlite3.Connection]:
         """A consistent read snapshot (deferred transaction)."""
-        conn = self.connection()
-        self._begin(conn, "BEGIN")
-        try:
-            if self._ident is not None:
-                self.check_in_place()
-            yield conn
-        except BaseException as exc:
-            with contextlib.suppress(sqlite3.Error):
-                conn.execute("COMMIT")
-            if is_damage(exc):
-                raise self.damaged(f"is damaged ({exc})") from exc
-            raise
-        conn.execute("COMMIT")
+        with _GATE.inside():
+            conn = self.connection()
+            self._begin(conn, "BEGIN")
+            try:
+                if self._ident is not None:
+                    self.check_in_place()
+                yield conn
+            except BaseException as exc:
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("COMMIT")
+                if is_damage(exc):
+                    raise self.damaged(f"is damaged ({exc})") from exc
+                raise
+            conn.execute("COMMIT")
 
     def _begin(self, conn: sqlite3.Connection, statement: str) -> None:
         try:
