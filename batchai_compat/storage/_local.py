@@ -65,7 +65,8 @@ def _segments(name: str, kind: str, allow_empty: bool = False) -> List[str]:
             return []
         raise http_error(400, f"The {kind} name is empty.", "InvalidResourceName")
     parts = name.split("/")
-    if "\x00" in name or any(p in ("", ".", "..") for p in parts) or len(name) > 1024:
+    if ("\x00" in name or any(p in ("", ".", "..") for p in parts) or len(name) > 1024
+            or any(len(p.encode("utf-8", "surrogatepass")) > 255 for p in parts)):  # a file name's limit
         raise http_error(400, f"The {kind} name {name!r} cannot be stored in local mode (empty, '.' or '..' "
                          "path segments, or too long).", "InvalidResourceName")
     return parts

@@ -472,3 +472,35 @@ def test_many_names_round_trip_inside_the_home(world: Dict[str, Path]) -> None:
     assert snapshot(root, skip=home) == before
     print(f"unusual names: {created} file servers created and deleted inside the home")
     client.close()
+
+
+def test_storage_names_stay_inside_the_home(world: Dict[str, Path]) -> None:
+    """Local-mode blob and file names (the other name-derived paths): traversal, NUL and segments no
+    file system can store are the service's ``AzureHttpError`` (400), never an ``OSError``."""
+    from azure.common import AzureHttpError
+
+    from batchai_compat.storage import BlockBlobService, FileService
+
+    home, root = world["home"], world["root"]
+    before = snapshot(root, skip=home)
+    blobs, files = BlockBlobService("teststorage", "a2V5"), FileService("teststorage", "a2V5")
+    blobs.create_container("box", fail_on_exist=False)
+    files.create_share("share", fail_on_exist=False)
+    names = ["../../../outside/x/evil.txt", "/etc/x", "a/../../b", "..", ".", "a\x00b", "x" * 256, "a/" + "é" * 128,
+             "d//e"]
+    refused = 0
+    for name in names:
+        with pytest.raises(AzureHttpError) as err:
+            blobs.create_blob_from_text("box", name, "x")
+        assert err.value.status_code == 400, name
+        with pytest.raises(AzureHttpError):
+            files.create_file_from_text("share", None, name, "x")
+        refused += 2
+    for container in ("..", "../x", "a\x00", "x" * 300, "UPPER"):
+        with pytest.raises(AzureHttpError):
+            blobs.create_container(container)
+        refused += 1
+    blobs.create_blob_from_text("box", "d/" * 100 + "deep.txt", "x")  # long names are fine, in parts
+    assert snapshot(root, skip=home) == before
+    _assert_inside(home)
+    print(f"storage names: {refused} refused, nothing outside the home")
