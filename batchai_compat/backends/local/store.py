@@ -30,7 +30,9 @@ Design (why it looks like this):
   file, what happened and what to do; nothing is recreated silently.
   ``python -m batchai_compat.backends.local reset --home DIR`` moves the damaged state aside.
 
-Connections are per thread and per process (a forked child never reuses its parent's handle).
+Connections are per thread and per process: a forked child (``multiprocessing``'s fork start method,
+the supervisor's launcher) closes every connection it inherited before opening its own, so that it
+takes its own locks (:class:`_ForkGate`).
 """
 
 from __future__ import annotations
