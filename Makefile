@@ -7,7 +7,7 @@ PIP    := $(PY) -m pip
 STAMP  := $(VENV)/.installed
 TOOLS  := .tools
 
-.PHONY: help install system-deps azurite image-rootfs test demo lint coverage generate bench clean
+.PHONY: help install system-deps azurite image-rootfs oracles test demo lint coverage generate bench clean
 
 help:
 	@echo "make demo      install and run the seed sample on the local backend (offline)"
@@ -50,7 +50,16 @@ image-rootfs: $(TOOLS)/rootfs/.stamp
 $(TOOLS)/rootfs/.stamp: scripts/build_image_rootfs.sh
 	sh scripts/build_image_rootfs.sh $(TOOLS)/rootfs && touch $@
 
-test: install system-deps azurite image-rootfs
+# The pre-workspace originals (azure-mgmt-batchai 0.2.0 and 1.0.1), oracles of tests/parity_generations/: each in
+# its own virtualenv (they share the import name with 2.0.0, the main venv's oracle); built once, then reused.
+ORACLE_VERSIONS := 0.2.0 1.0.1
+oracles: $(foreach v,$(ORACLE_VERSIONS),$(TOOLS)/oracles/$(v)/.installed)
+$(TOOLS)/oracles/%/.installed:
+	$(PYTHON) -m venv $(TOOLS)/oracles/$*
+	$(TOOLS)/oracles/$*/bin/pip install --quiet azure-mgmt-batchai==$*
+	touch $@
+
+test: install system-deps azurite image-rootfs oracles
 	PATH="$(CURDIR)/$(TOOLS)/node_modules/.bin:$$PATH" $(PY) -m pytest $(PYTEST_ARGS)
 
 demo: $(RUNTIME_STAMP)

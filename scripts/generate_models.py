@@ -85,6 +85,13 @@ class Generation:
     # Required one-value enums become constants (class attribute, ``{'required': True, 'constant': True}``,
     # no enum class), as AutoRest made them; only the 2018-03-01 spec has one (``Usage.unit``).
     constants: bool = False
+    # Parameter-group classes (``JobsListOptions``) carry their attribute map (0.2.0's were empty).
+    group_attribute_maps: bool = True
+    # {definition: [wire properties the release did not require]} (its spec revision said so)
+    not_required: Dict[str, List[str]] = field(default_factory=dict)
+    # {definition: [(wire property, definition to take it from, wire property it follows)]}: properties the
+    # release's spec revision had and the stored one lacks.
+    borrowed: Dict[str, List[Tuple[str, str, str]]] = field(default_factory=dict)
     # Genuine divergences between the spec revision committed under specs/ and the one the release was
     # generated from. Keep this short and say why for each entry.
     order_exceptions: OrderExceptions = field(default_factory=dict)
@@ -102,11 +109,16 @@ GENERATIONS: Dict[str, Generation] = {
         "2018-03-01", "1.0.1", REPO / "specs" / "batchai-2018-03-01" / "BatchAI.json",
         REPO / "batchai_compat" / "v2018_03_01" / "models", "batchai_compat.v2018_03_01.models",
         constants=True,
+        # 1.0.1's Job has mount_volumes right after cluster (its spec revision had JobProperties.mountVolumes, as
+        # JobBaseProperties has); the stored revision lacks it.
+        borrowed={"JobProperties": [("mountVolumes", "JobBaseProperties", "cluster")]},
     ),
     "2017-09-01-preview": Generation(
         "2017-09-01-preview", "0.2.0", REPO / "specs" / "batchai-2017-09-01-preview" / "BatchAI.json",
         REPO / "batchai_compat" / "v2017_09_01_preview" / "models", "batchai_compat.v2017_09_01_preview.models",
-        py3_modules=False, annotations=False, kwargs=False, str_enums=False,
+        py3_modules=False, annotations=False, kwargs=False, str_enums=False, group_attribute_maps=False,
+        # 0.2.0's JobPropertiesExecutionInfo.start_time was optional; the stored revision requires startTime.
+        not_required={"JobPropertiesExecutionInfo": ["startTime"]},
     ),
 }
 DEFAULT_GENERATION = "2018-05-01"
@@ -183,6 +195,7 @@ class ModelDef:
     description: str
     props: List[Prop] = field(default_factory=list)
     base: Optional[str] = None
+    group: bool = False  # an x-ms-parameter-grouping class
 
 
 @dataclass
@@ -310,12 +323,19 @@ class Reader:
         model = ModelDef(name=name, description=_join_doc(schema.get("title"), schema.get("description"), "\n\n"),
                          base=base)
         self.catalog.models[name] = model  # registered before its props: inline classes come after
-        model.props = list(self._props(name, schema, "", set(schema.get("required", []))))
+        model.props = list(self._props(name, schema, "", self._required(name, schema)))
 
-    @staticmethod
-    def _ordered_properties(owner: str, schema: Dict[str, Any],
+    def _required(self, name: str, schema: Dict[str, Any]) -> set:
+        return set(schema.get("required", [])) - set(self.gen.not_required.get(name, []))
+
+    def _ordered_properties(self, owner: str, schema: Dict[str, Any],
                             order_exceptions: OrderExceptions) -> List[Tuple[str, Dict[str, Any]]]:
         items = list(schema.get("properties", {}).items())
+        for wire, source, after in self.gen.borrowed.get(owner, []):
+            names = [name for name, _ in items]
+            if wire in names or after not in names:
+                raise SpecError(f"borrowed[{owner!r}] is stale: {wire!r}/{after!r}")
+            items.insert(names.index(after) + 1, (wire, self.defs[source]["properties"][wire]))
         for moved, after in order_exceptions.get(owner, []):
             names = [name for name, _ in items]
             if moved not in names or after not in names:
@@ -331,7 +351,7 @@ class Reader:
                 if target in self.flattened_away:
                     inner = self.defs[target]
                     yield from self._props(target, inner, prefix + wire.replace(".", "\\\\.") + ".",
-                                           set(inner.get("required", [])))
+                                           self._required(target, inner))
                     continue
             yield self._make_prop(owner, wire, prop, prefix, wire in required)
 
@@ -417,7 +437,7 @@ class Reader:
                     cls = pascal_case(cls)
                     if cls not in self.catalog.models:
                         self.catalog.models[cls] = ModelDef(
-                            name=cls, description=f"Additional parameters for {snake_case(method)} operation.")
+                            name=cls, description=f"Additional parameters for {snake_case(method)} operation.", group=True)
                     if param.get("in") == "body":
                         raise SpecError(f"{cls}: grouped body parameters are not implemented")
                     msrest_type, doc_type, enum, _ = self._type_of(cls, param["name"], param)
@@ -521,7 +541,8 @@ class Writer:
             lines += [f"        '{n}': {v}," for n, v in validation]
             lines += ["    }", ""]
         lines.append("    _attribute_map = {")
-        lines += [f"        '{p.name}': {{'key': '{p.key}', 'type': '{p.type}'}}," for p in props]
+        if self.gen.group_attribute_maps or not model.group:
+            lines += [f"        '{p.name}': {{'key': '{p.key}', 'type': '{p.type}'}}," for p in props]
         lines += ["    }", ""]
         constants = [p for p in model.props if p.constant is not NO_DEFAULT]
         if constants:

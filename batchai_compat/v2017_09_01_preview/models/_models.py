@@ -633,9 +633,6 @@ class ClustersListByResourceGroupOptions(Model):
     """
 
     _attribute_map = {
-        'filter': {'key': '', 'type': 'str'},
-        'select': {'key': '', 'type': 'str'},
-        'max_results': {'key': '', 'type': 'int'},
     }
 
     def __init__(self, filter=None, select=None, max_results=1000) -> None:
@@ -660,9 +657,6 @@ class ClustersListOptions(Model):
     """
 
     _attribute_map = {
-        'filter': {'key': '', 'type': 'str'},
-        'select': {'key': '', 'type': 'str'},
-        'max_results': {'key': '', 'type': 'int'},
     }
 
     def __init__(self, filter=None, select=None, max_results=1000) -> None:
@@ -1017,9 +1011,6 @@ class FileServersListByResourceGroupOptions(Model):
     """
 
     _attribute_map = {
-        'filter': {'key': '', 'type': 'str'},
-        'select': {'key': '', 'type': 'str'},
-        'max_results': {'key': '', 'type': 'int'},
     }
 
     def __init__(self, filter=None, select=None, max_results=1000) -> None:
@@ -1044,9 +1035,6 @@ class FileServersListOptions(Model):
     """
 
     _attribute_map = {
-        'filter': {'key': '', 'type': 'str'},
-        'select': {'key': '', 'type': 'str'},
-        'max_results': {'key': '', 'type': 'int'},
     }
 
     def __init__(self, filter=None, select=None, max_results=1000) -> None:
@@ -1531,11 +1519,9 @@ class JobPropertiesConstraints(Model):
 class JobPropertiesExecutionInfo(Model):
     """Contains information about the execution of a job in the Azure Batch service.
 
-    All required parameters must be populated in order to send to Azure.
-
-    :param start_time: Required. The time at which the job started running.
-     'Running' corresponds to the running state. If the job has been restarted
-     or retried, this is the most recent time at which the job started running.
+    :param start_time: The time at which the job started running. 'Running'
+     corresponds to the running state. If the job has been restarted or
+     retried, this is the most recent time at which the job started running.
      This property is present only for job that are in the running or completed
      state.
     :type start_time: datetime
@@ -1550,10 +1536,6 @@ class JobPropertiesExecutionInfo(Model):
     :type errors: list[~batchai_compat.v2017_09_01_preview.models.BatchAIError]
     """
 
-    _validation = {
-        'start_time': {'required': True},
-    }
-
     _attribute_map = {
         'start_time': {'key': 'startTime', 'type': 'iso-8601'},
         'end_time': {'key': 'endTime', 'type': 'iso-8601'},
@@ -1561,7 +1543,7 @@ class JobPropertiesExecutionInfo(Model):
         'errors': {'key': 'errors', 'type': '[BatchAIError]'},
     }
 
-    def __init__(self, start_time, end_time=None, exit_code=None, errors=None) -> None:
+    def __init__(self, start_time=None, end_time=None, exit_code=None, errors=None) -> None:
         super(JobPropertiesExecutionInfo, self).__init__()
         self.start_time = start_time
         self.end_time = end_time
@@ -1584,9 +1566,6 @@ class JobsListByResourceGroupOptions(Model):
     """
 
     _attribute_map = {
-        'filter': {'key': '', 'type': 'str'},
-        'select': {'key': '', 'type': 'str'},
-        'max_results': {'key': '', 'type': 'int'},
     }
 
     def __init__(self, filter=None, select=None, max_results=1000) -> None:
@@ -1611,9 +1590,6 @@ class JobsListOptions(Model):
     """
 
     _attribute_map = {
-        'filter': {'key': '', 'type': 'str'},
-        'select': {'key': '', 'type': 'str'},
-        'max_results': {'key': '', 'type': 'int'},
     }
 
     def __init__(self, filter=None, select=None, max_results=1000) -> None:
@@ -1645,9 +1621,6 @@ class JobsListOutputFilesOptions(Model):
     }
 
     _attribute_map = {
-        'outputdirectoryid': {'key': '', 'type': 'str'},
-        'linkexpiryinminutes': {'key': '', 'type': 'int'},
-        'max_results': {'key': '', 'type': 'int'},
     }
 
     def __init__(self, outputdirectoryid, linkexpiryinminutes=60, max_results=1000) -> None:

@@ -1,0 +1,124 @@
+#!/usr/bin/env python
+"""Print the public surface of an azure-mgmt-batchai-shaped package as JSON (for the generation parity tests).
+
+Usage::
+
+    python scripts/dump_sdk_surface.py azure.mgmt.batchai                  # an original, in its own venv
+    python scripts/dump_sdk_surface.py batchai_compat.v2017_09_01_preview  # ours
+
+What is dumped, for every public model, enumeration and paging container of ``<package>.models``:
+base class, ``_attribute_map``, ``_validation``, constant class attributes, constructor parameters
+(name, kind, default), the ``validate()`` messages of an instance built with every required parameter
+``None``, enumeration members; the per-class module files; the client's constructor, ``api_version``
+and operation groups (class name, each public method's parameters); and, per operation, what a call
+with bad arguments raises on the client side (exception class and message; ``None`` when the call got
+past client-side validation). Calls use ``base_url=http://127.0.0.1:9``: nothing leaves the machine.
+"""
+
+from __future__ import annotations
+
+import enum
+import importlib
+import inspect
+import json
+import os
+import sys
+from typing import Any, Dict, List
+
+BASE_URL = "http://127.0.0.1:9"
+NAME_PARAMS = ("cluster_name", "job_name", "file_server_name")
+
+
+def _params(func: Any) -> List[List[Any]]:
+    out = []
+    for p in inspect.signature(func).parameters.values():
+        if p.name == "self":
+            continue
+        default = None if p.default is inspect.Parameter.empty else repr(p.default)
+        out.append([p.name, p.kind.name, default])
+    return out
+
+
+def dump_models(models: Any) -> Dict[str, Any]:
+    from msrest.paging import Paged
+    from msrest.serialization import Model
+
+    result: Dict[str, Any] = {}
+    for name in sorted(models.__all__):
+        cls = getattr(models, name)
+        if issubclass(cls, enum.Enum):
+            result[name] = {"kind": "enum", "str": issubclass(cls, str), "members": [[m.name, m.value] for m in cls]}
+        elif issubclass(cls, Paged):
+            result[name] = {"kind": "paged", "attribute_map": cls._attribute_map}
+        elif issubclass(cls, Model):
+            validation = getattr(cls, "_validation", {})
+            params = _params(cls.__init__)
+            required = {p[0]: None for p in params if p[2] is None and p[1] not in ("VAR_KEYWORD", "VAR_POSITIONAL")}
+            try:
+                messages = sorted(str(e) for e in cls(**required).validate())
+            except Exception as exc:  # noqa: BLE001 - recorded, compared
+                messages = [f"{type(exc).__name__}: {exc}"]
+            result[name] = {
+                "kind": "model", "base": cls.__bases__[0].__name__, "attribute_map": cls._attribute_map,
+                "validation": validation, "params": params, "validate": messages,
+                "constants": {k: getattr(cls, k) for k, v in validation.items() if v.get("constant")},
+            }
+    return result
+
+
+def _case_args(method: Any, bad: str) -> Any:
+    """Positional/keyword arguments for a call: valid names except the one ``bad`` says."""
+    kwargs: Dict[str, Any] = {}
+    for name, kind, default in _params(method):
+        if default is not None or kind in ("VAR_KEYWORD", "VAR_POSITIONAL"):
+            continue
+        if name == "resource_group_name":
+            kwargs[name] = "bad group!" if bad == "rg" else "rg"
+        elif name in NAME_PARAMS:
+            kwargs[name] = {"long": "n" * 65, "empty": "", "dot": "a.b"}.get(bad, "name")
+        elif name == "location":
+            kwargs[name] = "bad location!" if bad == "rg" else "eastus"
+        else:
+            kwargs[name] = None  # parameters / options: None is what the serializer checks
+    return kwargs
+
+
+def dump_client(package: Any, client_kwargs: Dict[str, Any]) -> Dict[str, Any]:
+    client_cls = package.BatchAIManagementClient
+    client = client_cls(credentials=object(), subscription_id="00000000-0000-0000-0000-000000000000",
+                        base_url=BASE_URL, **client_kwargs)
+    groups: Dict[str, Any] = {}
+    errors: Dict[str, Any] = {}
+    for attr, group in sorted(vars(client).items()):
+        if not type(group).__name__.endswith("Operations"):
+            continue
+        methods = {n: _params(m) for n, m in inspect.getmembers(type(group), inspect.isfunction)
+                   if not n.startswith("_")}
+        groups[attr] = {"class": type(group).__name__, "methods": methods}
+        for name in methods:
+            for bad in ("rg", "long", "empty", "dot", "body"):
+                method = getattr(group, name)
+                try:
+                    result = method(**_case_args(method, bad))
+                    if hasattr(result, "next"):  # paged: validation happens at the first page
+                        next(iter(result))
+                    outcome = None
+                except Exception as exc:  # noqa: BLE001 - what the call raised is the data
+                    from msrest.exceptions import ValidationError
+
+                    outcome = [type(exc).__name__, str(exc)] if isinstance(exc, (ValidationError, TypeError)) else None
+                errors[f"{attr}.{name}[{bad}]"] = outcome
+    return {"init": _params(client_cls.__init__)[:3], "api_version": client.api_version, "groups": groups,
+            "errors": errors}
+
+
+def dump(package_name: str, client_kwargs: Dict[str, Any]) -> Dict[str, Any]:
+    package = importlib.import_module(package_name)
+    models = importlib.import_module(package_name + ".models")
+    folder = os.path.dirname(models.__file__)
+    modules = sorted(f[:-3] for f in os.listdir(folder) if f.endswith(".py") and not f.startswith("_"))
+    return {"models": dump_models(models), "modules": modules, "client": dump_client(package, client_kwargs)}
+
+
+if __name__ == "__main__":
+    json.dump(dump(sys.argv[1], {}), sys.stdout, sort_keys=True, default=repr)
