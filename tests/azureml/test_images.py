@@ -91,6 +91,20 @@ def test_job_runs_on_an_image_without_python3(img_client):
     assert "/opt/batchai_compat" not in out["stdout.txt"]      # the node side's Python is not the job's
 
 
+def test_the_image_s_python_variables_do_not_reach_the_node_side(img_client):
+    """A Python 2.7 image's PYTHONPATH (its site-packages, with py2-only backports) and PYTHONHOME stay the
+    job's: the node side's interpreter ignores them, the job's processes still see them."""
+    cluster = create_cluster(img_client, "c1", nodes=1)
+    create_job(img_client, "pyenv", _params(
+        cluster, TF18, environment_variables=[
+            models.EnvironmentVariable(name="PYTHONPATH", value="/usr/lib/python2.7"),
+            models.EnvironmentVariable(name="PYTHONHOME", value="/usr")],
+        custom_toolkit_settings=models.CustomToolkitSettings(
+            command_line='echo "PP=$PYTHONPATH PH=$PYTHONHOME"; python -c "import os; print(os.sep)"')))
+    out = _succeeded(img_client, "pyenv")
+    assert "PP=/usr/lib/python2.7 PH=/usr" in out["stdout.txt"], out
+
+
 @pytest.mark.parametrize("image", ["alpine:3.8", "python:3.7-alpine", "mcr.microsoft.com/windows/servercore:ltsc2019"])
 def test_images_that_cannot_work_are_refused_at_create(img_client, img_emu, image):
     cluster = create_cluster(img_client, "c1", nodes=1)

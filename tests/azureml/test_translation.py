@@ -190,7 +190,7 @@ def test_tensorflow_job_run_configuration():
     rc = config.run_config
     # The node side runs under the Python the environment copies into the image (issue 12, finding 1).
     assert config.command.startswith("BATCHAI_PY=/opt/batchai_compat/python/bin/python3; ")
-    assert config.command.endswith("exec $BATCHAI_PY -m batchai_compat._aml_node batchai/aml.json")
+    assert config.command.endswith("exec $BATCHAI_PY -E -s -m batchai_compat._aml_node batchai/aml.json")
     assert rc.target == translate.compute_name("gpu_c") == "gpu-c-bd2d" and rc.node_count == 2
     # One process per node with TF_CONFIG, no MPI in the image needed (issue 12, finding 3).
     assert rc.framework == "TensorFlow" and rc.communicator == "ParameterServer"

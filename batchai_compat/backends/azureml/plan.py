@@ -109,8 +109,10 @@ def command(spec_path: str) -> str:
     interpreter, whatever ``python`` the image has; ``python3`` of the ``PATH`` only where that interpreter
     is absent (an environment not built from :func:`runtime_dockerfile`, e.g. the emulator without image
     environments)."""
+    # -E -s: the image's PYTHONPATH / PYTHONHOME / user site (e.g. a Python 2.7 site-packages with its own
+    # `typing` or `enum` backports) must not reach this interpreter; the job's processes still get them.
     return (f"BATCHAI_PY={INTERPRETER}; [ -x $BATCHAI_PY ] || BATCHAI_PY=python3; "
-            f"exec $BATCHAI_PY -m batchai_compat._aml_node {spec_path}")
+            f"exec $BATCHAI_PY -E -s -m batchai_compat._aml_node {spec_path}")
 
 
 def uses_mpi(tool: str, settings: Optional[Dict[str, Any]] = None) -> bool:

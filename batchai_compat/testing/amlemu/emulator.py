@@ -87,7 +87,8 @@ class AzureMLEmulator:
     :param python: the interpreter ``python``/``python3`` resolve to inside runs (default: this one).
     :param image_environments: run every process in an environment standing for the run's image (see
         :mod:`.images`: catalogue images only, no host interpreter; needs ``make image-rootfs`` and root).
-        Off by default: without it processes run on the host with :attr:`python` as ``python``.
+        Default: ``$AMLEMU_IMAGE_ENVIRONMENTS=1``, else off (processes then run on the host with
+        :attr:`python` as ``python``).
     :param datastore_dirs: where data references of runs point: ``{datastore name: local dir}`` or a callable
         ``(workspace, datastore payload) -> dir or None`` (e.g. to map a blob container onto a local storage
         emulation); default ``<root>/datastores/<workspace id>/<name>``.
@@ -98,7 +99,8 @@ class AzureMLEmulator:
                  scale_down_after: float = 2.0, prepare_seconds: float = 0.05, use_mpirun: bool = False,
                  tf_chief: bool = True, allow_delete_nonempty_experiments: bool = False,
                  compute_operation_polls: int = 0, kill_grace_seconds: float = 2.0, core_quota: int = 100,
-                 python: Optional[str] = None, datastore_dirs: Any = None, image_environments: bool = False):
+                 python: Optional[str] = None, datastore_dirs: Any = None,
+                 image_environments: Optional[bool] = None):
         self.state = EmulatorState()
         self.router = Router()
         self.https = https
@@ -119,6 +121,8 @@ class AzureMLEmulator:
         self.core_quota = core_quota
         self.python = python or sys.executable
         self.datastore_dirs = datastore_dirs
+        if image_environments is None:
+            image_environments = os.environ.get("AMLEMU_IMAGE_ENVIRONMENTS", "") == "1"
         self.image_environments = image_environments
         self.family_quotas: Dict[str, int] = {"standardDv2Family": 24, "standardNCFamily": 24}
         self.vm_sizes = dict(VCPUS)
