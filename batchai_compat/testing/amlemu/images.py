@@ -29,7 +29,9 @@ layers with a per-process writable tmpfs layer on top (deviation: a container's 
 shared by the processes of a node; here writes outside the bound directories last one process), with
 ``/proc``, ``/dev`` and the emulator's directory (run and node directories, datastores, certificates)
 bound at their host paths, and ``/tmp`` and ``/root`` bound to per-node directories. The host's
-interpreter, site-packages and tools are out of reach.
+interpreter, site-packages and tools are out of reach. (Deviation: a command started on another node
+through the emulator's ``ssh`` runs in the calling process's namespace, so it sees the caller's ``/tmp``
+and ``/root``; its node's own directories, variables and working directory are the target node's.)
 
 **Builds.** A run's environment is an image (``docker.baseImage``) or a Dockerfile
 (``docker.baseDockerfile``; Azure ML builds it, caching by the environment's digest:
