@@ -105,16 +105,30 @@ def check_model_generation(obj: Any, expected_package: str) -> None:
         f"{module}.BatchAIManagementClient for {sdk} code.")
 
 
-def pre_workspace_hints(cls: type, names: Tuple[str, ...]) -> type:
-    """Make the 2.0.0 methods ``names`` of ``cls`` say which generation an old-shape call belongs to.
+NEW_SHAPE_HINT = ("this is the azure-mgmt-batchai 2.0.0 shape (workspace and experiment names); "
+                  "use batchai_compat.BatchAIManagementClient")
+# Operations of the 0.2.0/1.0.x groups that 2.0.0 no longer has.
+_OLD_ONLY = ("list", "list_by_resource_group")
+
+
+def install_pre_workspace_hints(*classes: type) -> None:
+    """Make the 2.0.0 groups ``classes`` say which generation an old-shape call belongs to.
 
     A 0.2.0/1.0.x call such as ``clusters.create(rg, name, params)`` does not bind to the 2.0.0
     signature (``workspace_name`` and ``experiment_name`` came in 2.0.0): the ``TypeError`` Python
-    raises keeps its type and gets :data:`PRE_WORKSPACE_HINT` appended."""
-    for name in names:
-        method = getattr(cls, name)
-        setattr(cls, name, _hinted(method))
-    return cls
+    raises keeps its type and gets :data:`PRE_WORKSPACE_HINT` appended. ``clusters.list()`` and
+    ``list_by_resource_group`` (gone in 2.0.0) raise ``AttributeError`` with the hint."""
+    for cls in classes:
+        for name, method in list(vars(cls).items()):
+            if not name.startswith("_") and inspect.isfunction(method):
+                setattr(cls, name, _hinted(method))
+        cls.__getattr__ = _old_only_attribute  # type: ignore[attr-defined]
+
+
+def _old_only_attribute(self: Any, name: str) -> Any:
+    hint = f": {name}() is the azure-mgmt-batchai 0.2.0/1.0.x operation; {PRE_WORKSPACE_HINT}"
+    raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}"
+                         + (hint if name in _OLD_ONLY else ""))
 
 
 def _hinted(method: Callable[..., Any]) -> Callable[..., Any]:
@@ -124,8 +138,11 @@ def _hinted(method: Callable[..., Any]) -> Callable[..., Any]:
     def call(*args: Any, **kwargs: Any) -> Any:
         try:
             signature.bind(*args, **kwargs)
-        except TypeError as exc:
-            raise TypeError(f"{exc}: {PRE_WORKSPACE_HINT}") from None
+        except TypeError:
+            try:  # Python's own message ("create() missing 1 required positional argument: ...")
+                return method(*args, **kwargs)
+            except TypeError as exc:
+                raise TypeError(f"{exc}: {PRE_WORKSPACE_HINT}") from None
         return method(*args, **kwargs)
 
     return call
@@ -304,11 +321,37 @@ class _Translated(Operation):
 # ---------------------------------------------------------------------------------- operation groups
 
 
+def _check_headers(method: Callable[..., Any]) -> Callable[..., Any]:
+    """``custom_headers`` that is not a dict means a 2.0.0-shaped call (``get(rg, workspace, name)``): the
+    original failed on ``dict.update(custom_headers)``; the same exception type, with :data:`NEW_SHAPE_HINT`."""
+    signature = inspect.signature(method)
+
+    @functools.wraps(method)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        headers = signature.bind(*args, **kwargs).arguments.get("custom_headers")
+        if headers is not None and not isinstance(headers, dict):
+            try:
+                {}.update(headers)
+                raise TypeError(f"custom_headers must be a dict, not {type(headers).__name__}")
+            except (TypeError, ValueError) as exc:
+                raise type(exc)(f"{exc}: {NEW_SHAPE_HINT}") from None
+        return method(*args, **kwargs)
+
+    return call
+
+
 class PreWorkspaceGroup(OperationGroup):
     """Shared machinery of the 0.2.0/1.0.x groups: refs into the default workspace, translation, lists."""
 
     api_version_of_generation = "2018-03-01"
     models_package = "batchai_compat.v2018_03_01.models"
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for name, method in list(vars(cls).items()):
+            if not name.startswith("_") and inspect.isfunction(method) \
+                    and "custom_headers" in inspect.signature(method).parameters:
+                setattr(cls, name, _check_headers(method))
 
     def __init__(self, client: Any, config: Any, serializer: Any, deserializer: Any, backend: Any) -> None:
         super().__init__(client, config, serializer, deserializer, backend)
@@ -730,7 +773,13 @@ def make_client(models_module: Any, groups: Dict[str, type], api_version: str, d
         finally:
             SDKClient.close(self)
 
+    def __getattr__(self, name: str) -> Any:
+        hint = (f": client.{name} belongs to azure-mgmt-batchai 2.0.0 (2018-05-01), not to this pre-workspace "
+                "generation; use batchai_compat.BatchAIManagementClient")
+        raise AttributeError(f"'BatchAIManagementClient' object has no attribute {name!r}"
+                             + (hint if name in ("workspaces", "experiments", "usages") else ""))
+
     return type("BatchAIManagementClient", (SDKClient,), {
-        "__init__": __init__, "close": close, "__doc__": doc,
+        "__init__": __init__, "close": close, "__doc__": doc, "__getattr__": __getattr__,
         "backend": property(lambda self: self._backend, doc="The engine serving this client (read-only)."),
     })

@@ -8,6 +8,11 @@ from batchai_compat.operations.operations import Operations
 from batchai_compat.operations.usages_operations import UsagesOperations
 from batchai_compat.operations.workspaces_operations import WorkspacesOperations
 
+# A 0.2.0/1.0.x-shaped call (``clusters.create(rg, name, params)``) names the generation it belongs to.
+from batchai_compat._generations import install_pre_workspace_hints  # noqa: E402
+
+install_pre_workspace_hints(ClustersOperations, JobsOperations, FileServersOperations)
+
 __all__ = [
     "ClustersOperations",
     "ExperimentsOperations",

@@ -43,6 +43,7 @@ class OperationGroup:
     """Base of the seven operation groups. Do not instantiate directly; use the client."""
 
     models = models
+    models_package = "batchai_compat.models"  # the generation whose models this group takes
 
     def __init__(self, client: Any, config: Any, serializer: Any, deserializer: Any, backend: Backend) -> None:
         self._client = client
@@ -92,7 +93,13 @@ class OperationGroup:
         return str(self._serialize.query(name, value, data_type, skip_quote=True, **constraints))
 
     def _serialize_body(self, parameters: Any, model_name: str) -> Body:
-        """Validate and serialize a body; dicts (snake_case or camelCase) are accepted like models."""
+        """Validate and serialize a body; dicts (snake_case or camelCase) are accepted like models.
+
+        A model of another client generation (``batchai_compat.v2017_09_01_preview.models``...) raises
+        ``TypeError`` naming both generations (:func:`batchai_compat._generations.check_model_generation`)."""
+        from batchai_compat._generations import check_model_generation
+
+        check_model_generation(parameters, self.models_package)
         body: Body = self._serialize.body(parameters, model_name)
         return body
 
