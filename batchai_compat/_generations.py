@@ -153,7 +153,8 @@ def _hinted(method: Callable[..., Any]) -> Callable[..., Any]:
 _PROVIDER = r"(?P<base>/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.BatchAI)"
 _OLD_ID = re.compile(_PROVIDER + r"/(?P<kind>clusters|fileservers|jobs)/(?P<name>[^/]+)$", re.IGNORECASE)
 _NEW_ID = re.compile(_PROVIDER + r"/workspaces/" + DEFAULT_WORKSPACE
-                     + r"(?:/experiments/" + DEFAULT_EXPERIMENT + r")?/(?P<kind>clusters|fileservers|jobs)/(?P<name>[^/]+)$",
+                     + r"(?:/experiments/" + DEFAULT_EXPERIMENT + r")?"
+                     + r"/(?P<kind>clusters|fileservers|jobs)/(?P<name>[^/]+)$",
                      re.IGNORECASE)
 # The type strings of the pre-workspace resources (``Microsoft.BatchAI/Clusters`` as recorded by the CLI).
 _OLD_TYPES = {"clusters": "Microsoft.BatchAI/Clusters", "jobs": "Microsoft.BatchAI/Jobs",
@@ -427,7 +428,7 @@ class PreWorkspaceGroup(OperationGroup):
             for group in rgs:
                 ref = self._workspace(group)
                 try:
-                    found = _all(lambda t, ref=ref: list_fn(ref, 1000, t))
+                    found = _all(functools.partial(list_fn, ref, 1000))
                 except NotFound:
                     continue
                 location = self._location(ref)

@@ -437,7 +437,8 @@ class Reader:
                     cls = pascal_case(cls)
                     if cls not in self.catalog.models:
                         self.catalog.models[cls] = ModelDef(
-                            name=cls, description=f"Additional parameters for {snake_case(method)} operation.", group=True)
+                            name=cls, description=f"Additional parameters for {snake_case(method)} operation.",
+                            group=True)
                     if param.get("in") == "body":
                         raise SpecError(f"{cls}: grouped body parameters are not implemented")
                     msrest_type, doc_type, enum, _ = self._type_of(cls, param["name"], param)

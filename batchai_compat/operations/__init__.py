@@ -1,5 +1,6 @@
 """The seven operation groups, named and placed as in ``azure.mgmt.batchai.operations``."""
 
+from batchai_compat._generations import install_pre_workspace_hints
 from batchai_compat.operations.clusters_operations import ClustersOperations
 from batchai_compat.operations.experiments_operations import ExperimentsOperations
 from batchai_compat.operations.file_servers_operations import FileServersOperations
@@ -9,8 +10,6 @@ from batchai_compat.operations.usages_operations import UsagesOperations
 from batchai_compat.operations.workspaces_operations import WorkspacesOperations
 
 # A 0.2.0/1.0.x-shaped call (``clusters.create(rg, name, params)``) names the generation it belongs to.
-from batchai_compat._generations import install_pre_workspace_hints  # noqa: E402
-
 install_pre_workspace_hints(ClustersOperations, JobsOperations, FileServersOperations)
 
 __all__ = [

@@ -45,7 +45,8 @@ OLD_CALLS = {
     "clusters.delete(rg, name)": lambda c, p: c.clusters.delete("rg", "nc6"),
     "clusters.get(rg, name)": lambda c, p: c.clusters.get("rg", "nc6"),
     "jobs.create(rg, job, params)": lambda c, p: c.jobs.create("rg", "job", p),
-    "jobs.list_output_files(rg, job, options)": lambda c, p: c.jobs.list_output_files("rg", "job", {"outputdirectoryid": "x"}),
+    "jobs.list_output_files(rg, job, options)": lambda c, p: c.jobs.list_output_files("rg", "job",
+                                                                                      {"outputdirectoryid": "x"}),
     "file_servers.create(rg, name, params)": lambda c, p: c.file_servers.create("rg", "nfs", p),
 }
 
@@ -60,7 +61,8 @@ def test_a_pre_workspace_call_on_the_2_0_0_client_names_its_generation(clients, 
         OLD_CALLS[call](new, _old_cluster_params())
     message = str(raised.value)
     assert message.startswith(str(expected.value)), (message, str(expected.value))  # Python's own words first
-    assert OLD_HINT in message and "batchai_compat.v2017_09_01_preview" in message and "batchai_compat.v2018_03_01" in message
+    assert OLD_HINT in message
+    assert "batchai_compat.v2017_09_01_preview" in message and "batchai_compat.v2018_03_01" in message
 
 
 @pytest.mark.parametrize("name", ["list", "list_by_resource_group"])

@@ -64,7 +64,8 @@ def test_a_2017_09_script_runs_end_to_end(tmp_path, monkeypatch):
     assert job.cluster.id == cluster.id  # pre-workspace ids on the way back too
     assert [(e.name, e.value) for e in job.environment_variables] == [("GREETING", "hello from 2017")]
 
-    files = {f.name: f for f in client.jobs.list_output_files(RG, "cntk_job", models.JobsListOutputFilesOptions("MODEL"))}
+    options = models.JobsListOutputFilesOptions("MODEL")
+    files = {f.name: f for f in client.jobs.list_output_files(RG, "cntk_job", options)}
     assert isinstance(files["model.txt"], models.File)
     assert requests.get(files["model.txt"].download_url, timeout=30).content == b"hello from 2017\n"
 
