@@ -746,8 +746,20 @@ class Operations(PreWorkspaceGroup):
 # --------------------------------------------------------------------------------------------- clients
 
 
-def make_client(models_module: Any, groups: Dict[str, type], api_version: str, doc: str) -> type:
-    """The ``BatchAIManagementClient`` class of a pre-workspace generation (groups built on ``backend``)."""
+def make_client(package: str, models_module: Any, groups: Dict[str, type]) -> type:
+    """The ``BatchAIManagementClient`` class of the pre-workspace generation ``package`` (groups on ``backend``)."""
+    api_version, sdk, _ = GENERATIONS[package + ".models"]
+    doc = f"""The Azure BatchAI Management API of azure-mgmt-batchai {sdk} ({api_version}), served by a backend.
+
+    Operation groups: {", ".join(groups)}; clusters, jobs and file servers are those of the resource
+    group's default workspace (see :mod:`batchai_compat._generations`).
+
+    :param credentials: Credentials (any object for the local backend).
+    :param str subscription_id: The subscriptionID for the Azure user.
+    :param str base_url: Service URL
+    :param backend: as for :class:`batchai_compat.BatchAIManagementClient`.
+    :param options: Backend options, e.g. ``home=`` for the local backend.
+    """
     from msrest import Deserializer, Serializer
     from msrest.service_client import SDKClient
 
@@ -781,6 +793,6 @@ def make_client(models_module: Any, groups: Dict[str, type], api_version: str, d
                              + (hint if name in ("workspaces", "experiments", "usages") else ""))
 
     return type("BatchAIManagementClient", (SDKClient,), {
-        "__init__": __init__, "close": close, "__doc__": doc, "__getattr__": __getattr__,
+        "__init__": __init__, "close": close, "__doc__": doc, "__getattr__": __getattr__, "__module__": package,
         "backend": property(lambda self: self._backend, doc="The engine serving this client (read-only)."),
     })
