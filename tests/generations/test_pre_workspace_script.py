@@ -82,3 +82,51 @@ def test_a_2017_09_script_runs_end_to_end(tmp_path, monkeypatch):
     client.jobs.delete(RG, "cntk_job").result()
     client.clusters.delete(RG, "nc6").result()
     assert list(client.clusters.list_by_resource_group(RG)) == []
+
+
+def test_a_1_0_x_script_sees_directories_usage_and_2_0_0_resources(tmp_path, monkeypatch):
+    """1.0.x (2018-03-01): EnvironmentVariable, list_output_files with ``directory`` and ``is_directory``,
+    ``client.usage``; and a cluster a 2.0.0 client made in workspace ``default`` is the old client's too."""
+    import batchai_compat
+    import batchai_compat.models as new_models
+    from batchai_compat.storage import FileService
+    from batchai_compat.v2018_03_01 import BatchAIManagementClient, models
+
+    monkeypatch.setenv("BATCHAI_COMPAT_HOME", str(tmp_path / "home"))
+    FileService(ACCOUNT, KEY).create_share("share")
+    new = batchai_compat.BatchAIManagementClient(credentials=object(), subscription_id=SUB)
+    new.workspaces.create(RG, "default", "westeurope").result()
+    share = new_models.AzureFileShareReference(
+        account_name=ACCOUNT, azure_file_url=f"https://{ACCOUNT}.file.core.windows.net/share",
+        credentials=new_models.AzureStorageCredentialsInfo(account_key=KEY), relative_mount_path="afs")
+    new.clusters.create(RG, "default", "d1", new_models.ClusterCreateParameters(
+        vm_size="STANDARD_D1", user_account_settings=new_models.UserAccountSettings(admin_user_name="u"),
+        scale_settings=new_models.ScaleSettings(manual=new_models.ManualScaleSettings(target_node_count=1)),
+        node_setup=new_models.NodeSetup(mount_volumes=new_models.MountVolumes(azure_file_shares=[share])))).result()
+
+    client = BatchAIManagementClient(credentials=object(), subscription_id=SUB)
+    cluster = client.clusters.get(RG, "d1")
+    assert (cluster.id, cluster.location) == (
+        f"/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.BatchAI/clusters/d1", "westeurope")
+    client.jobs.create(RG, "job", models.JobCreateParameters(
+        location="westeurope", cluster=models.ResourceId(id=cluster.id), node_count=1, priority=5,
+        std_out_err_path_prefix="$AZ_BATCHAI_MOUNT_ROOT/afs",
+        output_directories=[models.OutputDirectory(id="OUT", path_prefix="$AZ_BATCHAI_MOUNT_ROOT/afs")],
+        environment_variables=[models.EnvironmentVariable(name="WHO", value="1.0.x")],
+        custom_toolkit_settings=models.CustomToolkitSettings(
+            command_line='mkdir -p "$AZ_BATCHAI_OUTPUT_OUT/sub" && echo "$WHO" > "$AZ_BATCHAI_OUTPUT_OUT/sub/f.txt"'),
+    )).result()
+    deadline = time.monotonic() + 60
+    while client.jobs.get(RG, "job").execution_state not in ("succeeded", "failed") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    job = client.jobs.get(RG, "job")
+    assert (job.execution_state, job.priority) == ("succeeded", 1000)  # priority > 0 is "high" in 2018-05-01
+
+    top = {f.name: f.is_directory for f in client.jobs.list_output_files(
+        RG, "job", models.JobsListOutputFilesOptions(outputdirectoryid="OUT"))}
+    assert top == {"sub": True}
+    inner = list(client.jobs.list_output_files(
+        RG, "job", models.JobsListOutputFilesOptions(outputdirectoryid="OUT", directory="sub")))
+    assert [(f.name, f.is_directory) for f in inner] == [("f.txt", False)]
+    assert requests.get(inner[0].download_url, timeout=30).content == b"1.0.x\n"
+    assert [u.name.value for u in client.usage.list("westeurope")]
