@@ -12,7 +12,8 @@ TOOLS  := .tools
 help:
 	@echo "make demo      install and run the seed sample on the local backend (offline)"
 	@echo "make test      install everything and run the whole test suite"
-	@echo "make generate  regenerate batchai_compat/models from the OpenAPI spec"
+	@echo "make generate  regenerate the models of every client generation from their OpenAPI specs"
+	@echo "make oracles   install azure-mgmt-batchai 0.2.0 and 1.0.1 under .tools/oracles (parity tests)"
 	@echo "make coverage  regenerate docs/coverage.md"
 	@echo "make bench     run the benchmarks under bench/"
 
