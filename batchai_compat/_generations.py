@@ -56,7 +56,7 @@ from batchai_compat.backends.base import (
     Page,
     WorkspaceRef,
 )
-from batchai_compat.backends.errors import BackendError, NotFound, NotSupported
+from batchai_compat.backends.errors import BackendError, NotFound, NotSupported, not_found
 from batchai_compat.operations._base import LINK_EXPIRY, MAX_RESULTS, RESOURCE_GROUP, OperationGroup
 
 DEFAULT_WORKSPACE = "default"
@@ -322,6 +322,36 @@ class _Translated(Operation):
 # ---------------------------------------------------------------------------------- operation groups
 
 
+class _ResourceNotFound:
+    """The backend as the old groups call it: a missing default workspace or experiment is, for an old client,
+    a missing cluster / job / file server (the service's ``ClusterNotFound`` ... answer), not a
+    ``WorkspaceNotFound`` it cannot have caused."""
+
+    _KINDS = ((ClusterRef, "Cluster", "cluster"), (JobRef, "Job", "job"), (FileServerRef, "FileServer", "file_server"))
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._inner, name)
+        if name.startswith("_") or not callable(attr):
+            return attr
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return attr(*args, **kwargs)
+            except NotFound as exc:
+                if exc.code not in ("WorkspaceNotFound", "ExperimentNotFound"):
+                    raise
+                for ref_type, kind, field in self._KINDS:
+                    ref = next((a for a in args if isinstance(a, ref_type)), None)
+                    if ref is not None:
+                        raise not_found(kind, getattr(ref, field)) from None
+                raise
+
+        return call
+
+
 def _check_headers(method: Callable[..., Any]) -> Callable[..., Any]:
     """``custom_headers`` that is not a dict means a 2.0.0-shaped call (``get(rg, workspace, name)``): the
     original failed on ``dict.update(custom_headers)``; the same exception type, with :data:`NEW_SHAPE_HINT`."""
@@ -356,6 +386,7 @@ class PreWorkspaceGroup(OperationGroup):
 
     def __init__(self, client: Any, config: Any, serializer: Any, deserializer: Any, backend: Any) -> None:
         super().__init__(client, config, serializer, deserializer, backend)
+        self._backend = _ResourceNotFound(self._backend)
         self.api_version = self.api_version_of_generation
         self._translate = Translator(self.api_version_of_generation)
 
