@@ -56,7 +56,7 @@ from batchai_compat.backends.base import (
     Page,
     WorkspaceRef,
 )
-from batchai_compat.backends.errors import BackendError, NotFound, NotSupported, not_found
+from batchai_compat.backends.errors import BackendError, Conflict, NotFound, NotSupported, not_found
 from batchai_compat.operations._base import LINK_EXPIRY, MAX_RESULTS, RESOURCE_GROUP, OperationGroup
 
 DEFAULT_WORKSPACE = "default"
@@ -406,13 +406,20 @@ class PreWorkspaceGroup(OperationGroup):
             return None
 
     def _ensure_workspace(self, ref: WorkspaceRef, location: Optional[str]) -> None:
-        """Create the default workspace (in ``location``) unless it exists; waits for it."""
+        """Create the default workspace (in ``location``) unless it exists; waits for it.
+
+        Another client may create it in between (in another location): the workspace that exists wins,
+        as when it existed before (``InvalidResourceLocation`` is not the old client's error)."""
         try:
             self._backend.get_workspace(ref)
             return
         except NotFound:
             pass
-        _wait(self._backend.create_workspace(ref, {"location": location}))
+        try:
+            _wait(self._backend.create_workspace(ref, {"location": location}))
+        except Conflict as exc:
+            if exc.code != "InvalidResourceLocation":
+                raise
 
     def _ensure_experiment(self, ref: ExperimentRef) -> None:
         try:

@@ -74,3 +74,28 @@ def test_odata_filter_and_select_are_refused_not_ignored(clients):
                     gen_0_2.models.ClustersListOptions(select="name")):
         with pytest.raises(BatchAICompatNotSupportedError, match="not implemented"):
             list(old.clusters.list(options))
+
+
+def test_a_default_workspace_made_meanwhile_elsewhere_is_used(tmp_path):
+    """Two programs creating the first cluster of a group at once: the one that loses the race to make
+    workspace ``default`` (in another location) still gets its cluster, in the winner's workspace."""
+    from batchai_compat.backends.local.backend import LocalBackend
+
+    home = str(tmp_path / "home")
+    other = batchai_compat.BatchAIManagementClient(object(), SUB, home=home)
+
+    class RacedBackend(LocalBackend):
+        raced = False
+
+        def get_workspace(self, ref):
+            if not self.raced:  # the other program creates the workspace right after our look-up
+                self.raced = True
+                try:
+                    return super().get_workspace(ref)
+                finally:
+                    other.workspaces.create(ref.resource_group, ref.workspace, "westus").result()
+            return super().get_workspace(ref)
+
+    old = gen_0_2.BatchAIManagementClient(object(), SUB, backend=RacedBackend(home=home))
+    cluster = old.clusters.create("rg", "nc6", _params("eastus")).result()
+    assert (cluster.name, cluster.location) == ("nc6", "westus")
