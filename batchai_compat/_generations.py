@@ -274,6 +274,7 @@ class Translator:
         out["location"] = location
         out.pop("tags", None)
         props = dict(out.get("properties") or {})
+        props.pop("experimentName", None)  # the old free label is not kept; never report the default's name
         if "schedulingPriority" in props:
             props["priority"] = _PRIORITY_TO_OLD.get(props.pop("schedulingPriority"), 0)
         if isinstance(props.get("cluster"), dict):
