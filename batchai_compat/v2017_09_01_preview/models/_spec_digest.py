@@ -3,4 +3,23 @@
 
 SPEC_FILES = {
     "BatchAI.json": "14eeeae7ac70e2ef6e3a5f2d32abb57d69a80082b91e6bac438aebbaf1e9dfeb",
+    "examples/ClusterListRemoteLoginInfo.json": "06b25b61fb082fda097edca97aaa6a6ad94156f23e62a9db411b2934482801ce",
+    "examples/DeleteCluster.json": "15a106ccaf45ccfbc3dbcee70cbe3549b3be321031730d2337f249b500eafb22",
+    "examples/DeleteFileServer.json": "1aaa14891e53dff576d71cbd872cebfbd7996d4435586b5ee52e588138042cba",
+    "examples/DeleteJob.json": "977ae1cb1248589b6b10fbfb490983948f188d5cff0e4025e4a03a94f6c1694d",
+    "examples/GetCluster.json": "03ef10a9a7f0fb26f8131b8d9792e22f1efa2405f3cb16fec3bf35da588b7dc4",
+    "examples/GetFileServer.json": "ec9a57b781e9544428a64a6fd24b4e64dd6a09584fee232bd4718aa868ee2460",
+    "examples/GetJob.json": "b33c80d03e7e9dbb5f19a1b8a40773ad82fbfbc8cd0f17bf315176a8e29a07d1",
+    "examples/JobListRemoteLoginInfo.json": "393805391475dac282799e643fa6f0bfac2166f93842c68e510e1f3ca78ed758",
+    "examples/ListClusterByResourceGroup.json": "7a2e517e37b2f8f35c76f11d736330c3e7a7c717fda6f9a898e97ac0aae4e08c",
+    "examples/ListFileServer.json": "376b8c3130a12b3897dac55822a808611dd4a400a7118d146f439db8bc5757b3",
+    "examples/ListFileServerByResourceGroup.json": "b2d7a0285add367693a9a837ef8e0646badcac3be95cac94c2098728f0352288",
+    "examples/ListJob.json": "e193775b111dc94bda422886362a5fe8c7a3f589c78161c6042eb605ce0c4f9d",
+    "examples/ListJobByResourceGroup.json": "8c34b5d293f220ea172939075a23ebbd1ef296eff54ec600b37c2670ab5e2464",
+    "examples/OperationList.json": "b332fd60ae4dc89a334c761f0eace86fdae1f6e79de67b56ed339271a6f9945a",
+    "examples/PatchCluster.json": "6d4d1eb556743c9c33c011b1e563461035bc128a83482eca56ff7ce795087331",
+    "examples/PutCluster.json": "a80e56f1fc7d3dfb2a17b98b8c572eb705d2894b86ae7d20c45be529c0517a61",
+    "examples/PutFileServer.json": "f1705c43f3fe66a20091b1c535c8d6f431511fc3a1c451e258ce2d2fe6a13fc0",
+    "examples/PutJob.json": "c29f8b2acb34f311d35c989cc3c7445211f3948a8c852e7fe8c509c75a4090ca",
+    "examples/TerminateJob.json": "9df42d73efa62cd83aba9306e83eeeb80f1d1ae50dda35c43c800534c397039c",
 }
