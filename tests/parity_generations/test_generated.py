@@ -20,7 +20,7 @@ GENERATIONS = {
 }
 
 
-EXAMPLES = {"2017-09-01-preview": 19, "2018-03-01": 0}
+EXAMPLES = {"2017-09-01-preview": 19, "2018-03-01": 22}
 
 
 def _run(*args):
