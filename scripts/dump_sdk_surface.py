@@ -5,6 +5,7 @@ Usage::
 
     python scripts/dump_sdk_surface.py azure.mgmt.batchai                  # an original, in its own venv
     python scripts/dump_sdk_surface.py batchai_compat.v2017_09_01_preview  # ours
+    python scripts/dump_sdk_surface.py azure.mgmt.batchai --examples CASES.json  # example round trips
 
 What is dumped, for every public model, enumeration and paging container of ``<package>.models``:
 base class, ``_attribute_map``, ``_validation``, constant class attributes, constructor parameters
@@ -13,6 +14,10 @@ base class, ``_attribute_map``, ``_validation``, constant class attributes, cons
 and operation groups (class name, each public method's parameters); and, per operation, what a call
 with bad arguments raises on the client side (exception class and message; ``None`` when the call got
 past client-side validation). Calls use ``base_url=http://127.0.0.1:9``: nothing leaves the machine.
+
+With ``--examples CASES.json`` (a list of ``[label, model name, wire body]``, see :func:`example_cases`), it
+prints instead what the package makes of each body: the model deserialized (``as_dict()``) and serialized
+back as a request body (or the validation error that serializing raised).
 """
 
 from __future__ import annotations
@@ -112,6 +117,57 @@ def dump_client(package: Any, client_kwargs: Dict[str, Any]) -> Dict[str, Any]:
             "errors": errors}
 
 
+def example_cases(spec_path: str) -> List[List[Any]]:
+    """``[label, model, body]`` for each request body and each 200 response (list items one by one) of the
+    examples the description names (``x-ms-examples``), with the model the operation declares for it."""
+    folder = os.path.dirname(spec_path)
+    with open(spec_path, encoding="utf-8") as fh:
+        spec = json.load(fh)
+    definitions = spec["definitions"]
+    cases: List[List[Any]] = []
+    for path in spec["paths"].values():
+        for operation in path.values():
+            for _title, ref in sorted(operation.get("x-ms-examples", {}).items()):
+                example_path = os.path.join(folder, ref["$ref"])
+                if not os.path.isfile(example_path):
+                    continue  # named by the description, absent from its folder
+                with open(example_path, encoding="utf-8") as fh:
+                    example = json.load(fh)
+                name = os.path.basename(example_path)
+                for param in operation.get("parameters", []):
+                    if param.get("in") == "body" and param["name"] in example["parameters"]:
+                        model = param["schema"]["$ref"].split("/")[-1]
+                        cases.append([f"{name}:request", model, example["parameters"][param["name"]]])
+                schema = operation["responses"].get("200", {}).get("schema")
+                body = example["responses"].get("200", {}).get("body")
+                if schema is None or body is None:
+                    continue
+                model = schema["$ref"].split("/")[-1]
+                if "x-ms-pageable" in operation:
+                    item = definitions[model]["properties"]["value"]["items"]["$ref"].split("/")[-1]
+                    cases += [[f"{name}:value[{i}]", item, entry] for i, entry in enumerate(body["value"])]
+                else:
+                    cases.append([f"{name}:response", model, body])
+    return cases
+
+
+def roundtrip(package_name: str, cases: List[List[Any]]) -> Dict[str, Any]:
+    from msrest import Deserializer, Serializer
+
+    models = importlib.import_module(package_name + ".models")
+    classes = {k: v for k, v in vars(models).items() if isinstance(v, type)}
+    deserializer, serializer = Deserializer(classes), Serializer(classes)
+    out: Dict[str, Any] = {}
+    for label, model, body in cases:
+        obj = deserializer(model, body)
+        try:
+            wire: Any = serializer.body(obj, model)
+        except Exception as exc:  # noqa: BLE001 - what serializing raised is the data
+            wire = f"{type(exc).__name__}: {exc}"
+        out[label] = {"model": type(obj).__name__, "as_dict": obj.as_dict(), "body": wire}
+    return json.loads(json.dumps(out, sort_keys=True, default=repr))
+
+
 def dump(package_name: str, client_kwargs: Dict[str, Any]) -> Dict[str, Any]:
     package = importlib.import_module(package_name)
     models = importlib.import_module(package_name + ".models")
@@ -121,4 +177,8 @@ def dump(package_name: str, client_kwargs: Dict[str, Any]) -> Dict[str, Any]:
 
 
 if __name__ == "__main__":
-    json.dump(dump(sys.argv[1], {}), sys.stdout, sort_keys=True, default=repr)
+    if len(sys.argv) == 4 and sys.argv[2] == "--examples":
+        with open(sys.argv[3], encoding="utf-8") as cases_file:
+            json.dump(roundtrip(sys.argv[1], json.load(cases_file)), sys.stdout, sort_keys=True)
+    else:
+        json.dump(dump(sys.argv[1], {}), sys.stdout, sort_keys=True, default=repr)
