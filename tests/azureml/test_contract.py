@@ -76,6 +76,7 @@ DEVIATIONS.update({
     "test_running_job_shows_deleting_until_its_processes_are_gone": NO_DELETING_STATE,
     "test_second_delete_and_create_while_deleting": NO_DELETING_STATE,
     "test_a_delete_nobody_waits_for_still_completes": NO_DELETING_STATE,
+    "test_a_queued_job_being_deleted_is_never_started": NO_DELETING_STATE,
     "test_file_server_workspace_and_experiment_show_deleting":
         "file servers are refused (NotSupported) by the azureml backend; " + NO_DELETING_STATE,
     "test_job_sees_the_clients_environment_plus_batch_ai_variables_only":
