@@ -6,9 +6,9 @@ from typing import Any, Optional, Union
 
 from msrest import Deserializer, Serializer
 from msrest.service_client import SDKClient
-from msrestazure import AzureConfiguration
 
 from batchai_compat import models
+from batchai_compat._arm_client import ArmClientConfiguration
 from batchai_compat._version import VERSION
 from batchai_compat.backends.base import Backend
 from batchai_compat.operations import (
@@ -22,7 +22,7 @@ from batchai_compat.operations import (
 )
 
 
-class BatchAIManagementClientConfiguration(AzureConfiguration):
+class BatchAIManagementClientConfiguration(ArmClientConfiguration):
     """Configuration for BatchAIManagementClient, as in azure-mgmt-batchai 2.0.0.
 
     :param credentials: Credentials for Azure. The local backend accepts any object and never
@@ -31,19 +31,7 @@ class BatchAIManagementClientConfiguration(AzureConfiguration):
     :param str base_url: Service URL; appears in ``next_link`` values only.
     """
 
-    def __init__(self, credentials: Any, subscription_id: str, base_url: Optional[str] = None) -> None:
-        if credentials is None:
-            raise ValueError("Parameter 'credentials' must not be None.")
-        if subscription_id is None:
-            raise ValueError("Parameter 'subscription_id' must not be None.")
-        if not base_url:
-            base_url = "https://management.azure.com"
-        super().__init__(base_url)
-        self.add_user_agent(f"azure-mgmt-batchai/{VERSION}")
-        self.add_user_agent("Azure-SDK-For-Python")
-        self.add_user_agent("batchai-compat")
-        self.credentials = credentials
-        self.subscription_id = subscription_id
+    user_agent_package = f"azure-mgmt-batchai/{VERSION}"
 
 
 class BatchAIManagementClient(SDKClient):

@@ -26,8 +26,8 @@ from __future__ import annotations
 from typing import Any, Optional, Union
 
 from msrest.service_client import SDKClient
-from msrestazure import AzureConfiguration
 
+from batchai_compat._arm_client import ArmClientConfiguration, not_provided
 from batchai_compat.backends.base import Backend
 from batchai_compat.resource import models
 from batchai_compat.resource.operations import ResourceGroupsOperations
@@ -38,7 +38,7 @@ API_VERSIONS = ("2016-02-01", "2016-09-01", "2017-05-10", "2018-02-01", "2018-05
 __all__ = ["ResourceManagementClient", "ResourceManagementClientConfiguration", "models"]
 
 
-class ResourceManagementClientConfiguration(AzureConfiguration):
+class ResourceManagementClientConfiguration(ArmClientConfiguration):
     """Configuration for ResourceManagementClient, as in ``azure-mgmt-resource`` 2.0.0.
 
     :param credentials: Any object (never used: nothing is sent anywhere).
@@ -46,30 +46,11 @@ class ResourceManagementClientConfiguration(AzureConfiguration):
     :param str base_url: Service URL (kept, never contacted).
     """
 
-    def __init__(self, credentials: Any, subscription_id: str, base_url: Optional[str] = None) -> None:
-        if credentials is None:
-            raise ValueError("Parameter 'credentials' must not be None.")
-        if subscription_id is None:
-            raise ValueError("Parameter 'subscription_id' must not be None.")
-        if not base_url:
-            base_url = "https://management.azure.com"
-        super().__init__(base_url)
-        self.add_user_agent(f"resourcemanagementclient/{VERSION}")
-        self.add_user_agent("Azure-SDK-For-Python")
-        self.add_user_agent("batchai-compat")
-        self.credentials = credentials
-        self.subscription_id = subscription_id
+    user_agent_package = f"resourcemanagementclient/{VERSION}"
 
 
 def _not_provided(name: str) -> property:
-    def getter(self: Any) -> Any:
-        from batchai_compat.exceptions import BatchAICompatNotSupportedError
-
-        raise BatchAICompatNotSupportedError(
-            f"ResourceManagementClient.{name} is not provided by batchai_compat (only resource_groups is); "
-            "use the real azure-mgmt-resource against Azure for it.")
-
-    return property(getter, doc="Not provided: raises ``BatchAICompatNotSupportedError``.")
+    return not_provided("ResourceManagementClient", name, "resource_groups", "azure-mgmt-resource")
 
 
 class ResourceManagementClient(SDKClient):

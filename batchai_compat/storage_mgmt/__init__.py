@@ -29,8 +29,8 @@ from __future__ import annotations
 from typing import Any, Optional, Union
 
 from msrest.service_client import SDKClient
-from msrestazure import AzureConfiguration
 
+from batchai_compat._arm_client import ArmClientConfiguration, not_provided
 from batchai_compat.backends.base import Backend
 from batchai_compat.storage_mgmt import models
 from batchai_compat.storage_mgmt.operations import StorageAccountsOperations
@@ -42,7 +42,7 @@ API_VERSIONS = ("2015-06-15", "2016-01-01", "2016-12-01", "2017-06-01", "2017-10
 __all__ = ["StorageManagementClient", "StorageManagementClientConfiguration", "models"]
 
 
-class StorageManagementClientConfiguration(AzureConfiguration):
+class StorageManagementClientConfiguration(ArmClientConfiguration):
     """Configuration for StorageManagementClient, as in ``azure-mgmt-storage`` 2.0.0.
 
     :param credentials: Any object (never used: nothing is sent anywhere).
@@ -50,30 +50,11 @@ class StorageManagementClientConfiguration(AzureConfiguration):
     :param str base_url: Service URL (kept, never contacted).
     """
 
-    def __init__(self, credentials: Any, subscription_id: str, base_url: Optional[str] = None) -> None:
-        if credentials is None:
-            raise ValueError("Parameter 'credentials' must not be None.")
-        if subscription_id is None:
-            raise ValueError("Parameter 'subscription_id' must not be None.")
-        if not base_url:
-            base_url = "https://management.azure.com"
-        super().__init__(base_url)
-        self.add_user_agent(f"azure-mgmt-storage/{VERSION}")
-        self.add_user_agent("Azure-SDK-For-Python")
-        self.add_user_agent("batchai-compat")
-        self.credentials = credentials
-        self.subscription_id = subscription_id
+    user_agent_package = f"azure-mgmt-storage/{VERSION}"
 
 
 def _not_provided(name: str) -> property:
-    def getter(self: Any) -> Any:
-        from batchai_compat.exceptions import BatchAICompatNotSupportedError
-
-        raise BatchAICompatNotSupportedError(
-            f"StorageManagementClient.{name} is not provided by batchai_compat (only storage_accounts is); "
-            "use the real azure-mgmt-storage against Azure for it.")
-
-    return property(getter, doc="Not provided: raises ``BatchAICompatNotSupportedError``.")
+    return not_provided("StorageManagementClient", name, "storage_accounts", "azure-mgmt-storage")
 
 
 class StorageManagementClient(SDKClient):
