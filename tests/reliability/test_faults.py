@@ -30,6 +30,7 @@ import pytest
 import batchai_compat.models as models
 from batchai_compat import BatchAIManagementClient
 from batchai_compat.backends.local import LocalBackend
+from tests.contract.helpers import wait_for
 
 from .conftest import scale
 
@@ -65,15 +66,8 @@ def processes_with(token: str) -> Iterator[Tuple[int, str]]:
             yield pid, cmdline.replace(b"\0", b" ").decode("utf-8", "replace")[:160]
 
 
-def wait_until(predicate: Callable[[], Any], timeout: float, message: str, interval: float = 0.02) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {message}")
-        time.sleep(interval)
+def wait_until(predicate: Callable[[], Any], timeout: float, message: str) -> Any:
+    return wait_for(predicate, timeout=timeout, interval=0.02, message=message)
 
 
 def kill9(pid: Optional[int]) -> bool:
