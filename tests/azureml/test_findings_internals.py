@@ -45,7 +45,7 @@ def test_no_other_backend_module_touches_azureml_internals():
 
 def test_every_wrapped_internal_exists_in_the_installed_release():
     from azureml._base_sdk_common import tracking
-    from azureml.core import Experiment, Run, Workspace
+    from azureml.core import Environment, Experiment, Run, Workspace
     from azureml.core.authentication import TokenAuthentication
     from azureml.core.compute import ComputeTarget
 
@@ -55,6 +55,7 @@ def test_every_wrapped_internal_exists_in_the_installed_release():
     assert "_container" in inspect.getsource(Run)
     assert "_experiment_dto" in inspect.getsource(Experiment)
     assert "_workspace_autorest_object" in inspect.getsource(Workspace)
+    assert Environment("e")._environment_variables == {"EXAMPLE_ENV_VAR": "EXAMPLE_VALUE"}  # what is cleared
     assert hasattr(TokenAuthentication, "_get_azureml_client_token") and hasattr(TokenAuthentication, "_get_workspace")
     assert hasattr(tracking, "TrackingInfoProvider") and hasattr(tracking, "global_tracking_info_registry")
     from azureml._restclient.artifacts_client import ArtifactsClient

@@ -178,6 +178,17 @@ def build(props, cluster_props=None):
     return plan, config
 
 
+def test_building_the_run_configuration_logs_no_deprecation(caplog):
+    """Every submission used to log azureml-core's "Property environment_variables is deprecated" (the public
+    Environment setter); the Environment still has none of azureml's example variables."""
+    import logging
+
+    with caplog.at_level(logging.WARNING, logger="azureml"):
+        _, config = build(job_props())
+    assert [r.getMessage() for r in caplog.records if "deprecated" in r.getMessage()] == []
+    assert config.run_config.environment.environment_variables == {}
+
+
 def test_tensorflow_job_run_configuration():
     props = job_props(nodeCount=2, customToolkitSettings=None, tensorFlowSettings={
         "pythonScriptFilePath": "$AZ_BATCHAI_JOB_MOUNT_ROOT/afs/mnist.py", "workerCount": 2,

@@ -26,6 +26,9 @@ tracking``                         one more request per job; used as the fallbac
 ``TokenAuthentication.             an azure-identity credential serving Azure ML tokens too (no public
 _get_azureml_client_token``,       hook)
 ``_get_workspace``
+``Environment.                     an Environment without the ``EXAMPLE_ENV_VAR`` every new one carries
+_environment_variables``           (the public setter logs "Property environment_variables is deprecated"
+                                   on every call; the runtime variables are on ``RunConfiguration``)
 =================================  =========================================================================
 """
 
@@ -122,6 +125,16 @@ def tracking_hook() -> Optional[Tuple[type, Any]]:
     except ImportError:
         return None
     return TrackingInfoProvider, global_tracking_info_registry
+
+
+# -- environments ------------------------------------------------------------------------------------
+def clear_environment_variables(env: Any) -> None:
+    """Drop the variables of an ``Environment`` (a new one has ``{"EXAMPLE_ENV_VAR": "EXAMPLE_VALUE"}``, which
+    every process of the run would see). azureml-core 1.61's only public way is the ``environment_variables``
+    setter, deprecated (it logs a warning each time, azureml/core/environment.py) in favour of
+    ``RunConfiguration.environment_variables``, where the backend puts the job's variables; the Environment's
+    own dict has no public non-deprecated writer, so the field is set here."""
+    env._environment_variables = {}
 
 
 # -- authentication ----------------------------------------------------------------------------------

@@ -44,6 +44,8 @@ def environment(job_plan: Dict[str, Any]) -> Any:
     from azureml.core import Environment
     from azureml.core.container_registry import ContainerRegistry
 
+    from . import _internals
+
     registry = None
     if job_plan["registry"]:
         registry = ContainerRegistry()
@@ -57,7 +59,7 @@ def environment(job_plan: Dict[str, Any]) -> Any:
     env.docker.base_dockerfile = dockerfile
     if registry is not None:
         env.docker.base_image_registry = registry
-    env.environment_variables = {}  # every Environment starts with EXAMPLE_ENV_VAR
+    _internals.clear_environment_variables(env)  # every Environment starts with EXAMPLE_ENV_VAR
     env.python.user_managed_dependencies = True
     env.python.interpreter_path = plan_mod.INTERPRETER
     return env
