@@ -18,6 +18,7 @@ import pytest
 from msrestazure.azure_exceptions import CloudError
 
 import batchai_compat.models as models
+from batchai_compat.backends.azureml import translate
 
 from .conftest import RG, SUB, WS
 from .helpers import EXP, contents, create_cluster, create_job, job_params, wait_job
@@ -106,14 +107,20 @@ def test_experiment_delete_leaves_runs_the_backend_did_not_create(client, emu, c
     wait_job(client, "ours")
     foreign = Experiment(_workspace(emu), EXP).start_logging(snapshot_directory=None)  # someone else's run
     foreign.add_properties({"owner": "data-science-team"})
+    # Another tool's run that happens to carry a job-name property: a query for "runs that have the property"
+    # (azureml's documented presence filter, amlemu/odata.py) returns it too; only the owner value tells.
+    lookalike = Experiment(_workspace(emu), EXP).start_logging(snapshot_directory=None)
+    lookalike.add_properties({translate.PROP_JOB: "ours"})
     with pytest.warns(Warning):
         client.experiments.delete(RG, WS, EXP).result()
-    run = emu.run(foreign.id)
-    assert not {"CancelRequested", "Canceled"} & set(run.status_history), run.status_history  # not canceled
-    assert "batchai.deleted" not in run.tags
+    for other in (foreign, lookalike):
+        run = emu.run(other.id)
+        assert not {"CancelRequested", "Canceled"} & set(run.status_history), run.status_history  # not canceled
+        assert "batchai.deleted" not in run.tags
     ours = emu.run(emu.submissions[-1]["run_id"])
     assert ours.tags.get("batchai.deleted") == "true"
     foreign.complete()
+    lookalike.complete()
 
 
 def test_a_job_is_found_right_after_create_although_run_queries_lag(client, emu, cluster):

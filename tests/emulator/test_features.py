@@ -168,11 +168,13 @@ def test_run_queries(emu, ws, tmp_path):
     assert [r.id for r in Run.list(exp, tags={"batchai.job_name": "job-0"})] == [ids[2], ids[0]]
     assert [r.id for r in Run.list(exp, status="Failed")] == [ids[1]]
     assert [r.id for r in Run.list(exp, tags="batchai.job_name")] == ids[::-1]
-    # azureml's "tag exists" filter ("(Tags/k ne null or Tags/k eq null)") is true of every run: an absent tag
-    # is null (odata.py). Filters on values select.
-    assert [r.id for r in Run.list(exp, tags="missing")] == ids[::-1]
-    runs[0].tag("marker", "yes")
-    assert [r.id for r in Run.list(exp, tags={"marker": "yes"})] == [ids[0]]
+    # azureml's "has tag" filter ("(Tags/k ne null or Tags/k eq null)") selects the runs that have tag k, with or
+    # without a value, as azureml-core documents Run.list(tags="k") (see odata.py); filters on values select too.
+    assert list(Run.list(exp, tags="missing")) == []
+    runs[0].tag("marker")
+    assert [r.id for r in Run.list(exp, tags="marker")] == [ids[0]]
+    runs[1].tag("grade", "yes")
+    assert [r.id for r in Run.list(exp, tags={"grade": "yes"})] == [ids[1]]
     assert [r.id for r in exp.get_runs()][:1] == [ids[2]]
 
 

@@ -23,7 +23,9 @@ def getter(field):
 @pytest.mark.parametrize("text, expected", [
     ('((Tags/batchai.job_name eq "job 1") and (ParentRunId eq null))', True),   # Run.list(tags={...})
     ('(Tags/batchai.job_name ne null or Tags/batchai.job_name eq null)', True),  # Run.list(tags="k")
-    ('(Tags/absent ne null or Tags/absent eq null)', True),  # absent is null: azureml's "exists" filter is always true
+    ('(Tags/absent ne null or Tags/absent eq null)', False),  # azureml's "has tag" filter (odata.py: documented)
+    ('(Tags/absent eq null)', False),
+    ('not (Tags/absent ne null or Tags/absent eq null)', True),
     ('(Tags/empty ne null or Tags/empty eq null)', True),                        # tag set without value
     ('(Status eq Completed)', True),
     ('(Status eq "completed")', True),

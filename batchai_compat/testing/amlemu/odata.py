@@ -10,9 +10,9 @@ Grammar (case-insensitive keywords)::
 
 Fields are paths such as ``Tags/batchai.job_name``, ``Properties/x``, ``Status``, ``ParentRunId``, ``RunId``,
 ``RunType``, ``Target``, ``CreatedUtc``, ``name``.  The getter returns :data:`MISSING` for an absent tag or property,
-which compares as null (so ``(Tags/x ne null or Tags/x eq null)`` is true of every run, see ``_comparison``), and
-``None`` for a null column such as ``ParentRunId``.  :func:`compile_filter` returns
-a predicate over a ``getter(field_path) -> value-or-MISSING``.
+which no comparison matches, not even ``eq null`` (so azureml-core's ``(Tags/x ne null or Tags/x eq null)`` selects
+the runs that have tag x, as documented: see ``_comparison``), and ``None`` for a null column such as
+``ParentRunId``.  :func:`compile_filter` returns a predicate over a ``getter(field_path) -> value-or-MISSING``.
 """
 
 from __future__ import annotations
@@ -168,13 +168,19 @@ def _comparison(field: str, op: str, value: Any) -> Predicate:
     def pred(getter: Getter) -> bool:
         actual = getter(field)
         if actual is MISSING:
-            # An absent tag/property is null, as for any absent dynamic property in OData ("OData Version 4.01
-            # Part 2: URL Conventions", 5.1.1, http://docs.oasis-open.org/odata/odata/v4.01/odata-v4.01-part2-url-
-            # conventions.html). So azureml-core's "exists" filter "(Properties/x ne null or Properties/x eq null)"
-            # (azureml/_restclient/_odata/constants.py, PROP_EXISTS_FORMAT_STR / TAG_EXISTS_FORMAT_STR) is true of
-            # every run, with or without x (what the issue-12 review reports of the service; not verified against
-            # it here). The backend relies on neither reading: it filters on values and checks every run returned.
-            actual = None
+            # An absent tag/property matches nothing, not even "eq null". azureml-core 1.61 builds the filter of
+            # Run.list(exp, tags="k") / properties="k" / Experiment.get_runs(tags="k") as "(Tags/k ne null or
+            # Tags/k eq null)" (azureml/_restclient/_odata/constants.py TAG_EXISTS_FORMAT_STR /
+            # PROP_EXISTS_FORMAT_STR, used by _odata/runs.py get_filter_run_has_tag / _has_property), and documents
+            # that call as returning the runs that have the tag: Run.list's docstring ("returns runs matching
+            # specified 'tag'") and Microsoft's how-to "Start, monitor, and cancel training runs in Python"
+            # (MicrosoftDocs/azure-docs, machine-learning; section "Query properties and tags": a run tagged with
+            # run.tag("worth another look") is found with exp.get_runs(tags="worth another look")). Read as
+            # plain OData 4.01 (an absent dynamic property is null) the filter would be true of every run; the
+            # documented behaviour is the presence test, so that is what the emulator answers. Not observed on
+            # the service itself here; the backend depends on neither reading: it filters on property values
+            # and checks every run a query returns (see the ignore_run_filters test mode in history.py).
+            return False
         if value is None:
             return (actual is None) if op == "eq" else (actual is not None) if op == "ne" else False
         if actual is None:
