@@ -24,10 +24,13 @@ setup(
         "msrestazure>=0.6.4,<0.7",
         "requests>=2.20",
     ],
+    entry_points={"console_scripts": ["batchai-migrate=batchai_compat.migrate:main"]},
     extras_require={
         "azureml": ["azureml-core>=1.50"],
         "storage": ["azure-storage-blob>=12.8", "azure-storage-file-share>=12.4"],
         "identity": ["azure-identity>=1.10"],
+        # the azure-mgmt-batchai 7.0.0 (track 2) generation, batchai_compat.v7
+        "track2": ["azure-core>=1.24", "azure-mgmt-core>=1.3"],
     },
     classifiers=[
         "Programming Language :: Python :: 3",

@@ -41,6 +41,16 @@ What differs between releases is a :class:`Generation` flag, not a rule: 0.2.0 w
 Python 2 (no ``_py3`` modules, no annotations, constructors without ``**kwargs``, plain ``Enum``
 enumerations).
 
+``--generation 2018-05-01-track2`` is azure-mgmt-batchai 7.0.0 (track 2, same 2018-05-01 spec,
+``batchai_compat/v7/models``); its flag ``track2`` switches on the rules that generator followed:
+keyword-only constructors; required parameters without defaults; properties inlined by
+``x-ms-client-flatten`` neither required nor defaulted; enum-typed attributes typed ``str``; enum
+members in upper case (``str, Enum`` with azure-core's ``CaseInsensitiveEnumMeta``); list results kept
+as ``*ListResult`` models (no ``Paged``); ``x-ms-external`` definitions generated except the
+operations' error schema (so ``CloudErrorBody`` exists); ``number``/``int32`` typed ``int``; parameter
+groups with their wire names as keys and their constraints in ``_validation``; the layout
+``_models_py3.py`` / ``_models.py`` / ``_batch_ai_enums.py`` without per-class modules.
+
 Unsupported schema features (discriminators, constants, ...) stop the generator with an error rather
 than being silently mis-generated. Output is deterministic (sorted), so ``--check`` is a plain diff.
 """
@@ -95,6 +105,9 @@ class Generation:
     # Genuine divergences between the spec revision committed under specs/ and the one the release was
     # generated from. Keep this short and say why for each entry.
     order_exceptions: OrderExceptions = field(default_factory=dict)
+    track2: bool = False  # azure-mgmt-batchai 7.0.0's generator (see the module docstring)
+    # {enum: {stored spec's value: the release's value}} where the release's spec revision spelled a value otherwise
+    enum_values: Dict[str, Dict[str, str]] = field(default_factory=dict)
 
 
 GENERATIONS: Dict[str, Generation] = {
@@ -119,6 +132,14 @@ GENERATIONS: Dict[str, Generation] = {
         py3_modules=False, annotations=False, kwargs=False, str_enums=False, group_attribute_maps=False,
         # 0.2.0's JobPropertiesExecutionInfo.start_time was optional; the stored revision requires startTime.
         not_required={"JobPropertiesExecutionInfo": ["startTime"]},
+    ),
+    "2018-05-01-track2": Generation(
+        "2018-05-01", "7.0.0", REPO / "specs" / "batchai-2018-05-01" / "BatchAI.json",
+        REPO / "batchai_compat" / "v7" / "models", "batchai_compat.v7.models",
+        order_exceptions={"JobProperties": [("jobOutputDirectoryPathSegment", "mountVolumes")]},
+        track2=True,
+        # 7.0.0's spec revision calls the custom MPI tool type ``custommpi``; the stored one (and 2.0.0) ``mpi``.
+        enum_values={"ToolType": {"mpi": "custommpi"}},
     ),
 }
 DEFAULT_GENERATION = "2018-05-01"
@@ -179,6 +200,7 @@ class Prop:
     constant: Any = NO_DEFAULT  # the one value of a required one-value enum (a class attribute)
     default: Any = NO_DEFAULT
     enum: Optional[str] = None
+    constraints: Dict[str, Any] = field(default_factory=dict)  # parameter-group constraints (track 2)
 
     @property
     def is_param(self) -> bool:
@@ -255,9 +277,12 @@ class Reader:
     # -- passes
     def read(self) -> Catalog:
         self._find_flatten_only_definitions()
-        self._find_paged()
+        if not self.gen.track2:
+            self._find_paged()
+        errors = self._error_schemas()
         for name, schema in self.defs.items():  # spec order: first appearance of an enum wins
-            if schema.get("x-ms-external") or name in self.paged_away or name in self.flattened_away:
+            external = name in errors if self.gen.track2 else schema.get("x-ms-external")
+            if external or name in self.paged_away or name in self.flattened_away:
                 continue
             if self.is_enum_def(name):
                 self._register_enum(schema)
@@ -265,6 +290,16 @@ class Reader:
             self._read_model(name, schema)
         self._read_parameter_groups()
         return self.catalog
+
+    def _error_schemas(self) -> set:
+        """Definitions named by the operations' ``default`` (error) responses."""
+        names = set()
+        for path in self.spec.get("paths", {}).values():
+            for verb, op in path.items():
+                schema = op.get("responses", {}).get("default", {}).get("schema") if verb != "parameters" else None
+                if schema and "$ref" in schema:
+                    names.add(self.ref_name(schema["$ref"]))
+        return names
 
     def _iter_refs(self, schema: Any):
         """Yield (definition name, flattened?) for every $ref reachable in ``schema`` (not following refs)."""
@@ -309,7 +344,8 @@ class Reader:
             raise SpecError(f"enum without x-ms-enum name: {schema.get('enum')}")
         name = info["name"]
         if name not in self.catalog.enums:
-            self.catalog.enums[name] = EnumDef(name=name, values=[str(v) for v in schema["enum"]])
+            renamed = self.gen.enum_values.get(name, {})
+            self.catalog.enums[name] = EnumDef(name=name, values=[renamed.get(str(v), str(v)) for v in schema["enum"]])
         return name, bool(info.get("modelAsString"))
 
     def _read_model(self, name: str, schema: Dict[str, Any]) -> None:
@@ -366,9 +402,17 @@ class Reader:
         if required and enum and len(self.catalog.enums[enum].values) == 1:
             raise SpecError(f"{owner}.{wire}: constants (required one-value enums) are not implemented")
         description = _join_doc(prop.get("title"), prop.get("description"))
+        default = prop.get("default", default)
+        if self.gen.track2:
+            if enum:
+                msrest_type = "str"
+            if prefix:  # inlined by x-ms-client-flatten: 7.0.0 neither requires nor defaults these
+                required, default = False, NO_DEFAULT
+            if required:
+                default = NO_DEFAULT
         return Prop(name=py_name, key=prefix + wire.replace(".", "\\\\."), type=msrest_type, doc_type=doc_type,
                     description=description, required=required, readonly=bool(prop.get("readOnly")),
-                    default=prop.get("default", default), enum=enum)
+                    default=default, enum=enum)
 
     def _type_of(self, owner: str, wire: str, prop: Dict[str, Any]) -> Tuple[str, str, Optional[str], Any]:
         """(msrest type, docstring type, enum name, default inherited from a referenced enum)."""
@@ -400,6 +444,8 @@ class Reader:
             inner, inner_doc, _, _ = self._type_of(owner, wire, prop["items"])
             return "[" + inner + "]", f"list[{inner_doc}]", None, NO_DEFAULT
         msrest_type = self._primitive(kind, prop.get("format"))
+        if self.gen.track2 and kind == "number" and prop.get("format") in ("int32", "int64"):
+            msrest_type = "int" if prop.get("format") == "int32" else "long"
         return msrest_type, DOC_TYPES[msrest_type], None, NO_DEFAULT
 
     @staticmethod
@@ -442,10 +488,20 @@ class Reader:
                     if param.get("in") == "body":
                         raise SpecError(f"{cls}: grouped body parameters are not implemented")
                     msrest_type, doc_type, enum, _ = self._type_of(cls, param["name"], param)
+                    key, constraints = "", {}
+                    if self.gen.track2:
+                        key = param.get("x-ms-client-name", param["name"])
+                        constraints = {k: param[k] for k in ("maximum", "minimum") if k in param}
+                        if enum:
+                            msrest_type = "str"
+                    required = bool(param.get("required"))
+                    default = param.get("default", NO_DEFAULT)
+                    if self.gen.track2 and required:
+                        default = NO_DEFAULT
                     self.catalog.models[cls].props.append(Prop(
-                        name=snake_case(param.get("x-ms-client-name", param["name"]).lstrip("$")), key="",
+                        name=snake_case(param.get("x-ms-client-name", param["name"]).lstrip("$")), key=key,
                         type=msrest_type, doc_type=doc_type, description=_join_doc(None, param.get("description")),
-                        required=bool(param.get("required")), default=param.get("default", NO_DEFAULT), enum=enum))
+                        required=required, default=default, enum=enum, constraints=constraints))
 
 
 # ------------------------------------------------------------------------------------------- writing
@@ -535,8 +591,10 @@ class Writer:
             lines += [""] + [_doc_escape(line) for line in doc]
         lines += ['    """', ""]
         validation = [(p.name, "{'readonly': True}" if p.readonly else
-                       "{'required': True, 'constant': True}" if p.constant is not NO_DEFAULT else "{'required': True}")
-                      for p in props if p.readonly or p.required]
+                       "{'required': True, 'constant': True}" if p.constant is not NO_DEFAULT else
+                       "{" + ", ".join((["'required': True"] if p.required else [])
+                                       + [f"'{k}': {v!r}" for k, v in p.constraints.items()]) + "}")
+                      for p in props if p.readonly or p.required or p.constraints]
         if validation:
             lines.append("    _validation = {")
             lines += [f"        '{n}': {v}," for n, v in validation]
@@ -555,7 +613,7 @@ class Writer:
         own = model.props
         settable = [p for p in own if p.is_param]
         params = [p for p in settable if p.required] + [p for p in settable if not p.required]
-        sig = ["self"]
+        sig = ["self"] + (["*"] if self.gen.track2 and params else [])
         seen_default = False
         for p in params:
             ann = f": {p.annotation}" if p.annotation and self.gen.annotations else ""
@@ -563,10 +621,13 @@ class Writer:
                 sig.append(f"{p.name}{ann}={_literal(p.default)}")
                 seen_default = True
             elif p.required:
-                if seen_default:  # a required parameter after one with a default cannot be positional
+                # a required parameter after one with a default cannot be positional (track 2: keyword-only)
+                if seen_default and not self.gen.track2:
                     raise SpecError(f"{model.name}.{p.name}: required parameter follows a defaulted one")
                 sig.append(f"{p.name}{ann}")
             else:
+                if ann and self.gen.track2:  # 7.0.0 annotated these Optional[...]
+                    ann = f": Optional[{p.annotation}]"
                 sig.append(f"{p.name}{ann}=None")
                 seen_default = True
         if self.gen.kwargs:
@@ -579,6 +640,8 @@ class Writer:
 
     # -- files
     def files(self) -> Dict[str, str]:
+        if self.gen.track2:
+            return self.files_track2()
         c = self.c
         out: Dict[str, str] = {}
         models = self.ordered_models()
@@ -631,6 +694,48 @@ class Writer:
                 "",
             ])
         out["__init__.py"] = self.init_module(models, sorted(submodules))
+        return out
+
+    def files_track2(self) -> Dict[str, str]:
+        """7.0.0's layout: ``_models_py3.py`` (the classes), ``_models.py`` (the same names, as 7.0.0 kept a
+        Python 2 variant), ``_batch_ai_enums.py`` and ``__init__.py``; no per-class modules, no ``Paged``."""
+        c = self.c
+        models = self.ordered_models()
+        out: Dict[str, str] = {}
+        out["_models_py3.py"] = "\n".join([
+            self.header,
+            f'"""msrest models of the Batch AI {c.version} API, azure-mgmt-batchai 7.0.0 flavour (see the package '
+            'docstring)."""',
+            "",
+            "from typing import Optional",
+            "",
+            "from msrest.serialization import Model",
+            "",
+        ] + ["\n" + self.model_source(m) for m in models])
+        names = [m.name for m in models]
+        out["_models.py"] = "\n".join(
+            [self.header, '"""The classes of ``_models_py3`` under 7.0.0\'s other module name."""', ""]
+            + ["from ._models_py3 import (  # noqa: F401"] + [f"    {n}," for n in names] + [")", ""])
+        enum_parts = [self.header, f'"""Enumerations of the Batch AI {c.version} API (case-insensitive ``str`` '
+                      'enumerations, as in 7.0.0)."""', "", "from enum import Enum", "",
+                      "from azure.core import CaseInsensitiveEnumMeta", ""]
+        for e in sorted(c.enums.values(), key=lambda e: e.name):
+            enum_parts += ["", f"class {e.name}(str, Enum, metaclass=CaseInsensitiveEnumMeta):", ""]
+            enum_parts += [f"    {enum_member_name(v).upper()} = {_literal(v)}" for v in e.values]
+            enum_parts.append("")
+        out["_batch_ai_enums.py"] = "\n".join(enum_parts)
+        doc = f'''"""Models of the Batch AI {c.version} API, a drop-in for ``azure.mgmt.batchai.models`` 7.0.0.
+
+Same class names, ``_attribute_map``, ``_validation`` and keyword-only constructors as 7.0.0. Unlike
+2.0.0's models, list results are models (``JobListResult``...), there are no ``*Paged`` classes, enum
+members are upper case (``ExecutionState.RUNNING``) and the properties 7.0.0 inlined from
+``properties`` are not marked required (7.0.0 left their checking to the service).
+"""'''
+        lines = [self.header, doc, ""]
+        lines += ["from ._models_py3 import ("] + [f"    {n}," for n in sorted(names)] + [")"]
+        lines += ["from ._batch_ai_enums import ("] + [f"    {n}," for n in sorted(c.enums)] + [")"]
+        lines += ["", "__all__ = ["] + [f'    "{n}",' for n in sorted(names + list(c.enums))] + ["]", ""]
+        out["__init__.py"] = "\n".join(lines)
         return out
 
     def package_doc(self) -> str:

@@ -188,13 +188,15 @@ class OperationGroup:
     ) -> Paged:
         """A lazy ``*Paged`` iterator: nothing is validated or fetched before the first ``next()``."""
         base = self.config.base_url.rstrip("/")
+        validated: List[bool] = []
 
         def internal_paging(next_link: Optional[str] = None, raw: bool = False) -> Body:
-            if not next_link:
+            # A listing resumed from a next link (the track-2 client's ``by_page(continuation_token=...)``)
+            # is validated on its first call too: the link carries the backend's token, not the parent.
+            if not validated:
                 validate()
-                token = None
-            else:
-                token = _token_from_link(next_link)
+                validated.append(True)
+            token = _token_from_link(next_link) if next_link else None
             with translate_errors():
                 page = fetch(token)
             link = _link_from_token(base, page.next_link) if page.next_link else None
