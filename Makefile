@@ -13,7 +13,7 @@ help:
 	@echo "make demo      install and run the seed sample on the local backend (offline)"
 	@echo "make test      install everything and run the whole test suite"
 	@echo "make generate  regenerate the models of every client generation from their OpenAPI specs"
-	@echo "make oracles   install azure-mgmt-batchai 0.2.0 and 1.0.1 under .tools/oracles (parity tests)"
+	@echo "make oracles   install azure-mgmt-batchai 0.2.0, 1.0.1 and 7.0.0 under .tools/oracles (parity tests)"
 	@echo "make coverage  regenerate docs/coverage.md"
 	@echo "make bench     run the benchmarks under bench/"
 
@@ -28,7 +28,7 @@ $(RUNTIME_STAMP): setup.py pyproject.toml
 
 # Everything the test suite needs on top (the original SDK as oracle, azureml-core, storage v12, ...).
 $(STAMP): $(RUNTIME_STAMP) requirements-test.txt
-	$(PIP) install --quiet -e '.[storage]' -r requirements-test.txt
+	$(PIP) install --quiet -e '.[storage,track2]' -r requirements-test.txt
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -53,11 +53,13 @@ $(TOOLS)/rootfs/.stamp: scripts/build_image_rootfs.sh
 
 # The pre-workspace originals (azure-mgmt-batchai 0.2.0 and 1.0.1), oracles of tests/parity_generations/: each in
 # its own virtualenv (they share the import name with 2.0.0, the main venv's oracle); built once, then reused.
-ORACLE_VERSIONS := 0.2.0 1.0.1
+# 7.0.0 (track 2) imports msrest without declaring it: installed alongside.
+ORACLE_VERSIONS := 0.2.0 1.0.1 7.0.0
+ORACLE_EXTRA_7.0.0 := msrest
 oracles: $(foreach v,$(ORACLE_VERSIONS),$(TOOLS)/oracles/$(v)/.installed)
 $(TOOLS)/oracles/%/.installed:
 	$(PYTHON) -m venv $(TOOLS)/oracles/$*
-	$(TOOLS)/oracles/$*/bin/pip install --quiet azure-mgmt-batchai==$*
+	$(TOOLS)/oracles/$*/bin/pip install --quiet azure-mgmt-batchai==$* $(ORACLE_EXTRA_$*)
 	touch $@
 
 test: install system-deps azurite image-rootfs oracles

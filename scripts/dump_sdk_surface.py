@@ -3,6 +3,9 @@
 
 Usage::
 
+    python scripts/dump_sdk_surface.py azure.mgmt.batchai                  # 7.0.0 (track 2) in its venv too
+    python scripts/dump_sdk_surface.py batchai_compat.v7                   # ours (track 2)
+
     python scripts/dump_sdk_surface.py azure.mgmt.batchai                  # an original, in its own venv
     python scripts/dump_sdk_surface.py batchai_compat.v2017_09_01_preview  # ours
     python scripts/dump_sdk_surface.py azure.mgmt.batchai --examples CASES.json  # example round trips
@@ -89,9 +92,13 @@ def _case_args(method: Any, bad: str) -> Any:
 
 
 def dump_client(package: Any, client_kwargs: Dict[str, Any]) -> Dict[str, Any]:
-    client_cls = package.BatchAIManagementClient
-    client = client_cls(credentials=object(), subscription_id="00000000-0000-0000-0000-000000000000",
-                        base_url=BASE_URL, **client_kwargs)
+    """For a track-2 package (7.0.0: the client is ``BatchAI(credential, ...)``) the client gets ``retry_total=0``
+    (the original's calls stop in its pipeline: bearer authentication refuses the http base URL)."""
+    track2 = hasattr(package, "BatchAI")
+    client_cls = package.BatchAI if track2 else package.BatchAIManagementClient
+    credential = {"credential": object(), "retry_total": 0} if track2 else {"credentials": object()}
+    client = client_cls(subscription_id="00000000-0000-0000-0000-000000000000", base_url=BASE_URL,
+                        **credential, **client_kwargs)
     groups: Dict[str, Any] = {}
     errors: Dict[str, Any] = {}
     for attr, group in sorted(vars(client).items()):
@@ -111,10 +118,16 @@ def dump_client(package: Any, client_kwargs: Dict[str, Any]) -> Dict[str, Any]:
                 except Exception as exc:  # noqa: BLE001 - what the call raised is the data
                     from msrest.exceptions import ValidationError
 
-                    outcome = [type(exc).__name__, str(exc)] if isinstance(exc, (ValidationError, TypeError)) else None
+                    if track2:  # 7.0.0 checked nothing client-side: what stopped the call, and its HTTP status
+                        client_side = isinstance(exc, (ValidationError, TypeError, ValueError))
+                        outcome = [type(exc).__name__, getattr(exc, "status_code", None),
+                                   str(exc) if client_side else None]
+                    else:
+                        outcome = [type(exc).__name__, str(exc)] if isinstance(exc, (ValidationError, TypeError)) \
+                            else None
                 errors[f"{attr}.{name}[{bad}]"] = outcome
-    return {"init": _params(client_cls.__init__)[:3], "api_version": client.api_version, "groups": groups,
-            "errors": errors}
+    return {"init": _params(client_cls.__init__)[:3], "api_version": getattr(client, "api_version", None),
+            "groups": groups, "errors": errors, "client_class": client_cls.__name__}
 
 
 def example_cases(spec_path: str) -> List[List[Any]]:

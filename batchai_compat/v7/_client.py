@@ -70,24 +70,27 @@ class _Group:
         """The wire body of ``parameters`` (a 7.0.0 model or a dict). 7.0.0 did no client-side validation;
         the 2.0.0 layer's (which is the service's rule) answers what is missing with ``HttpResponseError``."""
         check_model_generation(parameters, MODELS_PACKAGE)
-        if parameters is None or isinstance(parameters, dict):
-            return parameters
-        return self._serialize.body(parameters, model_name)
+        return self._serialize.body(parameters, model_name)  # ``None``: msrest's ValidationError, as in 7.0.0
 
     @staticmethod
     def _options(options: Any) -> Any:
         check_model_generation(options, MODELS_PACKAGE)
         return options.as_dict() if hasattr(options, "as_dict") else options
 
+    @staticmethod
+    def _require(path: List[Any]) -> None:
+        """What 7.0.0 checked client-side in a path: nothing but ``None`` (msrest's ``ValueError``)."""
+        if any(value is None for value in path):
+            raise ValueError("No value for given attribute")
+
     def _check_path(self, path: List[Any]) -> None:
         """The service's answers to path values 7.0.0 sent unchecked (its client-side validation was off):
         ``InvalidSubscriptionId`` 400, ``ResourceGroupNotFound`` 404, ``InvalidResourceName`` 400 (see
-        ``batchai_compat.operations._arm``). ``None`` is left to the 2.0.0 layer's check."""
+        ``batchai_compat.operations._arm``), after :meth:`_require`."""
+        self._require(path)
         with azure_errors():
             check_subscription(str(self._config.subscription_id))
             for index, value in enumerate(path):
-                if value is None:
-                    continue
                 (check_resource_group if index == 0 else check_name)(str(value))
 
     # -- answers
@@ -136,6 +139,7 @@ class _Group:
 
     def _create(self, path: List[Any], parameters: Any, model_name: str, kwargs: Dict[str, Any]) -> LROPoller:
         """``begin_create`` of a resource whose 2.0.0 ``create`` takes ``<model_name>CreateParameters``."""
+        self._require(path)
         body = None if "continuation_token" in kwargs else self._body(parameters, model_name + "CreateParameters")
         return self._lro(f"{self._inner_name}.create", self._inner.create, path + [body], path, model_name, kwargs)
 
@@ -198,6 +202,7 @@ class WorkspacesOperations(_Group):
     def begin_create(self, resource_group_name: Any, workspace_name: Any, parameters: Any, **kwargs: Any) -> LROPoller:
         """Creates a Workspace: ``LROPoller[Workspace]``."""
         path = [resource_group_name, workspace_name]
+        self._require(path)
         body = None if "continuation_token" in kwargs else self._body(parameters, "WorkspaceCreateParameters")
         # 2.0.0 flattened the body into ``location, tags``.
         args = path + ([None, None] if body is None else [body.get("location"), body.get("tags")])
@@ -205,6 +210,7 @@ class WorkspacesOperations(_Group):
 
     def update(self, resource_group_name: Any, workspace_name: Any, parameters: Any, **kwargs: Any) -> Any:
         """Updates the properties of an existing Workspace: ``Workspace``."""
+        self._require([resource_group_name, workspace_name])
         body = self._body(parameters, "WorkspaceUpdateParameters")
         tags = None if body is None else body.get("tags")
         return self._call(self._inner.update, [resource_group_name, workspace_name, tags], "Workspace", kwargs,
@@ -334,6 +340,7 @@ class ClustersOperations(_Group):
     def update(self, resource_group_name: Any, workspace_name: Any, cluster_name: Any, parameters: Any,
                **kwargs: Any) -> Any:
         """Updates the properties of a Cluster: ``Cluster``."""
+        self._require([resource_group_name, workspace_name, cluster_name])
         body = self._body(parameters, "ClusterUpdateParameters")
         scale = None if body is None else (body.get("properties") or {}).get("scaleSettings")
         if isinstance(scale, dict):
