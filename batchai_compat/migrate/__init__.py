@@ -48,7 +48,15 @@ from typing import Any, List, Optional, Sequence, Tuple
 
 from batchai_compat.migrate import generations as gens
 from batchai_compat.migrate import notebook as nb
-from batchai_compat.migrate.source import Analysis, Change, Signal, analyse_calls, backend_notes, rewrite_imports
+from batchai_compat.migrate.source import (
+    Analysis,
+    Change,
+    Signal,
+    analyse_calls,
+    backend_notes,
+    rewrite_imports,
+    split_lines,
+)
 
 __all__ = ["FileResult", "main", "migrate_text", "migrate_notebook"]
 
@@ -82,8 +90,7 @@ class FileResult:
 
 def _mask_magics(source: str) -> str:
     """IPython ``%line`` / ``!shell`` lines as comments of the same length (columns are kept)."""
-    return "".join(_MAGIC.sub(lambda m: m.group(1) + "#", line, count=1)
-                   for line in source.splitlines(keepends=True))
+    return "".join(_MAGIC.sub(lambda m: m.group(1) + "#", line, count=1) for line in split_lines(source))
 
 
 def _decide(result: FileResult, analysis: Analysis, where: List[str], generation: Optional[str]) -> bool:
@@ -147,13 +154,13 @@ def migrate_notebook(raw: str, path: str = "<notebook>", generation: Optional[st
     offset = 0
     new_sources = {}
     for cell in code:
-        for number, line in enumerate(cell.source.splitlines(), 1):
+        for number, line in enumerate(split_lines(cell.source), 1):
             if _PIP.match(line):
                 hint = "rewritten to batchai-compat (--pip)" if pip else "use `batchai-compat` (pass --pip to rewrite)"
                 result.pip.append(f"cell {cell.index + 1} line {number}: {line.strip()} -- {hint}")
-        if pip and any(_PIP.match(line) for line in cell.source.splitlines()):
+        if pip and any(_PIP.match(line) for line in split_lines(cell.source)):
             new_sources[cell.index] = "".join(_PIP_REQUIREMENT.sub("batchai-compat", line) if _PIP.match(line)
-                                              else line for line in cell.source.splitlines(keepends=True))
+                                              else line for line in split_lines(cell.source))
         if cell.source.lstrip().startswith("%%"):
             continue  # a cell magic: not Python
         try:
@@ -163,7 +170,7 @@ def migrate_notebook(raw: str, path: str = "<notebook>", generation: Optional[st
             return result
         parsed.append((cell, tree))
         offsets.append((offset, cell))
-        offset += len(cell.source.splitlines()) + 1
+        offset += cell.source.count("\n") + 1
 
     def where_of(line: int) -> str:
         for start, cell in reversed(offsets):
@@ -298,7 +305,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         if result.changed:
             if args.diff:
                 sys.stdout.writelines(difflib.unified_diff(
-                    result.old.splitlines(keepends=True), result.new.splitlines(keepends=True),
+                    split_lines(result.old), split_lines(result.new),
                     f"a/{str(path).lstrip('/')}", f"b/{str(path).lstrip('/')}"))
             if args.check:
                 status = max(status, 1)

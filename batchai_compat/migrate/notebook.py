@@ -108,7 +108,7 @@ def _render(raw: str, cell: Cell, new_source: str) -> str:
     else:
         prefix, suffix, sep = "", "", ","
     items = [tokens.get(line) or json.dumps(line, ensure_ascii=ascii_only)
-             for line in new_source.splitlines(keepends=True)]
+             for line in re.findall(r"[^\n]*\n|[^\n]+$", new_source)]
     return "[" + prefix + sep.join(items) + suffix + "]" if items else "[]"
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import importlib
 import importlib.util
+import re
 from typing import Any, Dict, FrozenSet, List, Optional, Sequence, Set, Tuple
 
 from batchai_compat import _install
@@ -340,6 +341,12 @@ def analyse_calls(trees: Sequence[Tuple[ast.AST, int]], analysis: Analysis) -> N
 # ---------------------------------------------------------------------------------------- rewrite
 
 
+def split_lines(text: str) -> List[str]:
+    """The lines of ``text`` as the tokenizer counts them (``\n`` / ``\r\n`` ends; not ``str.splitlines``,
+    which also splits at form feeds and other separators a source line may contain)."""
+    return re.findall(r"[^\n]*\n|[^\n]+$", text)
+
+
 def _line_starts(text: str) -> List[int]:
     starts = [0]
     for i, ch in enumerate(text):
@@ -370,7 +377,7 @@ def _imports_in_order(tree: ast.AST) -> List[Tuple[ast.stmt, List[ast.stmt]]]:
 def rewrite_imports(text: str, tree: ast.AST, generation: str, local: bool,
                     analysis: Analysis) -> Tuple[str, List[Change]]:
     """``text`` with its legacy imports replaced, and the changes (line numbers of ``text``)."""
-    lines = text.splitlines(keepends=True)
+    lines = split_lines(text)
     starts = _line_starts(text)
     imports = _imports_in_order(tree)
     unmapped_azure = False
@@ -379,7 +386,8 @@ def rewrite_imports(text: str, tree: ast.AST, generation: str, local: bool,
             for alias in stmt.names:
                 if not alias.asname and alias.name.startswith("azure."):
                     try:
-                        mapped = module_target(alias.name, generation, local) is not None
+                        mapped = module_target(alias.name, generation, local) is not None and (
+                            generation == "2.0.0" or not alias.name.startswith(_install._BATCHAI))
                     except Unavailable:
                         mapped = False
                     unmapped_azure = unmapped_azure or not mapped
@@ -427,7 +435,8 @@ def rewrite_imports(text: str, tree: ast.AST, generation: str, local: bool,
             new_lines = [f"from {head.merge_module} import " + ", ".join(names)]
         else:
             new_lines = head.lines
-        joiner = "\n" + indent if whole_lines(node) else "; "
+        newline = "\r\n" if lines[node.lineno - 1].endswith("\r\n") else "\n"
+        joiner = newline + indent if whole_lines(node) else "; "
         start = _offset(lines, starts, node.lineno, node.col_offset)
         end_node = tail[-1].node if tail else node
         end = _offset(lines, starts, end_node.end_lineno or end_node.lineno, end_node.end_col_offset or 0)
@@ -438,7 +447,7 @@ def rewrite_imports(text: str, tree: ast.AST, generation: str, local: bool,
             old_shown = " | ".join(" ".join(text[_offset(lines, starts, p.node.lineno, p.node.col_offset):_offset(
                 lines, starts, p.node.end_lineno or p.node.lineno, p.node.end_col_offset or 0)].split())
                 for p in [head] + tail)
-            changes.append(Change(node.lineno, old_shown, new.replace("\n" + indent, " | ")))
+            changes.append(Change(node.lineno, old_shown, new.replace(joiner, " | ")))
     for start, end, new, _ in sorted(edits, reverse=True):
         text = text[:start] + new + text[end:]
     return text, changes

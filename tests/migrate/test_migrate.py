@@ -373,3 +373,46 @@ def test_full_dotted_uses_and_the_pip_lines(folder, capsys):
     status, out = run(capsys, "--pip", str(folder / "workspaces_200.ipynb"))
     assert '"%pip install batchai-compat\\n"' in (folder / "workspaces_200.ipynb").read_text()
     assert os.path.exists(path)
+
+
+# ------------------------------------------------------------------------ the import table and shapes
+
+
+def test_every_row_of_the_migration_guides_import_table_is_what_migrate_writes(env):
+    from tests.mgmt.test_import_table import _rows
+
+    rows = _rows()
+    assert len(rows) >= 20
+    for legacy, compat in rows:
+        result = migrate.migrate_text(legacy + "\n")
+        assert result.error is None and result.problems == [], (legacy, result.error, result.problems)
+        assert result.new == compat + "\n", legacy
+    print(f"{len(rows)} rows of docs/migration.md's import table: migrate writes the right-hand column")
+
+
+def test_source_shapes_crlf_form_feed_semicolons_nested_and_parenthesized(env):
+    text = ("import os; import azure.mgmt.batchai as training\r\n"
+            "\x0c\r\n"
+            "def helper():\r\n"
+            "    from azure.storage.blob import BlockBlobService\r\n"
+            "    from azure.storage.file import FileService  # the share\r\n"
+            "    return BlockBlobService, FileService\r\n"
+            "from azure.mgmt.batchai.models import (\r\n"
+            "    JobCreateParameters,\r\n"
+            "    ResourceId,\r\n"
+            ")\r\n"
+            "from azure.storage.blob import BlockBlobService, BlobServiceClient\r\n")
+    result = migrate.migrate_text(text)
+    assert result.new == (
+        "import os; import batchai_compat as training\r\n"
+        "\x0c\r\n"
+        "def helper():\r\n"
+        "    from batchai_compat.storage import BlockBlobService\r\n"
+        "    from batchai_compat.storage import FileService  # the share\r\n"  # a comment is never merged away
+        "    return BlockBlobService, FileService\r\n"
+        "from batchai_compat.models import JobCreateParameters, ResourceId\r\n"
+        "from azure.storage.blob import BlobServiceClient\r\n"
+        "from batchai_compat.storage import BlockBlobService\r\n")
+    assert [c.line for _, c in result.changes] == [1, 4, 5, 7, 11]
+    assert any("azure.storage.blob.BlobServiceClient kept" in p for p in result.problems)
+    assert migrate.migrate_text(result.new).new == result.new
