@@ -94,7 +94,9 @@ class Resumed:
 
     ``create``: done when ``provisioningState`` is ``succeeded`` or ``failed``; ``delete``: when the
     resource is gone (404); ``terminate``: when the job's ``executionState`` is ``succeeded`` or
-    ``failed``. Same ``wait``/``done``/``status``/``result`` shape as the 2.0.0 layer's msrest poller."""
+    ``failed``. Same ``wait``/``done``/``status``/``result`` shape as the 2.0.0 layer's msrest poller.
+    Deviation: a resumed create that failed has status ``Failed`` and its result is the resource (with
+    ``provisioning_state`` ``failed``); the error of the operation is not kept past the first poller."""
 
     interval = 0.2
 
