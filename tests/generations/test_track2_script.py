@@ -174,3 +174,19 @@ def test_polling_false_returns_the_initial_answer(tmp_path):
     assert poller.done()
     client.workspaces.begin_create(RG, "ws2", models.WorkspaceCreateParameters(location="eastus")).result()
     assert client.workspaces.get(RG, "ws2").provisioning_state == "succeeded"
+
+
+def test_cls_callbacks_get_a_pipeline_response_and_the_model(tmp_path):
+    from azure.core.pipeline import PipelineResponse
+
+    from batchai_compat.v7 import BatchAI, models
+
+    client = BatchAI(object(), SUB, home=str(tmp_path / "home"))
+    client.workspaces.begin_create(RG, "ws", models.WorkspaceCreateParameters(location="eastus")).result()
+    seen = client.workspaces.get(RG, "ws", cls=lambda response, obj, headers: (response, obj, headers))
+    assert isinstance(seen[0], PipelineResponse) and seen[0].http_response.status_code == 200
+    assert isinstance(seen[1], models.Workspace) and seen[2] == {}
+    names = list(client.workspaces.list_by_resource_group(RG, cls=lambda items: [w.name.upper() for w in items]))
+    assert names == ["WS"]
+    made = client.experiments.begin_create(RG, "ws", "e", cls=lambda response, obj, headers: obj.name).result()
+    assert made == "e"
