@@ -6,26 +6,29 @@ those of each generation's ``operations`` classes (``inspect.signature``); the m
 constructor keywords are those of each generation's ``models`` package (``_attribute_map``).
 
 Track 2 (``azure-mgmt-batchai`` 7.0.0) is an entry of :data:`TRACK2`: its long-running operations
-are named with a prefix (``begin_create``) and its other calls have the 2018-05-01 (2.0.0)
-signatures. When a batchai_compat package declares that release (``VERSION = "7..."`` in its
-``__init__.py``, or a row of ``GENERATIONS``) it is used for the signatures and the rewrite;
-until then a ``begin_*`` call is still detected as 7.0.0, and the file is reported, not rewritten.
+are named with a prefix (``begin_create``), the package that provides it (``batchai_compat.v7``)
+and the module of its operation classes, whose signatures are then used. Where that package cannot
+be found (or imported: it needs azure-core), a ``begin_*`` call is still detected as 7.0.0 by 2.0.0's
+signatures (track 2 kept them, with the long-running operations renamed), and the file is
+reported, not rewritten.
 """
 
 from __future__ import annotations
 
-import ast
 import functools
 import importlib
+import importlib.util
 import inspect
 import re
-from pathlib import Path
 from typing import Any, Callable, Dict, FrozenSet, Iterable, List, Optional, Tuple
 
 from batchai_compat import _generations
 
-#: Track-2 releases: sdk -> (REST API version, prefix of its long-running operations). Extend here.
-TRACK2: Dict[str, Tuple[str, str]] = {"7.0.0": ("2018-05-01", "begin_")}
+#: Track-2 releases: sdk -> (REST API version, prefix of its long-running operations, the batchai_compat
+#: package a user imports, the module holding its operation group classes). Extend here.
+TRACK2: Dict[str, Tuple[str, str, str, str]] = {
+    "7.0.0": ("2018-05-01", "begin_", "batchai_compat.v7", "batchai_compat.v7._client"),
+}
 #: The generation whose surface a track-2 release keeps for its other calls (and its models).
 TRACK2_BASE = "2.0.0"
 #: Preference when the calls fit several generations (first wins).
@@ -35,7 +38,9 @@ PREFERENCE = ("2.0.0", "1.0.x", "0.2.0") + tuple(TRACK2)
 class Generation:
     """One client generation: its azure-mgmt-batchai release, REST API and batchai_compat package."""
 
-    def __init__(self, sdk: str, api: str, module: Optional[str], lro_prefix: str = "") -> None:
+    def __init__(self, sdk: str, api: str, module: Optional[str], lro_prefix: str = "",
+                 operations: Optional[str] = None) -> None:
+        self.operations = operations or (module + ".operations" if module else None)
         self.sdk = sdk
         self.api = api
         self.module = module  # None: no batchai_compat package for it (yet)
@@ -47,11 +52,11 @@ class Generation:
     @functools.cached_property
     def groups(self) -> Dict[str, type]:
         """Operation group attribute (``clusters``, ``file_servers``, ``usage``) -> its class."""
-        if self.module is None:
+        if self.module is None or self.operations is None:
             return {}
         try:
-            ops = importlib.import_module(self.module + ".operations")
-        except ImportError:
+            ops = importlib.import_module(self.operations)
+        except ImportError:  # e.g. track 2 without azure-core: its calls are then judged by 2.0.0's surface
             return {}
         out: Dict[str, type] = {}
         for name, cls in vars(ops).items():
@@ -70,39 +75,20 @@ class Generation:
             return None
 
 
-def _declared_version(init: Path) -> Optional[str]:
-    """``VERSION = "..."`` of a package's ``__init__.py``, read without importing it."""
-    try:
-        tree = ast.parse(init.read_text(encoding="utf-8"))
-    except (OSError, SyntaxError, ValueError):
-        return None
-    for node in tree.body:
-        if (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
-                and node.targets[0].id == "VERSION" and isinstance(node.value, ast.Constant)
-                and isinstance(node.value.value, str)):
-            return node.value.value
-    return None
-
-
-def _track2_package(sdk: str) -> Optional[str]:
-    major = sdk.split(".")[0] + "."
-    root = Path(_generations.__file__).resolve().parent
-    for init in sorted(root.glob("*/__init__.py")):
-        version = _declared_version(init)
-        if version and version.startswith(major):
-            return "batchai_compat." + init.parent.name
-    return None
-
-
 @functools.lru_cache(maxsize=None)  # noqa: UP033
 def generations() -> Dict[str, Generation]:
     """Every generation, by release name (``0.2.0``, ``1.0.x``, ``2.0.0``, ``7.0.0``)."""
     out: Dict[str, Generation] = {}
     for api, sdk, module in _generations.GENERATIONS.values():
         out[sdk] = Generation(sdk, api, module)
-    for sdk, (api, prefix) in TRACK2.items():
+    for sdk, (api, prefix, package, operations) in TRACK2.items():
         known = out.get(sdk)
-        out[sdk] = Generation(sdk, api, known.module if known else _track2_package(sdk), prefix)
+        candidate: Optional[str] = known.module if known else package
+        try:
+            found = candidate is not None and importlib.util.find_spec(candidate) is not None
+        except ImportError:  # a parent package that is missing
+            found = False
+        out[sdk] = Generation(sdk, api, candidate if found else None, prefix, operations)
     return out
 
 

@@ -101,9 +101,9 @@ def _public(target: str, names: Sequence[str]) -> str:
 def _has(module: str, name: str) -> bool:
     try:
         mod = importlib.import_module(module)
-    except ImportError:
+        return hasattr(mod, name) or _exists(f"{module}.{name}")
+    except Exception:  # noqa: BLE001 (a lazy attribute whose import fails: not available here)
         return False
-    return hasattr(mod, name) or _exists(f"{module}.{name}")
 
 
 # ------------------------------------------------------------------------------------- rewriting

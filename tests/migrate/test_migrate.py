@@ -176,10 +176,11 @@ def test_a_legacy_seed_notebook_migrates_to_the_committed_notebook_byte_for_byte
 def test_only_import_lines_change_and_every_other_statement_keeps_its_ast(folder, capsys):
     before = snapshot(folder)
     status, out = run(capsys, str(folder))
-    assert status == 2, out  # mixed.py and track2.py are refused (below); the others are migrated
+    assert status == 2, out  # mixed.py is refused (below); the others are migrated
     after = snapshot(folder)
     migrated = [name for name in before if before[name] != after[name]]
-    assert sorted(migrated) == ["cntk_020.ipynb", "job_factory_dotted.py", "script_020.py", "workspaces_200.ipynb"]
+    assert sorted(migrated) == ["cntk_020.ipynb", "job_factory_dotted.py", "script_020.py", "track2.py",
+                                "workspaces_200.ipynb"]
     for name in migrated:
         old, new = before[name].decode(), after[name].decode()
         sources = [(old, new)] if name.endswith(".py") else list(zip(code_cells(old), code_cells(new)))
@@ -334,17 +335,46 @@ def test_mixed_generations_are_refused_unless_one_is_given(folder, capsys):
     assert path.read_text().splitlines()[0] == "import batchai_compat as training"
 
 
-def test_track2_calls_are_7_0_0(folder, capsys):
+def test_track2_calls_are_7_0_0_and_name_batchai_compat_v7(folder, capsys):
     path = folder / "track2.py"
-    before = path.read_bytes()
     status, out = run(capsys, str(path))
+    assert status == 0, out
     assert "line 5: clusters.begin_create(4 positional) -> 7.0.0" in out
-    package = gens.generations()["7.0.0"].module
-    if package is None:  # the 7.0.0 package is not there (yet): reported, not rewritten
+    assert path.read_text().splitlines()[1] == "from batchai_compat.v7 import BatchAIManagementClient"
+    text = ("import azure.mgmt.batchai as batchai\nfrom azure.mgmt.batchai import models\n"
+            "client = batchai.BatchAIManagementClient(cred, sub)\n"
+            "client.jobs.get('rg', 'ws', 'exp', 'job')\n"  # 2.0.0 and 7.0.0 alike
+            "client.jobs.begin_terminate('rg', 'ws', 'exp', 'job').result()\n")
+    result = migrate.migrate_text(text)
+    assert result.generation == "7.0.0"
+    assert result.new.splitlines()[:2] == ["import batchai_compat.v7 as batchai",
+                                           "from batchai_compat.v7 import models"]
+    assert [gens.label(s.candidates) for s in result.signals] == ["2.0.0/7.0.0", "7.0.0"]
+
+
+def test_a_track2_generation_without_its_package_is_detected_and_not_rewritten(folder, capsys, monkeypatch):
+    """The TRACK2 table entry names the package; where it is missing, begin_* still means 7.0.0 (by
+    2.0.0's signatures) and the file is reported, not rewritten."""
+    monkeypatch.setitem(gens.TRACK2, "7.0.0", ("2018-05-01", "begin_", "batchai_compat.no_such_v7",
+                                               "batchai_compat.no_such_v7._client"))
+    from batchai_compat import _generations
+
+    for key, row in list(_generations.GENERATIONS.items()):  # the row batchai_compat.v7 adds when imported
+        if row[1] == "7.0.0":
+            monkeypatch.delitem(_generations.GENERATIONS, key)
+    gens.generations.cache_clear()
+    try:
+        path = folder / "track2.py"
+        before = path.read_bytes()
+        status, out = run(capsys, str(path))
         assert status == 2 and path.read_bytes() == before
-        assert "no 7.0.0 package yet" in out
-    else:
-        assert status == 0 and f"from {package} import BatchAIManagementClient" in path.read_text()
+        assert "line 5: clusters.begin_create(4 positional) -> 7.0.0" in out
+        assert "batchai_compat has no 7.0.0 package yet; not rewritten" in out
+        # a 2.0.0 create is not a 7.0.0 call (7.0.0 named it begin_create)
+        assert gens.call_generations("clusters", "create", 4, (), False) == {"2.0.0"}
+        assert gens.call_generations("clusters", "begin_delete", 3, (), False) == {"7.0.0"}
+    finally:
+        gens.generations.cache_clear()
 
 
 def test_pre_workspace_without_a_signal_defaults_to_1_0_x_and_says_so(env):
