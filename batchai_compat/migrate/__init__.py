@@ -62,6 +62,7 @@ __all__ = ["FileResult", "main", "migrate_text", "migrate_notebook"]
 
 _MAGIC = re.compile(r"^(\s*)([%!])")
 _PIP = re.compile(r"^\s*[%!].*\b(?:pip3?|conda)\b.*\binstall\b.*\bazure-mgmt-batchai\b")
+_CREDENTIALS_IN_URL = re.compile(r"(://)[^/@\s]+@")
 _PIP_REQUIREMENT = re.compile(r"azure-mgmt-batchai(?:\[[^\]]*\])?"
                               r"(?:\s*(?:==|~=|>=|<=|!=|<|>)\s*[\w.*+!-]+(?:\s*,\s*(?:==|~=|>=|<=|!=|<|>)\s*[\w.*+!-]+)*)?")
 
@@ -157,7 +158,8 @@ def migrate_notebook(raw: str, path: str = "<notebook>", generation: Optional[st
         for number, line in enumerate(split_lines(cell.source), 1):
             if _PIP.match(line):
                 hint = "rewritten to batchai-compat (--pip)" if pip else "use `batchai-compat` (pass --pip to rewrite)"
-                result.pip.append(f"cell {cell.index + 1} line {number}: {line.strip()} -- {hint}")
+                shown = _CREDENTIALS_IN_URL.sub(r"\1***@", line.strip())  # an index URL may carry a token
+                result.pip.append(f"cell {cell.index + 1} line {number}: {shown} -- {hint}")
         if pip and any(_PIP.match(line) for line in split_lines(cell.source)):
             new_sources[cell.index] = "".join(_PIP_REQUIREMENT.sub("batchai-compat", line) if _PIP.match(line)
                                               else line for line in split_lines(cell.source))

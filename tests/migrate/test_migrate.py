@@ -446,3 +446,19 @@ def test_source_shapes_crlf_form_feed_semicolons_nested_and_parenthesized(env):
     assert [c.line for _, c in result.changes] == [1, 4, 5, 7, 11]
     assert any("azure.storage.blob.BlobServiceClient kept" in p for p in result.problems)
     assert migrate.migrate_text(result.new).new == result.new
+
+
+def test_pip_lines_are_reported_without_the_credentials_of_an_index_url(env):
+    cell = {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
+            "source": ["!pip install --extra-index-url https://me:s3cr3t-t0ken@pkgs.example/simple "
+                       "azure-mgmt-batchai~=0.2.0\n",
+                       "import azure.mgmt.batchai as batchai"]}
+    raw = json.dumps({"cells": [cell], "metadata": {}, "nbformat": 4, "nbformat_minor": 2}, indent=1) + "\n"
+    result = migrate.migrate_notebook(raw, "pip.ipynb")
+    report = migrate.report(result, "local")
+    assert "s3cr3t-t0ken" not in report and "https://***@pkgs.example/simple" in report
+    assert "azure-mgmt-batchai~=0.2.0" in result.new  # not changed without --pip
+    fixed = migrate.migrate_notebook(raw, "pip.ipynb", pip=True)
+    assert json.loads(fixed.new)["cells"][0]["source"] == [
+        "!pip install --extra-index-url https://me:s3cr3t-t0ken@pkgs.example/simple batchai-compat\n",
+        "import batchai_compat as batchai"]
