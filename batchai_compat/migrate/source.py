@@ -310,7 +310,9 @@ def analyse_calls(trees: Sequence[Tuple[ast.AST, int]], analysis: Analysis) -> N
                                                    (toolkits[name],) if name in toolkits else ()))
                     continue
                 if (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Attribute)
-                        and func.value.attr in groups):
+                        and func.value.attr in groups
+                        # ``self.jobs.get(...)``: an object's own attribute (a dict...), not a client's group
+                        and not (isinstance(func.value.value, ast.Name) and func.value.value.id in ("self", "cls"))):
                     group, method = func.value.attr, func.attr
                     candidates = gens.call_generations(group, method, len(node.args), keywords, dynamic)
                     if not candidates and not any(method in vars(c) or method.startswith(g.lro_prefix or "\0")

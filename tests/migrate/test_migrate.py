@@ -462,3 +462,14 @@ def test_pip_lines_are_reported_without_the_credentials_of_an_index_url(env):
     assert json.loads(fixed.new)["cells"][0]["source"] == [
         "!pip install --extra-index-url https://me:s3cr3t-t0ken@pkgs.example/simple batchai-compat\n",
         "import batchai_compat as batchai"]
+
+
+def test_an_objects_own_jobs_attribute_is_not_a_batch_ai_call(env):
+    text = ("import azure.mgmt.batchai as training\n\n\nclass Tracker(object):\n"
+            "    def __init__(self, client):\n        self.client = client\n        self.jobs = {}\n\n"
+            "    def submit(self, name, params):\n"
+            "        self.jobs.get(name, None)\n"  # a dict: 2 positional would fit 0.2.0's jobs.get(rg, job)
+            "        return self.client.jobs.create('rg', 'ws', 'exp', name, params)\n")
+    result = migrate.migrate_text(text)
+    assert result.error is None and result.generation == "2.0.0"
+    assert [s.text for s in result.signals] == ["jobs.create(5 positional)"]
