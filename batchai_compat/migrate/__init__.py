@@ -241,6 +241,8 @@ def report(result: FileResult, backend_label: str) -> str:
     elif result.changes or result.changed:
         lines.append(f"{result.path}: {len(result.changes)} import statement(s) changed "
                      f"for azure-mgmt-batchai {result.generation} ({result.why})")
+    elif not result.signals:
+        lines.append(f"{result.path}: nothing to change")
     else:
         lines.append(f"{result.path}: nothing to change (azure-mgmt-batchai {result.generation}: {result.why})")
     for where, change in result.changes:
