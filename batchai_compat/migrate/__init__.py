@@ -60,7 +60,7 @@ from batchai_compat.migrate.source import (
 
 __all__ = ["FileResult", "main", "migrate_text", "migrate_notebook"]
 
-_MAGIC = re.compile(r"^(\s*)([%!])")
+_MAGIC = re.compile(r"^(\s*)(?:[%!]|[A-Za-z_](?=[\w.]*\?{1,2}\s*$))")  # %magic, !shell, help?
 _PIP = re.compile(r"^\s*[%!].*\b(?:pip3?|conda)\b.*\binstall\b.*\bazure-mgmt-batchai\b")
 _CREDENTIALS_IN_URL = re.compile(r"(://)[^/@\s]+@")
 _PIP_REQUIREMENT = re.compile(r"azure-mgmt-batchai(?:\[[^\]]*\])?"
@@ -90,7 +90,7 @@ class FileResult:
 
 
 def _mask_magics(source: str) -> str:
-    """IPython ``%line`` / ``!shell`` lines as comments of the same length (columns are kept)."""
+    """IPython ``%line`` / ``!shell`` / ``name?`` lines as comments of the same length (columns are kept)."""
     return "".join(_MAGIC.sub(lambda m: m.group(1) + "#", line, count=1) for line in split_lines(source))
 
 

@@ -473,3 +473,14 @@ def test_an_objects_own_jobs_attribute_is_not_a_batch_ai_call(env):
     result = migrate.migrate_text(text)
     assert result.error is None and result.generation == "2.0.0"
     assert [s.text for s in result.signals] == ["jobs.create(5 positional)"]
+
+
+def test_ipython_help_and_magic_lines_do_not_stop_a_notebook(env):
+    cell = {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
+            "source": ["import azure.mgmt.batchai.models as models\n", "%time x = 1\n",
+                       "models.JobCreateParameters?\n", "!ls\n", "x = 2"]}
+    raw = json.dumps({"cells": [cell], "metadata": {}, "nbformat": 4, "nbformat_minor": 2}, indent=1) + "\n"
+    result = migrate.migrate_notebook(raw, "help.ipynb")
+    assert result.error is None
+    assert json.loads(result.new)["cells"][0]["source"] == ["import batchai_compat.models as models\n"] + \
+        cell["source"][1:]
