@@ -2,8 +2,9 @@
 
 * ``leak_proxy`` (session): ``HTTP(S)_PROXY`` point at a recording proxy and ``NO_PROXY`` lists only
   loopback, so any request that tries to leave 127.0.0.1 is recorded (and fails the test).
-* ``emu``: an emulator with workspace ``(SUB, RG, WS)``; teardown asserts no unrouted requests, no
-  emulator errors and no leaked requests.
+* ``emu``: an emulator with workspace ``(SUB, RG, WS)`` and image environments on (every process of a run
+  sees only its image: no host interpreter; needs root and ``make image-rootfs``, both given in ``make test``
+  and CI); teardown asserts no unrouted requests, no emulator errors and no leaked requests.
 * ``client``: ``BatchAIManagementClient(..., backend="azureml", auth=emu.auth())``.
 """
 
@@ -58,6 +59,23 @@ class LeakProxy:
         self.server.server_close()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def image_environments_everywhere() -> Iterator[None]:
+    """Every emulator these tests start, also those constructed directly and those in child processes, runs
+    its processes in image environments (``AMLEMU_IMAGE_ENVIRONMENTS=1``, the default of
+    ``AzureMLEmulator(image_environments=None)``): no run may use the host's interpreter. A test that needs
+    host mode passes ``image_environments=False`` and says why."""
+    saved = os.environ.get("AMLEMU_IMAGE_ENVIRONMENTS")
+    os.environ["AMLEMU_IMAGE_ENVIRONMENTS"] = "1"
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop("AMLEMU_IMAGE_ENVIRONMENTS", None)
+        else:
+            os.environ["AMLEMU_IMAGE_ENVIRONMENTS"] = saved
+
+
 @pytest.fixture(scope="session")
 def leak_proxy() -> Iterator[LeakProxy]:
     import azureml.core  # noqa: F401  -- a test dependency (requirements-test.txt): fail loudly if missing
@@ -82,7 +100,7 @@ def emu(leak_proxy, tmp_path):
     from batchai_compat.testing import AzureMLEmulator
 
     emulator = AzureMLEmulator(workspaces=[(SUB, RG, WS, "northeurope")], root=str(tmp_path / "emu"),
-                               scale_down_after=0.5)
+                               scale_down_after=0.5, image_environments=True)
     with emulator:
         yield emulator
     assert emulator.unrouted == [], f"unrouted requests: {emulator.unrouted}"

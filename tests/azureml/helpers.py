@@ -40,7 +40,15 @@ def create_cluster(client: Any, name: str = "cluster", nodes: int = 1, **extra: 
     return client.clusters.create(RG, WS, name, params).result()
 
 
-def job_params(cluster: Any, node_count: int = 1, **extra: Any) -> models.JobCreateParameters:
+# Images of the emulator's catalogue (batchai_compat/testing/amlemu/images.py): jobs see only what their image
+# has, as on Azure ML. ``ubuntu``: a shell, no Python, no MPI; the Azure ML base image: conda's Python as
+# python/python3, Open MPI, ssh; TensorFlow 1.8's GPU image: Python 2.7 as python, no MPI.
+UBUNTU = "ubuntu"
+AML_MPI = "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu20.04"
+TF18 = "tensorflow/tensorflow:1.8.0-gpu"
+
+
+def job_params(cluster: Any, node_count: int = 1, image: str = UBUNTU, **extra: Any) -> models.JobCreateParameters:
     extra.setdefault("custom_toolkit_settings", models.CustomToolkitSettings(command_line="echo hi"))
     return models.JobCreateParameters(
         cluster=models.ResourceId(id=cluster.id), node_count=node_count,
@@ -48,7 +56,7 @@ def job_params(cluster: Any, node_count: int = 1, **extra: Any) -> models.JobCre
         output_directories=[models.OutputDirectory(id="OUTPUTS", path_prefix="$AZ_BATCHAI_MOUNT_ROOT/azfiles",
                                                    path_suffix="files")],
         container_settings=models.ContainerSettings(image_source_registry=models.ImageSourceRegistry(
-            image="ubuntu")),
+            image=image)),
         **extra)
 
 

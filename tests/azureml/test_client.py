@@ -13,7 +13,19 @@ import batchai_compat.models as models
 from batchai_compat.exceptions import BatchAICompatNotSupportedError, BatchAICompatWarning
 
 from .conftest import RG, SUB, WS
-from .helpers import EXP, contents, create_cluster, create_job, files, job_params, wait_for, wait_job, without_logs
+from .helpers import (
+    AML_MPI,
+    EXP,
+    TF18,
+    contents,
+    create_cluster,
+    create_job,
+    files,
+    job_params,
+    wait_for,
+    wait_job,
+    without_logs,
+)
 
 pytestmark = [pytest.mark.azureml, pytest.mark.spawns_processes]
 
@@ -199,7 +211,8 @@ def test_failed_job_reports_exit_code(client, setup):
 def test_mpi_job_on_two_nodes(client, emu, setup):
     create_cluster(client, "mpi2", nodes=2)
     cluster = client.clusters.get(RG, WS, "mpi2")
-    params = job_params(cluster, node_count=2, custom_toolkit_settings=None,
+    # A custom MPI job needs MPI (and ssh between the nodes) in its image: the Azure ML base image has both.
+    params = job_params(cluster, node_count=2, image=AML_MPI, custom_toolkit_settings=None,
                         custom_mpi_settings=models.CustomMpiSettings(
                             process_count=4, command_line="echo rank $OMPI_COMM_WORLD_RANK of $OMPI_COMM_WORLD_SIZE"))
     with warnings.catch_warnings():
@@ -217,9 +230,10 @@ def test_mpi_job_on_two_nodes(client, emu, setup):
 def test_tensorflow_job_roles(client, emu, setup):
     create_cluster(client, "tf2", nodes=2)
     cluster = client.clusters.get(RG, WS, "tf2")
-    script = ("import os, sys; print(os.environ['AZ_BATCHAI_TASK_INDEX'], sys.argv[1:], "
-              "os.environ['AZ_BATCHAI_WORKER_HOSTS'].count(','))")
-    params = job_params(cluster, node_count=2, custom_toolkit_settings=None,
+    # TensorFlow 1.8's image: its Python is 2.7 (print_function gives the same output there as on Python 3).
+    script = ("from __future__ import print_function; import os, sys; print(os.environ['AZ_BATCHAI_TASK_INDEX'], "
+              "sys.argv[1:], os.environ['AZ_BATCHAI_WORKER_HOSTS'].count(','))")
+    params = job_params(cluster, node_count=2, image=TF18, custom_toolkit_settings=None,
                         tensor_flow_settings=models.TensorFlowSettings(
                             python_script_file_path="$AZ_BATCHAI_JOB_TEMP/tf.py", worker_count=2,
                             parameter_server_count=1, master_command_line_args="--role master",
@@ -294,11 +308,12 @@ def test_horovod_and_pytorch_jobs(client, emu, setup):
               "os.environ.get('AZ_BATCHAI_TASK_INDEX')), sys.argv[1:]) + chr(10)).encode())")
     prep = models.JobPreparation(command_line=f"echo \"{script}\" > $AZ_BATCHAI_JOB_TEMP/../../train.py")
     path = "$AZ_BATCHAI_JOB_TEMP/../../train.py"
-    create_job(client, "hvd", job_params(setup, custom_toolkit_settings=None, job_preparation=prep,
+    # Horovod runs under mpirun and both run `python`: the Azure ML base image has Open MPI and conda's Python.
+    create_job(client, "hvd", job_params(setup, image=AML_MPI, custom_toolkit_settings=None, job_preparation=prep,
                                          horovod_settings=models.HorovodSettings(
                                              python_script_file_path=path, command_line_args="--epochs 1",
                                              process_count=2)))
-    create_job(client, "torch", job_params(setup, custom_toolkit_settings=None, job_preparation=prep,
+    create_job(client, "torch", job_params(setup, image=AML_MPI, custom_toolkit_settings=None, job_preparation=prep,
                                            py_torch_settings=models.PyTorchSettings(
                                                python_script_file_path=path, process_count=2,
                                                communication_backend="gloo")))

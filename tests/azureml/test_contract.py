@@ -81,7 +81,7 @@ DEVIATIONS.update({
         "file servers are refused (NotSupported) by the azureml backend; " + NO_DELETING_STATE,
     "test_job_sees_the_clients_environment_plus_batch_ai_variables_only":
         "a job runs inside an Azure ML run: it sees the run's environment (Azure ML's AZUREML_* variables, its "
-        "TMPDIR), not the submitting client's",
+        "TMPDIR, its image's PATH), not the submitting client's (nor the client's interpreter the test runs)",
     "test_job_level_mount_of_a_missing_share_fails_the_job": DATASTORE_MOUNTS,
     "test_job_level_mount_of_a_missing_container_fails_the_job": DATASTORE_MOUNTS,
     "test_cluster_level_mount_of_a_missing_share_makes_the_nodes_unusable":
@@ -93,6 +93,9 @@ DEVIATIONS.update({
 # Contract tests not collected here, and the azureml test that checks the documented behaviour instead
 # (these would only time out: a rank waiting for a file the other node never sees).
 REPLACED: Dict[str, str] = {
+    "test_job_gets_no_pythonpath_the_client_never_had":
+        "the job runs the client's interpreter (sys.executable), which no job image has (image environments): "
+        "tests/azureml/test_images.py::test_job_gets_no_pythonpath_the_client_never_had uses the image's python",
     "test_pytorch_ranks_rendezvous_through_the_shared_job_temp":
         "$AZ_BATCHAI_SHARED_JOB_TEMP is per node on Azure ML and the PyTorch init method is tcp:// on node 0: "
         "tests/azureml/test_multinode.py::test_pytorch_gloo_ranks_meet_on_node_0_over_tcp",

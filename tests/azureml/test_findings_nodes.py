@@ -24,7 +24,7 @@ from batchai_compat.backends.azureml import clusters, jobs, nodeside, source, tr
 from batchai_compat.backends.base import JobRef
 
 from .conftest import RG, SUB, WS
-from .helpers import EXP, contents, create_cluster, create_job, files, job_params, wait_job
+from .helpers import AML_MPI, EXP, contents, create_cluster, create_job, files, job_params, wait_job
 
 pytestmark = [pytest.mark.azureml, pytest.mark.spawns_processes]
 
@@ -71,7 +71,7 @@ def test_empty_output_directories_of_a_multi_node_job_are_marked_once(client, em
     script = "import os; os.makedirs(os.environ['AZ_BATCHAI_OUTPUT_OUTPUTS'] + '/empty', exist_ok=True)"
     path = "$AZ_BATCHAI_JOB_TEMP/../../mkdir.py"
     create_job(client, "quiet", job_params(
-        cluster, node_count=2, custom_toolkit_settings=None,
+        cluster, node_count=2, image=AML_MPI, custom_toolkit_settings=None,  # a Python 3 (conda's) in the image
         job_preparation=models.JobPreparation(command_line=f"echo \"{script}\" > {path}"),
         py_torch_settings=models.PyTorchSettings(python_script_file_path=path, process_count=2,
                                                  communication_backend="gloo")))
@@ -86,7 +86,7 @@ def test_an_output_name_written_on_two_nodes_fails_the_job_as_on_azure_ml(client
     script = "import os; open(os.environ['AZ_BATCHAI_OUTPUT_OUTPUTS'] + '/model.txt', 'w').write('weights')"
     path = "$AZ_BATCHAI_JOB_TEMP/../../save.py"
     create_job(client, "clash", job_params(
-        cluster, node_count=2, custom_toolkit_settings=None,
+        cluster, node_count=2, image=AML_MPI, custom_toolkit_settings=None,  # a Python 3 (conda's) in the image
         job_preparation=models.JobPreparation(command_line=f"echo \"{script}\" > {path}"),
         py_torch_settings=models.PyTorchSettings(python_script_file_path=path, process_count=2,
                                                  communication_backend="gloo")))

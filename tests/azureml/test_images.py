@@ -2,8 +2,9 @@
 ``batchai_compat/testing/amlemu/images.py``): Batch AI-era images without a usable Python, MPI or ssh.
 
 Issue 12, findings 1 (Python in the image), 3 (MPI for non-MPI toolkits) and 9 (the default image has no
-azureml-core), the seed sample's flow and the 2-node TensorFlow / PyTorch / CNTK acceptance jobs. User
-commands use what the catalogue image provides: Python 2.7 in tensorflow/tensorflow:1.8.0-gpu, the shell
+azureml-core) and the 2-node TensorFlow / PyTorch / CNTK acceptance jobs (the seed sample's flow is
+``test_seed_replay.py``: the whole suite runs in image environments, that job under the TF 1.8 image's Python
+2.7). User commands use what the catalogue image provides: Python 2.7 in tensorflow/tensorflow:1.8.0-gpu, the shell
 elsewhere (the Pythons 3.5 / 3.6 of the PyTorch and CNTK images are not provided), mpirun in the CNTK image.
 """
 
@@ -18,7 +19,6 @@ import pytest
 import batchai_compat.models as models
 from batchai_compat.exceptions import BatchAICompatNotSupportedError
 
-from . import test_seed_replay as seed_replay
 from .conftest import RG, SUB, WS
 from .helpers import EXP, contents, create_cluster, create_job, wait_job
 
@@ -131,19 +131,20 @@ def test_no_host_interpreter_leaks_into_a_node(img_client):
     assert "LEAK" not in out, out
 
 
-# The seed's stand-in for mnist_replica.py, as Python 2.7 runs it (the image's python).
-MNIST_REPLICA_PY27 = seed_replay.MNIST_REPLICA.replace(
-    "import os, sys, time", "from __future__ import print_function\nimport os, sys, time").replace(
-    'os.makedirs(args["checkpoint_dir"], exist_ok=True)',
-    'os.path.isdir(args["checkpoint_dir"]) or os.makedirs(args["checkpoint_dir"])')
+def test_job_gets_no_pythonpath_the_client_never_had(img_client, monkeypatch):
+    """The contract test of the same name (tests/contract/test_job_environment.py) runs the client's own
+    interpreter in the job, which a job's image does not have: here the default image's python (conda's, on the
+    image's PATH) prints the job's environment. The node side's interpreter runs with ``-E -s``: no PYTHONPATH
+    of its own reaches the job."""
+    import json
 
-
-def test_seed_sample_flow_on_the_tensorflow_1_8_image(img_client, img_emu, monkeypatch):
-    """The seed document's whole flow (tests/azureml/test_seed_replay.py), its job's processes in the
-    tensorflow/tensorflow:1.8.0-gpu environment: the training script runs under the image's Python 2.7."""
-    assert "exist_ok" not in MNIST_REPLICA_PY27 and "print_function" in MNIST_REPLICA_PY27
-    monkeypatch.setattr(seed_replay, "MNIST_REPLICA", MNIST_REPLICA_PY27)
-    seed_replay.test_seed_tensorflow_flow(img_client, img_emu)
+    monkeypatch.delenv("PYTHONPATH", raising=False)
+    cluster = create_cluster(img_client, "c1", nodes=1)
+    create_job(img_client, "env", _params(cluster, None, custom_toolkit_settings=models.CustomToolkitSettings(
+        command_line="python -c 'import json, os; print(json.dumps(dict(os.environ)))'")))
+    job_env = json.loads(_succeeded(img_client, "env")["stdout.txt"])
+    assert "PYTHONPATH" not in job_env, job_env["PYTHONPATH"]
+    assert job_env["AZ_BATCHAI_JOB_TEMP"]                         # the job's environment, not an empty one
 
 
 # -- finding 9: the default image has no azureml-core ----------------------------------------------------------

@@ -4,6 +4,10 @@ The emulator starts one process per node for the run's ``MpiConfiguration(proces
 as if on its own machine: the node's own loopback address (``AZ_BATCH_HOST_LIST``), id, working directory,
 ``TMPDIR``, and ssh between the nodes. Every node runs its own job preparation, node 0 waits for all of them,
 and each toolkit's processes run on the nodes Batch AI put them on.
+
+Jobs run in image environments: the MPI toolkits and the Python scripts (Python 3: ``tests/node_scripts.py``
+is shared with the launcher tests) use the Azure ML base image (Open MPI, ssh, conda's Python 3); shell-only
+jobs use ``ubuntu``.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from batchai_compat.exceptions import BatchAICompatWarning
 
 from ..node_scripts import RENDEZVOUS_SCRIPT, TF_SCRIPT
 from .conftest import RG, SUB, WS
-from .helpers import EXP, contents, create_cluster, job_params, wait_for, wait_job
+from .helpers import AML_MPI, EXP, contents, create_cluster, job_params, wait_for, wait_job
 
 # Job preparation says where it runs: the node's private directories live under its own TMPDIR.
 PREP = 'echo "prep $TMPDIR"; echo "temp $AZ_BATCHAI_JOB_TEMP"; cat "$AZ_BATCHAI_MPI_HOST_FILE"'
@@ -125,7 +129,7 @@ def test_custom_mpi_job_spreads_over_two_nodes(client, emu, setup):
     cluster = client.clusters.get(RG, WS, "spread2")
     command = ('echo rank $OMPI_COMM_WORLD_RANK of $OMPI_COMM_WORLD_SIZE in $PWD temp $AZ_BATCHAI_JOB_TEMP '
                'var $MY_VAR secret $MY_SECRET')
-    params = job_params(cluster, node_count=2, custom_toolkit_settings=None,
+    params = job_params(cluster, node_count=2, image=AML_MPI, custom_toolkit_settings=None,
                         job_preparation=models.JobPreparation(command_line=PREP),
                         environment_variables=[models.EnvironmentVariable(name="MY_VAR", value="plain")],
                         secrets=[models.EnvironmentVariableWithSecretValue(name="MY_SECRET", value="s3cr3t")],
@@ -160,7 +164,7 @@ def test_custom_mpi_job_spreads_over_two_nodes(client, emu, setup):
 def test_horovod_job_spreads_and_custom_job_runs_on_node_0(client, emu, setup):
     create_cluster(client, "spread3", nodes=2)
     cluster = client.clusters.get(RG, WS, "spread3")
-    params = job_params(cluster, node_count=2, custom_toolkit_settings=None,
+    params = job_params(cluster, node_count=2, image=AML_MPI, custom_toolkit_settings=None,
                         job_preparation=models.JobPreparation(command_line=PREP + "; " + HVD_SCRIPT),
                         horovod_settings=models.HorovodSettings(python_script_file_path="$AZ_BATCHAI_JOB_TEMP/hvd.py",
                                                                 process_count=2))
@@ -187,7 +191,7 @@ def test_job_preparation_failing_on_the_second_node_fails_the_job(client, emu, s
     create_cluster(client, "spread4", nodes=2)
     cluster = client.clusters.get(RG, WS, "spread4")
     prep = 'case "$AZ_BATCHAI_JOB_TEMP" in */batchai-node1-*) sleep 1; echo bad node >&2; exit 5;; esac; echo fine'
-    params = job_params(cluster, node_count=2, custom_toolkit_settings=None,
+    params = job_params(cluster, node_count=2, image=AML_MPI, custom_toolkit_settings=None,
                         job_preparation=models.JobPreparation(command_line=prep),
                         custom_mpi_settings=models.CustomMpiSettings(process_count=2, command_line="echo ran"))
     _create(client, "prepfail", params)
@@ -210,7 +214,7 @@ def test_tensorflow_job_places_roles_on_the_nodes_addresses(client, emu, setup):
     cluster = shared_cluster(client, emu, "tfspread", {"tf.py": TF_SCRIPT})
     # 2 nodes, 2 ps, 3 workers (docs/service-behaviour.md §c.10): ps 0 on n0:2222, ps 1 on n1:2222;
     # workers n0:2223, n1:2223, n0:2224.
-    params = job_params(cluster, node_count=2, custom_toolkit_settings=None,
+    params = job_params(cluster, node_count=2, image=AML_MPI, custom_toolkit_settings=None,
                         job_preparation=models.JobPreparation(command_line=PREP),
                         tensor_flow_settings=models.TensorFlowSettings(
                             python_script_file_path="$AZ_BATCHAI_MOUNT_ROOT/azfiles/tf.py", worker_count=3,
@@ -235,7 +239,7 @@ def test_tensorflow_job_places_roles_on_the_nodes_addresses(client, emu, setup):
 
 def test_pytorch_gloo_ranks_meet_on_node_0_over_tcp(client, emu, setup):
     cluster = shared_cluster(client, emu, "ptspread", {"rdv.py": RENDEZVOUS_SCRIPT})
-    params = job_params(cluster, node_count=2, custom_toolkit_settings=None,
+    params = job_params(cluster, node_count=2, image=AML_MPI, custom_toolkit_settings=None,
                         py_torch_settings=models.PyTorchSettings(
                             python_script_file_path="$AZ_BATCHAI_MOUNT_ROOT/azfiles/rdv.py", process_count=2,
                             communication_backend="gloo"))
@@ -269,7 +273,7 @@ def test_setup_task_failing_on_one_node_fails_the_job_before_it_starts(client, e
         warnings.simplefilter("ignore")
         create_cluster(client, "setupfail", nodes=2, node_setup=models.NodeSetup(setup_task=task))
     cluster = client.clusters.get(RG, WS, "setupfail")
-    params = job_params(cluster, node_count=2, custom_toolkit_settings=None,
+    params = job_params(cluster, node_count=2, image=AML_MPI, custom_toolkit_settings=None,
                         job_preparation=models.JobPreparation(command_line="echo prep"),
                         horovod_settings=models.HorovodSettings(python_script_file_path="x.py", process_count=2))
     _create(client, "setupfail", params)
@@ -290,7 +294,7 @@ def test_setup_task_failing_on_one_node_fails_the_job_before_it_starts(client, e
 def test_terminating_a_spread_job_stops_every_node(client, emu, setup):
     cluster = shared_cluster(client, emu, "tfterm", {"tf.py": TF_SCRIPT})
     # Workers talk to both parameter servers (ps 0 on node 0, ps 1 on node 1), then stay busy.
-    params = job_params(cluster, node_count=2, custom_toolkit_settings=None,
+    params = job_params(cluster, node_count=2, image=AML_MPI, custom_toolkit_settings=None,
                         tensor_flow_settings=models.TensorFlowSettings(
                             python_script_file_path="$AZ_BATCHAI_MOUNT_ROOT/azfiles/tf.py", worker_count=2,
                             parameter_server_count=2, master_command_line_args="worker 2>/dev/null; sleep 300",

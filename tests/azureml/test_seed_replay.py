@@ -23,7 +23,11 @@ from .helpers import wait_for
 pytestmark = [pytest.mark.azureml, pytest.mark.spawns_processes]
 
 ACCOUNT, KEY, SHARE, CONTAINER = "seedstorage", "c2VlZC1rZXk=", "afsshare", "bfscontainer"
+# The stand-in for the sample's mnist_replica.py runs under the job image's python: Python 2.7 in
+# tensorflow/tensorflow:1.8.0-gpu (image environments, batchai_compat/testing/amlemu/images.py), as the real one
+# did on Batch AI; so print_function and no makedirs(exist_ok=).
 MNIST_REPLICA = textwrap.dedent('''
+    from __future__ import print_function
     import os, sys, time
     args = dict(a.lstrip("-").split("=", 1) for a in sys.argv[1:] if "=" in a)
     role, index = args["job_name"], args["task_index"]
@@ -32,7 +36,7 @@ MNIST_REPLICA = textwrap.dedent('''
     if role == "ps":
         time.sleep(120)  # parameter servers never end on their own; Batch AI stops them
     else:
-        os.makedirs(args["checkpoint_dir"], exist_ok=True)
+        os.path.isdir(args["checkpoint_dir"]) or os.makedirs(args["checkpoint_dir"])
         with open(os.path.join(args["checkpoint_dir"], "model-%s.ckpt" % index), "w") as fh:
             fh.write("weights of worker %s\\n" % index)
 ''')

@@ -3,8 +3,9 @@
 * ``leak_proxy`` (per module, environment restored afterwards): a recording HTTP proxy.
   ``HTTP(S)_PROXY`` point at it and ``NO_PROXY`` lists only 127.0.0.1/localhost, so any request
   azureml-core tries to send anywhere else lands there; every test asserts it saw nothing.
-* ``emu``: a started emulator with workspace ``("sub-1", "rg-1", "ws-1")``; at teardown the test fails on
-  unrouted requests, emulator errors or leaked requests.
+* ``emu``: a started emulator with workspace ``("sub-1", "rg-1", "ws-1")`` and image environments on (runs see
+  only their image, never the host's interpreter; needs root and ``make image-rootfs``); at teardown the test
+  fails on unrouted requests, emulator errors or leaked requests.
 """
 
 from __future__ import annotations
@@ -49,6 +50,23 @@ class LeakProxy:
         self.server.server_close()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def image_environments_everywhere() -> Iterator[None]:
+    """Every emulator these tests start, also those constructed directly and those in child processes, runs
+    its processes in image environments (``AMLEMU_IMAGE_ENVIRONMENTS=1``, the default of
+    ``AzureMLEmulator(image_environments=None)``): no run may use the host's interpreter. A test that needs
+    host mode passes ``image_environments=False`` and says why."""
+    saved = os.environ.get("AMLEMU_IMAGE_ENVIRONMENTS")
+    os.environ["AMLEMU_IMAGE_ENVIRONMENTS"] = "1"
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop("AMLEMU_IMAGE_ENVIRONMENTS", None)
+        else:
+            os.environ["AMLEMU_IMAGE_ENVIRONMENTS"] = saved
+
+
 @pytest.fixture(scope="module")
 def leak_proxy() -> Iterator[LeakProxy]:
     import azureml.core  # noqa: F401  -- a test dependency (requirements-test.txt): fail loudly if missing
@@ -78,7 +96,7 @@ def assert_clean(emu, leak_proxy) -> None:
 def emu(leak_proxy, tmp_path):
     from batchai_compat.testing import AzureMLEmulator
     emulator = AzureMLEmulator(workspaces=[(SUB, RG, WS)], root=str(tmp_path / "emu"), scale_down_after=0.5,
-                               resize_seconds=0.5)
+                               resize_seconds=0.5, image_environments=True)
     with emulator:
         yield emulator
     assert_clean(emulator, leak_proxy)

@@ -26,8 +26,10 @@ def test_catalogue_lookup_normalizes_references(image_rootfs):
     assert images.lookup("mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu20.04:20240304.v1").mpi
     tf = images.lookup("tensorflow/tensorflow:1.8.0-gpu@sha256:" + "0" * 64)
     assert (tf.real_python, tf.mpi, tf.ssh) == ("2.7", False, False)
-    with pytest.raises(images.ImageError, match="Failed to pull image 'ubuntu:latest'"):
-        images.lookup("ubuntu:latest")
+    assert images.lookup("ubuntu").name == images.lookup("library/ubuntu:latest").name == "ubuntu:latest"
+    assert images.lookup("ubuntu").real_python is None
+    with pytest.raises(images.ImageError, match="Failed to pull image 'ubuntu:14.04'"):
+        images.lookup("ubuntu:14.04")
 
 
 def test_dockerfile_copy_layers_are_built_once_per_dockerfile(image_rootfs, tmp_path):
@@ -73,18 +75,18 @@ def test_runs_see_only_their_image(leak_proxy, tmp_path, image_rootfs):
         ComputeTarget.wait_for_completion(ct, show_output=False)
         exp = Experiment(ws, "images")
         runs = {}
-        for image in ("ubuntu:16.04", "ubuntu:latest"):
+        for image in ("ubuntu:16.04", "ubuntu:14.04"):
             env = Environment.from_docker_image("e" + image.replace(":", "-").replace(".", "-"), image)
             env.python.user_managed_dependencies = True
             runs[image] = exp.submit(ScriptRunConfig(source_directory=str(src), command="sh probe.sh",
                                                      compute_target="cpu", environment=env))
         for run in runs.values():
             run.wait_for_completion(show_output=False, raise_on_error=False)
-        ok, missing = runs["ubuntu:16.04"], runs["ubuntu:latest"]
+        ok, missing = runs["ubuntu:16.04"], runs["ubuntu:14.04"]
         assert ok.get_status() == "Completed"
         with open(os.path.join(emu.run(ok.id).run_dir, "user_logs", "std_log.txt")) as fh:
             log = fh.read()
         assert "NO-PYTHON" in log and "PROC" in log, log
         assert missing.get_status() == "Failed"
-        assert "Failed to pull image 'ubuntu:latest'" in missing.get_details()["error"]["error"]["message"]
+        assert "Failed to pull image 'ubuntu:14.04'" in missing.get_details()["error"]["error"]["message"]
         assert_clean(emu, leak_proxy)

@@ -38,8 +38,17 @@ def test_run_context_secrets_tags_and_metrics(emu, ws, tmp_path, capsys):
     src = tmp_path / "src"
     src.mkdir()
     (src / "ctx.py").write_text(CONTEXT_PY)
+    # Run.get_context() needs azureml-core in the run's environment; the Azure ML base image has none, so the
+    # environment is system-managed: Azure ML builds its conda environment (Python + azureml-defaults, the
+    # default specification) over the image, and `python` is that environment's (amlemu/images.py).
+    from azureml.core import Environment
+    from azureml.core.conda_dependencies import CondaDependencies
+
+    env = Environment.from_docker_image("ctx", "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu20.04")
+    env.python.user_managed_dependencies = False
+    env.python.conda_dependencies = CondaDependencies.create(pip_packages=["azureml-defaults"])
     run = Experiment(ws, "ctx").submit(ScriptRunConfig(source_directory=str(src), command="python ctx.py",
-                                                       compute_target="cpu", environment=_env()))
+                                                       compute_target="cpu", environment=env))
     run.wait_for_completion(show_output=True)          # streams user_logs/std_log.txt
     assert "context done" in capsys.readouterr().out
     target = str(tmp_path / "context.txt")

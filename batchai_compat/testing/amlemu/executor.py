@@ -110,6 +110,21 @@ class RunHandle:
     procs: List[Launched] = field(default_factory=list)
     nodes: List[NodeLayout] = field(default_factory=list)
     image: Optional[images.BuiltImage] = None   # image environments (images.py): the run's image
+    data_roots: List[str] = field(default_factory=list)  # the datastore directories of its data references
+
+
+def _in_a_container(run: Run) -> bool:
+    """Whether the run's processes start in its environment's image. Every run on a compute cluster does; a
+    run on ``compute_target="local"`` without Docker (``docker.useDocker`` false, azureml-core's default for
+    local runs) runs on the submitting machine itself, in the Python environment there ("user-managed
+    environment": https://learn.microsoft.com/azure/machine-learning/how-to-use-environments), so in image
+    mode too it runs on the host."""
+    if str(run.target or "").lower() != "local":
+        return True
+    config = run.configuration or {}
+    docker = config.get("docker") or {}
+    env_docker = (config.get("environment") or {}).get("docker") or {}
+    return bool(docker.get("useDocker") or env_docker.get("enabled"))
 
 
 def free_port(address: str = "127.0.0.1") -> int:
@@ -265,13 +280,20 @@ class Executor:
         run_dir = os.path.join(self.emu.root, "runs", run.run_id)
         for sub in ("user_logs", "system_logs/emulator"):
             os.makedirs(os.path.join(run_dir, sub), exist_ok=True)
-        if self.emu.image_environments:
+        if self.emu.image_environments and _in_a_container(run):
             # Azure ML pulls or builds the environment's image before the run starts; a missing image or a
             # failed build fails the run (https://learn.microsoft.com/azure/machine-learning/
             # how-to-troubleshoot-environments).
             docker = (run.configuration.get("environment") or {}).get("docker") or {}
             try:
                 handle.image = images.build(docker, os.path.join(self.emu.root, "images"))
+                python = (run.configuration.get("environment") or {}).get("python") or {}
+                conda = images.conda_environment(python)
+                if conda is not None:   # not user-managed: Azure ML's conda environment over the image
+                    layer, prefix = conda
+                    handle.image.layers.insert(0, layer)
+                    handle.image.env["PATH"] = prefix + "/bin:" + handle.image.env.get("PATH", "")
+                    handle.image.env["AZUREML_CONDA_ENVIRONMENT_PATH"] = prefix
                 if handle.image.ssh:
                     here = os.path.dirname(os.path.abspath(__file__))
                     layer = images.emulator_layer(os.path.join(self.emu.root, "images"),
@@ -378,6 +400,12 @@ class Executor:
         for name, dref in (config.get("dataReferences") or {}).items():
             path = self.emu.data_reference_path(ws, run, name, dref)
             env["AZUREML_DATAREFERENCE_" + name] = path
+            if handle is not None:
+                # Azure ML mounts the whole datastore (container or share) and points the variable at the
+                # path inside it, so the rest of the datastore is reachable too (../inputs from results/).
+                root = self.emu.datastore_dir(ws, str((dref or {}).get("dataStoreName") or "workspaceblobstore"))
+                if root not in handle.data_roots:
+                    handle.data_roots.append(root)
         if image is None:
             env["PATH"] = os.pathsep.join([self.emu.bin_dir, env.get("PATH", os.defpath)])
         env.pop("TMPDIR", None)          # per node
@@ -586,10 +614,9 @@ class Executor:
             os.makedirs(directory, exist_ok=True)
         os.chmod(system_tmp, 0o1777)
         binds = [(system_tmp, "/tmp", False), (home, "/root", False), (self.emu.root, self.emu.root, False)]
-        for key, value in spec.env.items():
-            if key.startswith("AZUREML_DATAREFERENCE_") and os.path.isdir(value) and \
-                    not os.path.abspath(value).startswith(self.emu.root + os.sep):
-                binds.append((value, value, False))
+        for root in handle.data_roots:   # each data reference's datastore, mounted whole (see _base_env)
+            if os.path.isdir(root) and not os.path.abspath(root).startswith(self.emu.root + os.sep):
+                binds.append((root, root, False))
         binds += [(src, dst, True) for src, dst in handle.image.binds]
         return images.sandbox_argv(handle.image, sandbox, cwd, binds, spec.argv)
 

@@ -85,7 +85,17 @@ CATALOGUE: Dict[str, CatalogueImage] = {image.name: image for image in (
     CatalogueImage("microsoft/cntk:2.5.1-gpu-python3.5-cuda9.0-cudnn7.0", "mpi", "3.5", True, True,
                    note="Open MPI and an ssh client (CNTK's distributed training runs under mpirun); Python 3.5 "
                         "(not provided here)"),
+    # Docker Hub's official ubuntu images (https://hub.docker.com/_/ubuntu) are Ubuntu's minimal base root file
+    # system (docker-library/official-images, library/ubuntu: built from the ubuntu-base tarballs of
+    # https://git.launchpad.net/cloud-images/+oci/ubuntu-base): a shell and coreutils, no Python (python3 is not
+    # in that package set), no MPI, no ssh client. ``ubuntu`` without a tag is ``ubuntu:latest`` (Docker's
+    # default tag, https://docs.docker.com/reference/cli/docker/image/pull/): today's LTS, the same contents here.
     CatalogueImage("ubuntu:16.04", "base", None, False, False, note="no Python at all"),
+    CatalogueImage("ubuntu:latest", "base", None, False, False, note="no Python at all (what `ubuntu` names)"),
+    # Azure/AzureML-Containers, base/cpu/openmpi4.1.0-ubuntu20.04/Dockerfile: Miniconda3 (py38) installed with
+    # ``bash miniconda.sh -bf -p /opt/miniconda`` and ``ENV PATH /opt/miniconda/bin:$PATH``, so ``python`` and
+    # ``python3`` in a run's command are conda's Python 3.8; ``openssh-client``/``openssh-server``; Open MPI 4.1.0
+    # built into /usr/local; no azureml-core. Here the prefix holds Debian's python3.11 as python/python3.
     CatalogueImage("mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu20.04", "azureml", "3.8", True, True,
                    env=(("PATH", "/opt/miniconda/bin:" + _IMAGE_PATH),),
                    note="conda Python at /opt/miniconda (a Debian python3.11 prefix stands for it), Open MPI, ssh; "
@@ -111,6 +121,8 @@ def lookup(reference: str) -> CatalogueImage:
     name = normalize(reference)
     if name in CATALOGUE:
         return CATALOGUE[name]
+    if name and ":" not in name.rsplit("/", 1)[-1] and name + ":latest" in CATALOGUE:
+        return CATALOGUE[name + ":latest"]  # no tag means "latest" (Docker's default tag)
     repository = name.rsplit(":", 1)[0] if ":" in name.rsplit("/", 1)[-1] else name
     if repository in _BY_REPOSITORY:
         return CATALOGUE[repository]
@@ -264,6 +276,109 @@ def emulator_layer(root: str, nodessh: str, launcher_ssh: str) -> str:
     return layer
 
 
+# -- conda environments (python.userManagedDependencies false) ------------------------------------------------
+# Azure ML builds a conda environment from the environment's conda specification on top of its image, under
+# /azureml-envs/azureml_<hash>, and runs the job with that environment's python first on PATH
+# (https://learn.microsoft.com/azure/machine-learning/concept-environments#types-of-environments: "system-managed
+# environments ... Azure ML creates a new conda environment"). The default specification of azureml-core 1.61 is
+# a Python plus the pip package azureml-defaults (azureml/core/conda_dependencies.py). The emulator can provide a
+# Python (the catalogue's prefix) and azureml-core with its requirements only: their files are taken from the
+# distributions installed for the emulator's own interpreter (what ``pip install azureml-core`` would put there,
+# at the version installed here, whatever version the specification pins: a deviation), hard-linked into a layer
+# built once per machine under ``<rootfs dir>-layers``. The environment's site-packages hold nothing else of the
+# host. Any other conda or pip package fails the build (the emulator cannot install it).
+CONDA_PROVIDED_PIP = {"azureml-core": "azureml-core", "azureml-defaults": "azureml-core"}
+CONDA_PROVIDED = {"python", "pip"}
+_DEFAULT_CONDA = {"dependencies": ["python", {"pip": ["azureml-defaults"]}]}
+
+
+def _package_name(spec: str) -> str:
+    return re.split(r"[<>=!~\[; ]", spec.strip(), maxsplit=1)[0].strip().lower().replace("_", "-")
+
+
+def _distribution_closure(root: str) -> List[object]:
+    import importlib.metadata as metadata
+
+    try:
+        from packaging.requirements import Requirement
+    except ImportError:  # pragma: no cover - packaging comes with pip/setuptools and azureml-core
+        Requirement = None  # type: ignore[assignment,misc]
+    found: Dict[str, object] = {}
+    todo = [root]
+    while todo:
+        name = todo.pop()
+        key = re.sub(r"[-_.]+", "-", name).lower()
+        if key in found:
+            continue
+        try:
+            dist = metadata.distribution(name)
+        except metadata.PackageNotFoundError:
+            continue
+        found[key] = dist
+        for text in dist.requires or []:
+            if Requirement is None:
+                todo.append(_package_name(text))
+                continue
+            req = Requirement(text)
+            if req.marker is None or req.marker.evaluate({"extra": ""}):
+                todo.append(req.name)
+    return list(found.values())
+
+
+def conda_environment(python: Dict[str, object]) -> Optional[Tuple[str, str]]:
+    """``(layer, prefix)`` of the conda environment Azure ML would build for a python section that is not
+    user-managed, or None for a user-managed one (see the comment above)."""
+    if python.get("userManagedDependencies", python.get("user_managed_dependencies", True)):
+        return None
+    spec = python.get("condaDependencies") or _DEFAULT_CONDA
+    dependencies = spec.get("dependencies", []) if isinstance(spec, dict) else []
+    wanted = set()
+    for dep in dependencies:
+        if isinstance(dep, dict):
+            for pip_spec in dep.get("pip", []) or []:
+                if str(pip_spec).strip().startswith("-"):
+                    continue  # a pip option (--index-url, --find-links ...): no package
+                name = _package_name(str(pip_spec))
+                if name not in CONDA_PROVIDED_PIP:
+                    raise ImageError(f"conda environment build: the Azure ML emulator cannot install pip package "
+                                     f"'{pip_spec}' (it provides {', '.join(sorted(CONDA_PROVIDED_PIP))} only)")
+                wanted.add(CONDA_PROVIDED_PIP[name])
+        elif _package_name(str(dep).split("=", 1)[0]) not in CONDA_PROVIDED:
+            raise ImageError(f"conda environment build: the Azure ML emulator cannot install conda package '{dep}' "
+                             "(it provides python and pip only)")
+    dists = [d for root in sorted(wanted) for d in _distribution_closure(root)]
+    versions = sorted(f"{d.metadata['Name']}=={d.version}" for d in dists)  # type: ignore[attr-defined]
+    digest = hashlib.sha256("\n".join(versions).encode()).hexdigest()[:16]
+    prefix = f"/azureml-envs/azureml_{digest}"
+    layer = os.path.join(rootfs_dir() + "-layers", "conda-" + digest)
+    with _BUILD_LOCK:
+        if not os.path.exists(os.path.join(layer, ".done")):
+            shutil.rmtree(layer, ignore_errors=True)
+            target = os.path.join(layer, prefix.strip("/"))
+            shutil.copytree(os.path.join(rootfs_dir(), "python"), target, symlinks=True, copy_function=_link_or_copy)
+            site = os.path.join(target, "lib", "python3.11", "dist-packages")
+            for dist in dists:
+                for file in dist.files or []:  # type: ignore[attr-defined]
+                    source = str(dist.locate_file(file))  # type: ignore[attr-defined]
+                    relative = os.path.normpath(str(file))
+                    if relative.startswith("..") or not os.path.isfile(source) or "__pycache__" in relative:
+                        continue  # console scripts (../../bin) and caches are not needed
+                    os.makedirs(os.path.dirname(os.path.join(site, relative)), exist_ok=True)
+                    _link_or_copy(source, os.path.join(site, relative))
+            open(os.path.join(layer, ".done"), "w").close()
+    return layer, prefix
+
+
+def _link_or_copy(source: str, target: str) -> str:
+    if os.path.lexists(target):
+        return target  # a file two distributions share (a namespace package's __init__.py)
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
+    return target
+
+
 # Runs in the host's /bin/sh inside a new mount namespace (unshare -m --propagation private), then
 # chroots into the image: sandbox DIR LOWERDIR CWD NBINDS [SRC DST RO]... -- ARGV...
 SANDBOX_SCRIPT = r"""
@@ -297,5 +412,5 @@ def sandbox_argv(image: BuiltImage, sandbox_dir: str, cwd: str, binds: List[Tupl
             sandbox_dir, image.lowerdir, cwd, str(len(binds))] + words + ["--"] + list(argv)
 
 
-__all__ = ["CATALOGUE", "BuiltImage", "CatalogueImage", "ImageError", "build", "emulator_layer", "lookup",
-           "rootfs_dir", "sandbox_argv"]
+__all__ = ["CATALOGUE", "BuiltImage", "CatalogueImage", "ImageError", "build", "conda_environment", "emulator_layer",
+           "lookup", "rootfs_dir", "sandbox_argv"]
