@@ -41,6 +41,10 @@ image> SRC DST`` and ``ENV`` (each COPY becomes a layer, built once per Dockerfi
 ``<emulator root>/images``); any other instruction, or an image outside the catalogue, fails the run
 as a failed image build/pull fails it on Azure ML (``UserError``).
 
+**Conda environments.** A python section that is not user-managed gets Azure ML's conda environment over the
+image (:func:`conda_environment`: Python and azureml-core only). A run on ``compute_target="local"`` without
+Docker runs on the host, as Azure ML runs it on the submitting machine (``executor._in_a_container``).
+
 **ssh** between the nodes of a run (images with ``ssh``): an emulator layer puts the emulator's
 ``ssh`` (:mod:`.nodessh`) at ``/usr/bin/ssh``, run by the ``python`` prefix of the catalogue bound at
 ``/usr/lib/amlemu/python`` (it stands for the image's OpenSSH client and the nodes' sshd; it is not the
