@@ -1,4 +1,8 @@
-"""Helpers for the emulator tests: a small source tree (with a gate file) and polling."""
+"""Helpers for the emulator tests: a small source tree (with a gate file) and polling.
+
+A gate file (``GATE_FILE``) must lie where the run's processes see it: under the emulator's root
+(:func:`gate_path`), which image environments bind into every run; a path under ``tmp_path`` is outside the
+job's image, so the run fails instead of silently waiting 30 s."""
 
 from __future__ import annotations
 
@@ -7,12 +11,22 @@ import textwrap
 import time
 from typing import Callable
 
+
+def gate_path(emu, name: str = "gate") -> str:
+    """A gate file path the test creates and the run's processes see (the emulator's root is bound into every
+    image environment, like a share both sides mount)."""
+    os.makedirs(os.path.join(emu.root, "gates"), exist_ok=True)
+    return os.path.join(emu.root, "gates", name)
+
+
 TRAIN_PY = textwrap.dedent('''
     import json, os, sys, time
     gate = os.environ.get("GATE_FILE")
     deadline = time.time() + 30
     while gate and not os.path.exists(gate) and time.time() < deadline:
         time.sleep(0.02)
+    if gate and not os.path.exists(gate):
+        sys.exit("the gate file %s never appeared (is it where the run's processes can see it?)" % gate)
     rank = os.environ.get("OMPI_COMM_WORLD_RANK", "0")
     size = os.environ.get("OMPI_COMM_WORLD_SIZE", "1")
     os.makedirs("outputs", exist_ok=True)

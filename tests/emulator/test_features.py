@@ -9,7 +9,7 @@ import os
 import pytest
 
 from .conftest import RG, SUB, WS, assert_clean
-from .helpers import make_source, read, wait_until
+from .helpers import gate_path, make_source, read, wait_until
 
 pytestmark = [pytest.mark.azureml]
 
@@ -127,7 +127,7 @@ def test_cluster_capacity_queues_and_rejects(emu, ws, tmp_path):
 
     ct = _cluster(ws, "small", min_nodes=0, max_nodes=1)
     src = make_source(str(tmp_path / "src"))
-    gate = str(tmp_path / "gate")
+    gate = gate_path(emu)
     exp = Experiment(ws, "cap")
     first = ScriptRunConfig(source_directory=src, command="python train.py", compute_target="small",
                             environment=_env())

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from .helpers import make_source, wait_until
+from .helpers import gate_path, make_source, wait_until
 from .test_features import _cluster, _env
 
 pytestmark = [pytest.mark.azureml]
@@ -49,7 +49,7 @@ def test_misc_api(emu, ws, tmp_path):
     assert "extra" not in ws.datastores
 
     ct = _cluster(ws)
-    gate = str(tmp_path / "gate")
+    gate = gate_path(emu)
     config = ScriptRunConfig(source_directory=make_source(str(tmp_path / "src")), command="python train.py",
                              compute_target="cpu", environment=_env())
     config.run_config.environment_variables = {"GATE_FILE": gate}

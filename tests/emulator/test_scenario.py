@@ -13,7 +13,7 @@ import time
 import pytest
 
 from .conftest import RG, SUB, WS
-from .helpers import make_source, process_gone, read, wait_until
+from .helpers import gate_path, make_source, process_gone, read, wait_until
 
 pytestmark = [pytest.mark.azureml, pytest.mark.spawns_processes]
 
@@ -34,7 +34,7 @@ def test_full_scenario(emu, tmp_path, capsys):
 
     steps = emu.step
     src = make_source(str(tmp_path / "src"))
-    gate = str(tmp_path / "gate")
+    gate = gate_path(emu)
 
     with steps("Workspace(sub, rg, ws)"):
         ws = Workspace(SUB, RG, WS, auth=emu.auth())
