@@ -235,3 +235,12 @@ def test_azure_smoke_passes_against_the_emulator(img_emu):
         assert step in text, text
     assert "FAILED" not in text and "Python 2.7" in text, text
     assert img_emu.workspace(SUB, RG, WS).computes == {}                 # the cluster is gone
+
+
+def test_every_emulator_the_suite_starts_runs_in_image_environments(tmp_path, emu):
+    """conftest.py turns image environments on for the session and in the ``emu`` fixture: emulators
+    constructed directly in these tests run in images too."""
+    from batchai_compat.testing import AzureMLEmulator
+
+    assert emu.image_environments is True
+    assert AzureMLEmulator(root=str(tmp_path / "direct")).image_environments is True

@@ -90,3 +90,18 @@ def test_runs_see_only_their_image(leak_proxy, tmp_path, image_rootfs):
         assert missing.get_status() == "Failed"
         assert "Failed to pull image 'ubuntu:14.04'" in missing.get_details()["error"]["error"]["message"]
         assert_clean(emu, leak_proxy)
+
+
+def test_every_emulator_the_suite_starts_runs_in_image_environments(tmp_path):
+    """conftest.py turns image environments on for the session: an emulator constructed anywhere in these
+    tests (not only through the fixture) runs its processes in their image, never on the host's interpreter;
+    the library's own default stays off (``AMLEMU_IMAGE_ENVIRONMENTS`` unset)."""
+    from batchai_compat.testing import AzureMLEmulator
+
+    assert AzureMLEmulator(root=str(tmp_path / "a")).image_environments is True
+    assert AzureMLEmulator(root=str(tmp_path / "b"), image_environments=False).image_environments is False
+    saved = os.environ.pop("AMLEMU_IMAGE_ENVIRONMENTS")
+    try:
+        assert AzureMLEmulator(root=str(tmp_path / "c")).image_environments is False
+    finally:
+        os.environ["AMLEMU_IMAGE_ENVIRONMENTS"] = saved
