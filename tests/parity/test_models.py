@@ -22,7 +22,7 @@ from msrest.serialization import Model
 
 import batchai_compat.models as ours
 
-SPEC = Path(__file__).resolve().parents[2].parent / "shared" / "specs" / "batchai-2018-05-01" / "BatchAI.json"
+SPEC = Path(__file__).resolve().parents[2] / "specs" / "batchai-2018-05-01" / "BatchAI.json"
 ORIG_DIR = Path(orig.__file__).parent
 
 
