@@ -31,7 +31,16 @@ $(STAMP): $(RUNTIME_STAMP) requirements-test.txt
 	$(PIP) install --quiet -e '.[storage,track2]' -r requirements-test.txt
 	touch $(STAMP)
 
-install: $(STAMP)
+# Wheels of the package's runtime dependencies, for tests/packaging (the wheel is installed into a new
+# virtualenv from here with --no-index, so the test itself needs no registry). Rebuilt when setup.py changes.
+WHEELHOUSE := $(TOOLS)/wheelhouse
+$(WHEELHOUSE)/.stamp: setup.py $(RUNTIME_STAMP)
+	rm -rf $(WHEELHOUSE)
+	$(PIP) wheel --quiet --retries 10 -w $(WHEELHOUSE) .
+	rm -f $(WHEELHOUSE)/batchai_compat-*.whl
+	touch $@
+
+install: $(STAMP) $(WHEELHOUSE)/.stamp
 
 # OpenMPI for MPI/Horovod jobs. Installed only when mpirun is missing; needs root (CI runs as root).
 system-deps:

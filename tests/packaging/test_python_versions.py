@@ -43,7 +43,9 @@ def test_dependencies_resolve_to_wheels_on(version, what, tmp_path):
     target = ["-r", str(REPO / "requirements-test.txt")] if what == "tests" else \
         [f"{REPO}[azureml,storage,identity]"]
     result = subprocess.run(
+        # Generous retries: a registry hiccup must not fail the check (pip backs off between tries).
         [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--dry-run",
+         "--retries", "10", "--timeout", "30",
          "--ignore-installed", "--python-version", version, "--only-binary=:all:", *target],
         capture_output=True, text=True, timeout=300, cwd=tmp_path)
     errors = "\n".join(line for line in result.stderr.splitlines() if "Location 'file:" not in line)
