@@ -7,7 +7,7 @@ PIP    := $(PY) -m pip
 STAMP  := $(VENV)/.installed
 TOOLS  := .tools
 
-.PHONY: help install system-deps azurite image-rootfs oracles test demo lint coverage generate bench clean
+.PHONY: help check-python-versions install system-deps azurite image-rootfs oracles test demo lint coverage generate bench clean
 
 help:
 	@echo "make demo      install and run the seed sample on the local backend (offline)"
@@ -41,6 +41,17 @@ $(WHEELHOUSE)/.stamp: setup.py $(RUNTIME_STAMP)
 	touch $@
 
 install: $(STAMP) $(WHEELHOUSE)/.stamp
+
+# The supported Pythons' dependency sets: pip resolves wheels for the package (every extra) and the test
+# requirements on each version. Needs the registry; not part of `make test` (see tests/packaging).
+PY_VERSIONS := 3.9.25 3.10 3.11 3.12
+check-python-versions: $(RUNTIME_STAMP)
+	for v in $(PY_VERSIONS); do \
+	  echo "resolving for Python $$v"; \
+	  $(PIP) install --quiet --disable-pip-version-check --dry-run --ignore-installed --retries 10 \
+	    --python-version $$v --only-binary=:all: '.[azureml,storage,identity,track2]' -r requirements-test.txt \
+	    || exit 1; \
+	done
 
 # OpenMPI for MPI/Horovod jobs. Installed only when mpirun is missing; needs root (CI runs as root).
 system-deps:
