@@ -110,3 +110,7 @@ bench: install
 
 clean:
 	rm -rf $(VENV) $(TOOLS) build dist *.egg-info
+
+# Fixtures of single features (the CLI's and the gateway's oracles...): each fragment adds its targets and
+# may add prerequisites to `test` (a rule without a recipe).
+include $(wildcard mk/*.mk)

@@ -23,8 +23,19 @@ setup(
         "msrest>=0.6.21,<0.8",
         "msrestazure>=0.6.4,<0.7",
         "requests>=2.20",
+        # the `batchai` command (batchai_compat.cli): the Azure CLI's own framework (output formats, --query)
+        "knack>=0.11,<0.15",
+        # the REST gateway (batchai_compat.gateway): a threaded WSGI server with TLS (azure-core clients send
+        # bearer tokens over https only)
+        "cheroot>=10",
     ],
-    entry_points={"console_scripts": ["batchai-migrate=batchai_compat.migrate:main"]},
+    entry_points={
+        "console_scripts": [
+            "batchai-migrate=batchai_compat.migrate:main",
+            "batchai=batchai_compat.cli:main",
+            "batchai-gateway=batchai_compat.gateway:main",
+        ]
+    },
     extras_require={
         "azureml": ["azureml-core>=1.50"],
         "storage": ["azure-storage-blob>=12.8", "azure-storage-file-share>=12.4"],
