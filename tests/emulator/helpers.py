@@ -83,7 +83,9 @@ def read(path: str) -> str:
         return fh.read()
 
 
-def wait_until(predicate: Callable[[], object], timeout: float = 20.0, interval: float = 0.02) -> object:
+def wait_until(predicate: Callable[[], object], timeout: float = 60.0, interval: float = 0.02) -> object:
+    """Poll ``predicate`` until it is truthy. The timeout is generous: CI machines are small and loaded, and
+    a condition that holds returns at once."""
     deadline = time.monotonic() + timeout
     while True:
         value = predicate()

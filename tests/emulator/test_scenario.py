@@ -94,8 +94,13 @@ def test_full_scenario(emu, tmp_path, capsys):
     assert definition["environment"]["docker"]["baseImage"].startswith("mcr.microsoft.com/azureml/openmpi")
     assert "train.py" in emu.submissions[-1]["zip_names"]
 
-    # While the ranks wait on the gate, the run holds two nodes of the cluster.
-    wait_until(lambda: run.get_status() == "Running")
+    # While the ranks wait on the gate, the run holds two nodes of the cluster. (Waiting for any state past
+    # Preparing, so that a run that failed reports why instead of timing out.)
+    def started() -> object:
+        status = run.get_status()
+        return status if status not in ("NotStarted", "Queued", "Preparing", "Starting") else None
+
+    assert wait_until(started, timeout=120) == "Running", run.get_details()
     with steps("AmlCompute.list_nodes (run active)"):
         nodes = ct.list_nodes()
     busy = [n for n in nodes if n["runId"] == run.id]
