@@ -1,0 +1,13 @@
+"""``batchai experiment`` commands (in progress)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def load_commands(loader: Any) -> None:
+    """Register the commands."""
+
+
+def load_arguments(loader: Any) -> None:
+    """Refine the arguments."""

@@ -1,0 +1,13 @@
+"""``batchai storage ...``: registered, commands to come (owned by another module author)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def load_commands(loader: Any) -> None:
+    """Register the ``storage`` commands (none yet)."""
+
+
+def load_arguments(loader: Any) -> None:
+    """Refine the ``storage`` arguments (none yet)."""
