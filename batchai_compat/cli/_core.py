@@ -473,8 +473,7 @@ def describe_commands() -> Dict[str, Dict[str, Any]]:
     """
     cli = get_cli(out_file=open(os.devnull, "w"))  # noqa: SIM115 - knack keeps the handle
     loader = cli.commands_loader_cls(cli_ctx=cli)
-    cli.invocation = cli.invocation_cls(cli_ctx=cli, commands_loader_cls=cli.commands_loader_cls,
-                                        parser_cls=cli.parser_cls, help_cls=cli.help_cls)
+    loader.skip_applicability = True  # every argument context applies (no command line to match)
     loader.load_command_table(None)
     out: Dict[str, Dict[str, Any]] = OrderedDict()
     for name in sorted(loader.command_table):

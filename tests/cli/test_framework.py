@@ -1,0 +1,117 @@
+"""The framework: entry points, output formats, --query, defaults, abbreviations, errors, start-up."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import yaml
+
+
+def test_help_names_the_program_batchai(run_cli):
+    code, out, err = run_cli("--help")
+    assert code == 0, err
+    assert "batchai" in out
+    for group in ("workspace", "cluster", "experiment", "file-server"):
+        assert group in out
+
+
+def test_console_script_main_returns_exit_code(run_cli_inproc):
+    code, out, _ = run_cli_inproc("workspace", "list")
+    assert code == 0
+    assert json.loads(out) == []
+
+
+def test_unknown_option_is_an_argument_error_exit_2(run_cli):
+    code, out, err = run_cli("workspace", "list", "--bogus")
+    assert code == 2
+    assert out == ""
+    assert "batchai: error: unrecognized arguments: --bogus" in err
+
+
+def test_missing_required_argument_exit_2(run_cli):
+    code, _, err = run_cli("workspace", "show", "-g", "rg")
+    assert code == 2
+    assert "batchai workspace show: error: the following arguments are required: --workspace/-n" in err
+
+
+def _make_ws(run_json, rg="rg", name="ws"):
+    return run_json("workspace", "create", "-g", rg, "-n", name, "-l", "eastus")
+
+
+def test_output_formats(run_cli, run_json):
+    _make_ws(run_json)
+    code, out, _ = run_cli("workspace", "show", "-g", "rg", "-n", "ws", "-o", "json")
+    assert code == 0
+    body = json.loads(out)
+    assert body["name"] == "ws" and body["resourceGroup"] == "rg" and body["provisioningState"] == "succeeded"
+    code, out, _ = run_cli("workspace", "show", "-g", "rg", "-n", "ws", "-o", "jsonc")
+    assert code == 0 and '"name"' in out and "ws" in out
+    code, out, _ = run_cli("workspace", "show", "-g", "rg", "-n", "ws", "-o", "yaml")
+    assert code == 0 and yaml.safe_load(out)["name"] == "ws"
+    code, out, _ = run_cli("workspace", "show", "-g", "rg", "-n", "ws", "-o", "tsv", "--query", "[name, location]")
+    assert code == 0 and out == "ws\teastus\n"
+    code, out, _ = run_cli("workspace", "show", "-g", "rg", "-n", "ws", "-o", "none")
+    assert code == 0 and out == ""
+    code, out, _ = run_cli("workspace", "list", "-o", "table")
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0].split() == ["Name", "Resource", "Group", "Location", "State"]
+    assert lines[2].split() == ["ws", "rg", "eastus", "succeeded"]
+
+
+def test_query_jmespath(run_json):
+    _make_ws(run_json, name="a")
+    _make_ws(run_json, name="b")
+    assert run_json("workspace", "list", "--query", "[].name") == ["a", "b"]
+    assert run_json("workspace", "list", "--query", "[?name=='b'].location | [0]") == "eastus"
+
+
+def test_configured_defaults_group_and_location(run_cli, run_json, az_defaults):
+    az_defaults(group="rgdef", location="westus2")
+    body = run_json("workspace", "create", "-n", "ws")
+    assert body["resourceGroup"] == "rgdef" and body["location"] == "westus2"
+    assert run_json("workspace", "show", "-n", "ws", "--query", "name") == "ws"
+
+
+def test_defaults_from_environment_variables(run_json):
+    body = run_json("workspace", "create", "-n", "ws", env={"AZURE_DEFAULTS_GROUP": "rgenv",
+                                                            "AZURE_DEFAULTS_LOCATION": "eastus"})
+    assert body["resourceGroup"] == "rgenv"
+
+
+def test_unique_prefix_abbreviations(run_json):
+    _make_ws(run_json)
+    assert run_json("workspace", "show", "--resource-gr", "rg", "--works", "ws", "--query", "name") == "ws"
+
+
+def test_not_found_is_exit_1_with_the_service_message(run_cli):
+    code, out, err = run_cli("workspace", "show", "-g", "rg", "-n", "nope")
+    assert code == 1 and out == ""
+    assert err == "ERROR: The specified workspace nope is not found\n"
+
+
+def test_verbose_and_only_show_errors_are_accepted(run_cli):
+    code, _, err = run_cli("workspace", "list", "--verbose")
+    assert code == 0
+    code, _, err = run_cli("workspace", "list", "--only-show-errors")
+    assert code == 0 and err == ""
+
+
+def test_describe_commands_lists_every_argument():
+    from batchai_compat.cli._core import describe_commands
+
+    table = describe_commands()
+    create = table["workspace create"]["arguments"]
+    assert create["workspace_name"]["options"] == ["--workspace", "-n"]
+    assert create["location"]["configured_default"] == "location"
+    assert table["workspace delete"]["confirmation"] and table["workspace delete"]["supports_no_wait"]
+
+
+def test_import_batchai_compat_does_not_import_the_cli_framework():
+    code = ("import sys, batchai_compat, batchai_compat.cli; "
+            "bad = [m for m in ('knack', 'batchai_compat.cli._core', 'jmespath', 'yaml') if m in sys.modules]; "
+            "print(bad)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
