@@ -1,0 +1,12 @@
+"""The per-client outcomes of test_original_clients.py, printed at the end of the pytest run by conftest.py
+(one line per client: passed or failed, steps run, seconds)."""
+
+from __future__ import annotations
+
+from typing import List, Tuple
+
+RESULTS: List[Tuple[str, bool, int, float]] = []
+
+
+def record(client: str, passed: bool, steps: int, seconds: float) -> None:
+    RESULTS.append((client, passed, steps, seconds))

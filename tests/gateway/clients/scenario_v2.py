@@ -1,0 +1,135 @@
+"""The full scenario with the original azure-mgmt-batchai 2.0.0 (api-version 2018-05-01, msrest/msrestazure),
+unmodified and only configured: ``base_url`` is the gateway, the credentials are msrest's
+``BasicTokenAuthentication`` carrying the gateway's token, and the LRO poll delay is the client's own
+``config.long_running_operation_timeout`` (used when a response has no ``Retry-After``).
+
+Run by test_original_clients.py with the main virtualenv's Python (where 2.0.0 is installed); configuration in
+``GATEWAY_SCENARIO`` (see _scenario.py).
+"""
+
+from __future__ import annotations
+
+import azure.mgmt.batchai as batchai
+import azure.mgmt.batchai.models as models
+from _scenario import (
+    ADMIN_PASSWORD,
+    ADMIN_USER,
+    BLOB_MOUNT,
+    JOB_COMMAND,
+    LONG_COMMAND,
+    PREP_COMMAND,
+    PREP_TEXT,
+    SHARE_MOUNT,
+    STDOUT_TEXT,
+    Steps,
+    check,
+    check_download,
+    config,
+    expect_404,
+    http_get,
+    wait_for,
+)
+from msrest.authentication import BasicTokenAuthentication
+
+cfg = config()
+TIMEOUT = float(cfg.get("timeout", 120))
+RG, WS, EXP, CLUSTER = cfg["resource_group"], "gwws", "gwexp", "gwcluster"
+steps = Steps(f"azure-mgmt-batchai {batchai.VERSION}")
+
+client = batchai.BatchAIManagementClient(BasicTokenAuthentication({"access_token": cfg["token"]}),
+                                         cfg["subscription"], base_url=cfg["url"])
+client.config.long_running_operation_timeout = 0.2
+
+
+def storage_credentials() -> models.AzureStorageCredentialsInfo:
+    return models.AzureStorageCredentialsInfo(account_key=cfg["account_key"])
+
+
+def cluster_parameters() -> models.ClusterCreateParameters:
+    return models.ClusterCreateParameters(
+        vm_size="STANDARD_D1", vm_priority="lowpriority",
+        scale_settings=models.ScaleSettings(manual=models.ManualScaleSettings(target_node_count=1)),
+        user_account_settings=models.UserAccountSettings(admin_user_name=ADMIN_USER,
+                                                         admin_user_password=ADMIN_PASSWORD),
+        node_setup=models.NodeSetup(mount_volumes=models.MountVolumes(
+            azure_file_shares=[models.AzureFileShareReference(
+                account_name=cfg["account"], credentials=storage_credentials(), relative_mount_path=SHARE_MOUNT,
+                azure_file_url=f"https://{cfg['account']}.file.core.windows.net/{cfg['share']}")],
+            azure_blob_file_systems=[models.AzureBlobFileSystemReference(
+                account_name=cfg["account"], container_name=cfg["container"], credentials=storage_credentials(),
+                relative_mount_path=BLOB_MOUNT)])))
+
+
+def job_parameters(cluster_id: str, command: str, prep: bool) -> models.JobCreateParameters:
+    return models.JobCreateParameters(
+        cluster=models.ResourceId(id=cluster_id), node_count=1,
+        std_out_err_path_prefix=f"$AZ_BATCHAI_MOUNT_ROOT/{SHARE_MOUNT}",
+        job_preparation=models.JobPreparation(command_line=PREP_COMMAND) if prep else None,
+        output_directories=[
+            models.OutputDirectory(id="OUTPUTS", path_prefix=f"$AZ_BATCHAI_MOUNT_ROOT/{SHARE_MOUNT}",
+                                   path_suffix="files"),
+            models.OutputDirectory(id="MODELS", path_prefix=f"$AZ_BATCHAI_MOUNT_ROOT/{BLOB_MOUNT}")],
+        custom_toolkit_settings=models.CustomToolkitSettings(command_line=command))
+
+
+def output_files(job: str, output_id: str) -> dict:
+    options = models.JobsListOutputFilesOptions(outputdirectoryid=output_id)
+    return {f.name: f for f in client.jobs.list_output_files(RG, WS, EXP, job, options)}
+
+
+def job_state(job: str) -> str:
+    return client.jobs.get(RG, WS, EXP, job).execution_state
+
+
+steps.run("operations.list", lambda: check(len(list(client.operations.list())) > 0, "no provider operations"))
+steps.run("usages.list", lambda: check(len(list(client.usages.list(cfg["location"]))) > 0, "no usages"))
+workspace = steps.run("workspaces.create", lambda: client.workspaces.create(RG, WS, cfg["location"]).result())
+check(workspace.provisioning_state == "succeeded", f"workspace {workspace.provisioning_state}")
+steps.run("workspaces.get", lambda: check(client.workspaces.get(RG, WS).name == WS, "workspace name"))
+steps.run("experiments.create", lambda: client.experiments.create(RG, WS, EXP).result())
+cluster = steps.run("clusters.create", lambda: client.clusters.create(RG, WS, CLUSTER, cluster_parameters()).result())
+check(cluster.provisioning_state == "succeeded", f"cluster {cluster.provisioning_state}")
+steps.run("clusters.get (one idle node)", lambda: wait_for(
+    lambda: client.clusters.get(RG, WS, CLUSTER).node_state_counts.idle_node_count == 1, "an idle node", TIMEOUT))
+steps.run("clusters.list_by_workspace", lambda: check(
+    [c.name for c in client.clusters.list_by_workspace(RG, WS)] == [CLUSTER], "cluster listing"))
+
+steps.run("jobs.create", lambda: client.jobs.create(RG, WS, EXP, "job1",
+                                                    job_parameters(cluster.id, JOB_COMMAND, True)).result())
+steps.run("jobs.get (until succeeded)", lambda: wait_for(
+    lambda: job_state("job1") in ("succeeded", "failed"), "job1 to finish", TIMEOUT))
+job = client.jobs.get(RG, WS, EXP, "job1")
+check(job.execution_state == "succeeded", f"job1 {job.execution_state}: {job.execution_info}")
+check(job.execution_info.exit_code == 0, f"job1 exit code {job.execution_info.exit_code}")
+steps.run("jobs.list_by_experiment", lambda: check(
+    [j.name for j in client.jobs.list_by_experiment(RG, WS, EXP)] == ["job1"], "job listing"))
+
+outputs = steps.run("jobs.list_output_files OUTPUTS", lambda: output_files("job1", "OUTPUTS"))
+check({"prep.txt", "result.txt"} <= set(outputs), f"OUTPUTS holds {sorted(outputs)}")
+steps.run("download result.txt (Range bytes=0-4)", lambda: check_download(outputs["result.txt"].download_url))
+steps.run("download prep.txt", lambda: check(
+    http_get(outputs["prep.txt"].download_url)[2].decode().strip() == PREP_TEXT, "job preparation output"))
+models_dir = steps.run("jobs.list_output_files MODELS", lambda: output_files("job1", "MODELS"))
+check("model.bin" in models_dir, f"MODELS holds {sorted(models_dir)}")
+logs = steps.run("jobs.list_output_files stdouterr", lambda: output_files("job1", "stdouterr"))
+check(STDOUT_TEXT in http_get(logs["stdout.txt"].download_url)[2].decode(), "stdout.txt")
+
+steps.run("jobs.create (long running)", lambda: client.jobs.create(
+    RG, WS, EXP, "job2", job_parameters(cluster.id, LONG_COMMAND, False)).result())
+steps.run("jobs.get (until running)", lambda: wait_for(lambda: job_state("job2") == "running", "job2 to run",
+                                                       TIMEOUT))
+steps.run("jobs.terminate", lambda: client.jobs.terminate(RG, WS, EXP, "job2").result())
+terminated = client.jobs.get(RG, WS, EXP, "job2")
+check(terminated.execution_state == "failed", f"terminated job2 is {terminated.execution_state}")
+check([e.code for e in terminated.execution_info.errors] == ["JobTerminated"], "JobTerminated error")
+
+for name in ("job1", "job2"):
+    steps.run(f"jobs.delete {name}", lambda name=name: client.jobs.delete(RG, WS, EXP, name).result())
+    expect_404(lambda name=name: client.jobs.get(RG, WS, EXP, name), f"job {name}")
+steps.run("experiments.delete", lambda: client.experiments.delete(RG, WS, EXP).result())
+expect_404(lambda: client.experiments.get(RG, WS, EXP), "experiment")
+steps.run("clusters.delete", lambda: client.clusters.delete(RG, WS, CLUSTER).result())
+expect_404(lambda: client.clusters.get(RG, WS, CLUSTER), "cluster")
+steps.run("workspaces.delete", lambda: client.workspaces.delete(RG, WS).result())
+expect_404(lambda: client.workspaces.get(RG, WS), "workspace")
+steps.passed()
