@@ -21,9 +21,20 @@ def load_commands(loader: Any) -> None:
         g.command("show", "show_resource_group")
         g.command("exists", "resource_group_exists")
         g.command("list", "list_resource_groups", table_transformer=transform_resource_group_list)
+    # The az shim's installer lives here too (docs/cli-companion.md, "The az shim").
+    with command_group(loader, "az-shim", "batchai_compat.cli.az_shim") as g:
+        g.command("install", "install_command")
+        g.command("print", "print_command")
 
 
 def load_arguments(loader: Any) -> None:
+    """The ``group`` and ``az-shim`` arguments."""
+    with loader.argument_context("az-shim install") as c:
+        c.argument("directory", options_list=["--dir", "-d"])
+    _group_arguments(loader)
+
+
+def _group_arguments(loader: Any) -> None:
     """azure-cli-resource's ``group`` arguments: ``-n/--name`` doubles as ``-g/--resource-group``."""
     with loader.argument_context("group") as c:
         c.argument("resource_group_name", options_list=["--name", "-n", "--resource-group", "-g"],
