@@ -82,9 +82,25 @@ def _handler(operation: str) -> Callable[..., Any]:
 
 
 class BatchAICommand(CLICommand):
-    """A knack command carrying its :class:`CommandSpec`."""
+    """A knack command carrying its :class:`CommandSpec`.
+
+    ``configured_default`` may name several ``[defaults]`` keys separated by ``|``; the first one
+    set wins (file-server's ``-w`` reads ``workspace``, then 0.4.10's ``default_workspace_name``).
+    """
 
     spec: CommandSpec
+
+    def _resolve_default_value_from_config_file(self, arg: Any, overrides: Any) -> None:
+        keys = overrides.settings.get("configured_default", None)
+        if not keys or "|" not in keys:
+            super()._resolve_default_value_from_config_file(arg, overrides)
+            return
+        for key in keys.split("|"):
+            overrides.settings["configured_default"] = key
+            super()._resolve_default_value_from_config_file(arg, overrides)
+            if overrides.settings.get("default_value_source") == "Config":
+                break
+        overrides.settings["configured_default"] = keys
 
 
 class BatchAICommandsLoader(CLICommandsLoader):
@@ -183,7 +199,7 @@ def _given(value: Any) -> bool:
     return not getattr(value, "is_default", False)
 
 
-def choose_generation(spec: CommandSpec, args: Dict[str, Any]) -> str:
+def choose_generation(spec: CommandSpec, args: Dict[str, Any], options: Optional[Dict[str, str]] = None) -> str:
     """The ONE generation rule of the CLI (see docs/cli.md, "Generations").
 
     * an old-only command name (``cluster list-nodes``, ``job list-files``...) runs in the old shape;
@@ -207,13 +223,13 @@ def choose_generation(spec: CommandSpec, args: Dict[str, Any]) -> str:
                 "--workspace/-w; use its 2018-05-01 spelling with -w, or drop -w to use the default workspace.")
         return OLD
     if old_given:
-        options = ", ".join(_option_of(spec, name) for name in old_given)
+        names = ", ".join((options or {}).get(name) or "--" + name.replace("_", "-") for name in old_given)
         if ws_explicit:
             raise GenerationError(
-                f"{options}: option(s) of the pre-workspace CLI (API 2018-03-01) cannot be combined with "
+                f"{names}: option(s) of the pre-workspace CLI (API 2018-03-01) cannot be combined with "
                 "--workspace/-w; use the 2018-05-01 options (see 'batchai " + spec.name + " -h') or drop -w.")
         if spec.shape == "new":
-            raise GenerationError(f"{options}: not an option of 'batchai {spec.name}'.")
+            raise GenerationError(f"{names}: not an option of 'batchai {spec.name}'.")
         return OLD
     if ws_value:
         return NEW
@@ -222,9 +238,18 @@ def choose_generation(spec: CommandSpec, args: Dict[str, Any]) -> str:
     return NEW
 
 
-def _option_of(spec: CommandSpec, dest: str) -> str:
-    """The long option string of ``dest`` for messages (falls back to the dest)."""
-    return "--" + dest.replace("_", "-")
+def _option_names(cli_ctx: Any, spec: CommandSpec) -> Dict[str, str]:
+    """dest -> "--long/-s" of the command's old-only options, for messages."""
+    try:
+        command = cli_ctx.invocation.commands_loader.command_table[spec.name]
+    except (AttributeError, KeyError):
+        return {}
+    out = {}
+    for dest in spec.old_args:
+        argument = command.arguments.get(dest)
+        if argument is not None:
+            out[dest] = "/".join(argument.type.settings.get("options_list") or [])
+    return out
 
 
 class _NoCredentials:
@@ -246,7 +271,7 @@ class CommandContext:
         subscription = args.pop("_subscription", None)
         self.no_wait = bool(args.pop("no_wait", False)) if spec.supports_no_wait else False
         self.subscription_id: str = subscription or os.environ.get(ENV_SUBSCRIPTION) or DEFAULT_SUBSCRIPTION
-        self.generation = choose_generation(spec, args)
+        self.generation = choose_generation(spec, args, _option_names(cli_ctx, spec))
         self._clients: Dict[str, Any] = {}
 
     @property

@@ -1,13 +1,46 @@
-"""``batchai usages`` commands (in progress)."""
+"""``batchai list-usages``: the Batch AI core quotas of a location (azure-cli-batchai 0.4.10).
+
+0.4.10 registered it hidden and deprecated (``deprecate_info=self.deprecate(hide=True)``); it still
+ran, printing the deprecation warning on stderr. Same here.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from collections import OrderedDict
+from typing import Any, Dict, List
+
+from batchai_compat.cli._core import command_group
+
+MODULE = __name__
+
+
+def usage_table_format(result: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """Value, Usage, Limit (0.4.10's ``usage_table_format``)."""
+    table = []
+    for item in result:
+        row: Dict[str, Any] = OrderedDict()
+        row["Value"] = item["name"]["localizedValue"]
+        row["Usage"] = item["currentValue"] or "0"
+        row["Limit"] = item["limit"] or "0"
+        table.append(row)
+    return table
 
 
 def load_commands(loader: Any) -> None:
-    """Register the commands."""
+    """Register ``list-usages`` (hidden, deprecated, as in 0.4.10)."""
+    with command_group(loader, "", MODULE) as g:
+        g.command("list-usages", "list_usages", table_transformer=usage_table_format,
+                  deprecate_info=g.deprecate(hide=True))
 
 
 def load_arguments(loader: Any) -> None:
-    """Refine the arguments."""
+    """``-l/--location`` with the configured default ``location``."""
+    with loader.argument_context("list-usages") as c:
+        c.argument("location", options_list=["--location", "-l"], configured_default="location",
+                   help="Location. Values from: `az account list-locations`. You can configure the default "
+                        "location using `az configure --defaults location=<location>`.")
+
+
+def list_usages(cmd: Any, location: str) -> Any:
+    """Get the current usage information and the limits of Batch AI resources of a location."""
+    return list(cmd.client().usages.list(location))
