@@ -6,18 +6,20 @@ and parameter definitions as azure-cli-core builds them, not a hand-written list
 ``azure-cli-core`` + ``azure-cli-batchai`` of one release + the ``azure-mgmt-batchai`` it was written for).
 
 For every command it goes through the steps azure-cli-core's invoker takes before parsing
-(``azure/cli/core/commands/__init__.py``, ``AzCliCommandInvoker.execute``): load the command table, load the
-command's arguments (reflection over the SDK/custom function signature, then the module's ``_params.py``
-registrations), raise the events that add ``--ids``/``--subscription``, build the argparse parser, and then
-reads the argparse actions of that command's parser (the final truth of what the CLI accepted).
+(``azure/cli/core/commands/__init__.py``, ``AzCliCommandInvoker.execute``), with a new ``AzCli`` per command
+as every ``az`` process had: load the command table, load the command's arguments (reflection over the SDK
+or custom function's signature, then the module's ``_params.py`` registrations), raise the events that add
+``--ids`` and ``--subscription``, and turn every argument into an argparse action with the core's own
+``AzCliCommandParser._add_argument``.
 
 Output (stdout, JSON): ``{"cli_core": version, "module": version, "commands": {name: {"arguments": [...],
-"deprecated": bool, "supports_no_wait": bool, "confirmation": bool}}}``; each argument has ``dest``,
-``options`` (option strings), ``required``, ``choices``, ``default``, ``action`` (store_true...), ``nargs``,
-``group`` (the help group: "Admin Account Arguments"...), ``global`` (from the parents every command shares:
-``--output``, ``--query``...), ``hidden`` (help suppressed), ``deprecated``, ``configured_default``
-(the `az configure --defaults` key). The Azure CLI expressed mutually exclusive options in validators, not
-argparse groups, so there is no group to dump; the parity test lists the exclusive pairs it checks.
+"deprecated": bool, "supports_no_wait": bool, "confirmation": bool}}}``. Each argument has ``dest``,
+``options`` (option strings), ``required`` (for argparse), ``required_without_ids`` (required unless
+``--ids`` is given), ``choices``, ``default``, ``action`` (store_true...), ``nargs``, ``group`` (the help
+group: "Admin Account"...), ``global`` (the parents every command shares: ``--output``, ``--query``...),
+``hidden`` (help suppressed), ``deprecated``, ``configured_default`` (the ``az configure --defaults`` key)
+and ``id_part``. The Azure CLI expressed mutually exclusive options in validators, not argparse groups, so
+there is no group to dump.
 """
 from __future__ import annotations
 
@@ -84,18 +86,24 @@ def _load_command(cli: Any, command: str) -> Any:
     loader.load_arguments(command)
     if post_load:
         cli.raise_event(post_load, commands_loader=loader)
+    # Before the core adds --ids: which arguments the command itself required (the ids handler then makes the
+    # id-part ones optional for argparse and checks "--ids or all of them" on its own).
+    invoker.data["_required_before_ids"] = {
+        dest: bool(arg.type.settings.get("required", False))
+        for dest, arg in loader.command_table[command].arguments.items()}
     cli.raise_event(EVENT_INVOKER_POST_CMD_TBL_CREATE, commands_loader=loader)
     return invoker
 
 
 def _argument(action: argparse.Action, group: Optional[str], is_global: bool,
-              settings: Dict[str, Any]) -> Dict[str, Any]:
+              settings: Dict[str, Any], required_before_ids: Optional[bool] = None) -> Dict[str, Any]:
     """One argparse action as JSON."""
     deprecate = settings.get("deprecate_info")
     return {
         "dest": action.dest,
         "options": [str(o) for o in action.option_strings],
         "required": bool(action.required),
+        "required_without_ids": bool(action.required) if required_before_ids is None else required_before_ids,
         "choices": _jsonable(list(action.choices)) if action.choices is not None else None,
         "default": _jsonable(action.default) if action.default is not argparse.SUPPRESS else None,
         "action": _action_name(action),
@@ -105,6 +113,9 @@ def _argument(action: argparse.Action, group: Optional[str], is_global: bool,
         "hidden": action.help == argparse.SUPPRESS,
         "deprecated": bool(deprecate),
         "configured_default": settings.get("configured_default"),
+        # Arguments that are parts of the resource id: with --ids (added by the core) argparse does not
+        # require them; the core checks "--ids or these" itself before the command runs.
+        "id_part": settings.get("id_part"),
     }
 
 
@@ -131,7 +142,8 @@ def _describe(invoker: Any, command: str) -> Dict[str, Any]:
         scratch = argparse.ArgumentParser(add_help=False)
         parser_cls._add_argument(scratch, arg)  # noqa: SLF001 -- the core's own conversion
         for action in scratch._actions:  # noqa: SLF001
-            arguments.append(_argument(action, arg.arg_group, False, settings))
+            arguments.append(_argument(action, arg.arg_group, False, settings,
+                                       invoker.data["_required_before_ids"].get(action.dest)))
     return {
         "arguments": arguments,
         "deprecated": bool(metadata.deprecate_info),
