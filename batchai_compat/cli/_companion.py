@@ -185,8 +185,8 @@ def list_resource_groups(cmd: Any, tag: Optional[str] = None) -> Any:
     filters = []
     if tag:
         key, _, value = tag.partition("=")
-        filters.append(f"tagname eq '{key}'")
-        filters.append(f"tagvalue eq '{value}'")
+        filters.append(f"tagName eq '{key}'")
+        filters.append(f"tagValue eq '{value}'")
     return list(cmd.resource_client().resource_groups.list(filter=" and ".join(filters) if filters else None))
 
 
