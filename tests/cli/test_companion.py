@@ -152,7 +152,7 @@ def test_account_name_taken_and_invalid(ok: Callable[..., Any], cli: Callable[..
     code, _, err = cli("storage", "account", "create", "-n", "Bad_Name", "-g", "rg2")
     assert code == 1 and err.startswith("ERROR: ") and "Bad_Name" in err
     code, _, err = cli("storage", "account", "create", "-n", "okname22", "-g", "rg2", "--sku", "Cheap")
-    assert code == 2 and "invalid choice" in err
+    assert code == 2 and "'Cheap' is not a valid value for '--sku'" in err
 
 
 def test_secrets_are_printed_only_by_keys_and_connection_string(run_cli: Callable[..., Result],
