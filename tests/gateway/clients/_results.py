@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import List, Tuple
 
-RESULTS: List[Tuple[str, bool, int, float]] = []
+RESULTS: List[Tuple[str, bool, List[str], float]] = []
 
 
-def record(client: str, passed: bool, steps: int, seconds: float) -> None:
-    RESULTS.append((client, passed, steps, seconds))
+def record(client: str, passed: bool, steps: List[str], seconds: float) -> None:
+    RESULTS.append((client, passed, list(steps), seconds))

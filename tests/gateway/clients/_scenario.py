@@ -50,10 +50,11 @@ def config() -> dict:
 class Steps:
     """The step log: each step runs, is timed and printed; the first failure ends the script."""
 
-    def __init__(self, client_name: str) -> None:
+    def __init__(self, client_name: str, package_file: str) -> None:
         self.client_name = client_name
         self.names: List[str] = []
         self.started = time.monotonic()
+        print(f"client {client_name} from {os.path.dirname(package_file)}", flush=True)
 
     def run(self, name: str, action: Callable[[], Any]) -> Any:
         began = time.monotonic()
@@ -68,6 +69,9 @@ class Steps:
         return value
 
     def passed(self) -> None:
+        # The original client ran on its own: nothing of this project was imported into the process.
+        check(not any(name.split(".")[0] == "batchai_compat" for name in sys.modules),
+              "batchai_compat was imported into the scenario's process")
         print(f"PASSED {self.client_name} {len(self.names)} steps in {time.monotonic() - self.started:.1f} s",
               flush=True)
 

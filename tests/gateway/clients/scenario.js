@@ -15,6 +15,7 @@ const fs = require("fs");
 const { BatchAIManagementClient } = require("@azure/arm-batchai");
 const { TokenCredentials } = require("@azure/ms-rest-js");
 const batchaiVersion = require("@azure/arm-batchai/package.json").version;
+const packageDir = require("path").dirname(require.resolve("@azure/arm-batchai/package.json"));
 
 const cfg = JSON.parse(process.env.GATEWAY_SCENARIO);
 const TIMEOUT = (cfg.timeout || 120) * 1000;
@@ -169,6 +170,7 @@ async function jobState(job) {
 }
 
 async function main() {
+  console.log(`client @azure/arm-batchai ${batchaiVersion} from ${packageDir}`);
   await step("operations.list", async () => check((await client.operations.list()).length > 0, "no operations"));
   await step("usages.list", async () => check((await client.usages.list(cfg.location)).length > 0, "no usages"));
   const workspace = await step("workspaces.create", () => client.workspaces.create(RG, WS, { location: cfg.location }));

@@ -41,7 +41,7 @@ from msrest.authentication import BasicTokenAuthentication
 cfg = config()
 TIMEOUT = float(cfg.get("timeout", 120))
 RG, CLUSTER, LOCATION = cfg["resource_group"], "gwcluster", cfg["location"]
-steps = Steps(f"azure-mgmt-batchai {VERSION}")
+steps = Steps(f"azure-mgmt-batchai {VERSION}", batchai.__file__)
 
 client = batchai.BatchAIManagementClient(BasicTokenAuthentication({"access_token": cfg["token"]}),
                                          cfg["subscription"], base_url=cfg["url"])

@@ -34,7 +34,7 @@ from msrest.authentication import BasicTokenAuthentication
 cfg = config()
 TIMEOUT = float(cfg.get("timeout", 120))
 RG, WS, EXP, CLUSTER = cfg["resource_group"], "gwws", "gwexp", "gwcluster"
-steps = Steps(f"azure-mgmt-batchai {batchai.VERSION}")
+steps = Steps(f"azure-mgmt-batchai {batchai.VERSION}", batchai.__file__)
 
 client = batchai.BatchAIManagementClient(BasicTokenAuthentication({"access_token": cfg["token"]}),
                                          cfg["subscription"], base_url=cfg["url"])

@@ -14,6 +14,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import azure.mgmt.batchai as batchai
 import azure.mgmt.batchai.models as models
 from _scenario import (
     ADMIN_PASSWORD,
@@ -52,7 +53,7 @@ cfg = config()
 TIMEOUT = float(cfg.get("timeout", 120))
 RG, WS, EXP, CLUSTER = cfg["resource_group"], "gwws", "gwexp", "gwcluster"
 CAFILE = cfg["cafile"]
-steps = Steps(f"azure-mgmt-batchai {VERSION}")
+steps = Steps(f"azure-mgmt-batchai {VERSION}", batchai.__file__)
 
 client = BatchAI(GatewayToken(cfg["token"]), cfg["subscription"], base_url=cfg["url"], connection_verify=CAFILE,
                  polling_interval=0.2)

@@ -145,7 +145,7 @@ def test_full_scenario(client: Client, request: Any) -> None:
     print(f"== {client.name} against {gateway.url} ({seconds:.1f} s)\n{output}")
     ran = [line.split(" ok ")[0][len("step "):] for line in result.stdout.splitlines()
            if line.startswith("step ") and " ok " in line]
-    _results.record(client.name, result.returncode == 0, len(ran), seconds)
+    _results.record(client.name, result.returncode == 0, ran, seconds)
     assert result.returncode == 0, f"{client.name} scenario failed (exit {result.returncode}):\n{output}"
     assert any(line.startswith(f"PASSED {client.name}") for line in result.stdout.splitlines()), output
     missing = [step for step in client.steps if step not in ran]
