@@ -459,9 +459,11 @@ def _service_error_message(ex: BaseException) -> Optional[str]:
     if isinstance(ex, CloudError):
         return str(ex.message) if getattr(ex, "message", None) else str(ex)
     try:
-        from msrest.exceptions import ClientException
+        from msrest.exceptions import ClientException, ValidationError
     except ImportError:  # pragma: no cover
         return None
+    if isinstance(ex, ValidationError):  # azure-cli-core: logger.error('validation error: %s', ex)
+        return f"validation error: {ex}"
     if isinstance(ex, ClientException):
         return str(ex)
     return None

@@ -53,7 +53,8 @@ def _stop_local_processes(home: str) -> None:
     code = (
         "import sys\n"
         "from batchai_compat import BatchAIManagementClient\n"
-        "c = BatchAIManagementClient(object(), '00000000-0000-0000-0000-000000000000', backend='local', home=sys.argv[1])\n"
+        "c = BatchAIManagementClient(object(), '00000000-0000-0000-0000-000000000000', backend='local',\n"
+        "                            home=sys.argv[1])\n"
         "for ws in list(c.workspaces.list()):\n"
         "    rg = ws.id.split('/')[4]\n"
         "    try:\n"

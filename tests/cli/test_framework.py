@@ -50,7 +50,8 @@ def test_output_formats(run_cli, run_json):
     assert code == 0 and '"name"' in out and "ws" in out
     code, out, _ = run_cli("workspace", "show", "-g", "rg", "-n", "ws", "-o", "yaml")
     assert code == 0 and yaml.safe_load(out)["name"] == "ws"
-    code, out, _ = run_cli("workspace", "show", "-g", "rg", "-n", "ws", "-o", "tsv", "--query", "{n: name, l: location}")
+    code, out, _ = run_cli("workspace", "show", "-g", "rg", "-n", "ws", "-o", "tsv",
+                           "--query", "{n: name, l: location}")
     assert code == 0 and out == "ws\teastus\n"
     code, out, _ = run_cli("workspace", "show", "-g", "rg", "-n", "ws", "-o", "none")
     assert code == 0 and out == ""

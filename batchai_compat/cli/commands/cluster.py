@@ -168,7 +168,7 @@ def load_arguments(loader: Any) -> None:
                         '"batchaishare" and container "batchaicontainer", mounted at $AZ_BATCHAI_MOUNT_ROOT/autoafs '
                         'and $AZ_BATCHAI_MOUNT_ROOT/autobfs.')
         c.argument("image", options_list=["--image", "-i"], arg_group="Nodes",
-                   help="Operation system image for cluster nodes: an alias ({0}) or "
+                   help="Operation system image for cluster nodes: an alias ({}) or "
                         "publisher:offer:sku:version.".format(", ".join(SUPPORTED_IMAGE_ALIASES)))
         c.argument("custom_image", arg_group="Nodes",
                    help="ARM ID of a virtual machine image to be used for nodes creation (needs --image).")
@@ -238,7 +238,7 @@ def load_arguments(loader: Any) -> None:
 # --------------------------------------------------------------------------------------------
 
 
-def _scope(cmd: Any, resource_group: str, workspace_name: Optional[str]) -> List[str]:
+def _scope(cmd: Any, resource_group: str, workspace_name: Optional[str]) -> List[Any]:
     """Leading operation arguments: (rg, workspace) for 2018-05-01, (rg,) for the old shape."""
     return [resource_group] if cmd.old_shape else [resource_group, workspace_name]
 
@@ -265,7 +265,7 @@ def _image_reference(models: Any, image: Optional[str], custom_image: Optional[s
         if alias.lower() == image.lower():
             return models.ImageReference(publisher=publisher, offer=offer, sku=sku,
                                          virtual_machine_image_id=custom_image)
-    raise CLIError('Unsupported image alias "{0}", supported aliases are {1}'.format(
+    raise CLIError('Unsupported image alias "{}", supported aliases are {}'.format(
         image, ", ".join(SUPPORTED_IMAGE_ALIASES)))
 
 
@@ -431,7 +431,7 @@ def create_cluster(cmd: Any, resource_group: str, cluster_name: str, workspace_n
         if setup_task_output is None:
             raise CLIError("--setup-task requires providing of --setup-task-output")
         params.node_setup = params.node_setup or models.NodeSetup()
-        task = {"command_line": setup_task, "std_out_err_path_prefix": setup_task_output}
+        task: Dict[str, Any] = {"command_line": setup_task, "std_out_err_path_prefix": setup_task_output}
         if "run_elevated" in getattr(models.SetupTask, "_attribute_map", {}):
             task["run_elevated"] = False
         params.node_setup.setup_task = models.SetupTask(**task)
@@ -512,12 +512,13 @@ def _files_from_afs(cmd: Any, afs: Any, path: str, expiry: int) -> List[Any]:
     from batchai_compat.cli._mounts import storage_account_key
     from batchai_compat.storage import File, FilePermissions, FileService
 
-    service = FileService(afs.account_name, storage_account_key(cmd, afs.account_name, None))
+    service: Any = FileService(afs.account_name, storage_account_key(cmd, afs.account_name, None))
     share = afs.azure_file_url.rstrip("/").split("/")[-1]
     directory = _storage_path(path)
     if not service.exists(share, directory):
         return []
     result = []
+    item: Any
     for item in service.list_directories_and_files(share, directory):
         if isinstance(item, File):
             sas = service.generate_file_shared_access_signature(
@@ -536,17 +537,18 @@ def _files_from_bfs(cmd: Any, bfs: Any, path: str, expiry: int) -> List[Any]:
     from batchai_compat.cli._mounts import storage_account_key
     from batchai_compat.storage import Blob, BlobPermissions, BlockBlobService
 
-    service = BlockBlobService(bfs.account_name, storage_account_key(cmd, bfs.account_name, None))
+    service: Any = BlockBlobService(bfs.account_name, storage_account_key(cmd, bfs.account_name, None))
     prefix = _storage_path(path)
     result = []
     folders = set()
+    item: Any
     for item in service.list_blobs(bfs.container_name, prefix + "/", delimiter="/"):
         if isinstance(item, Blob):
             sas = service.generate_blob_shared_access_signature(
                 bfs.container_name, item.name, BlobPermissions(read=True),
                 expiry=datetime.datetime.utcnow() + datetime.timedelta(minutes=expiry))
             url = service.make_blob_url(bfs.container_name, item.name, "https", sas)
-            result.append(LogFile(os.path.basename(item.name), url, False, item.properties.content_length))
+            result.append(LogFile(os.path.basename(str(item.name)), url, False, item.properties.content_length))
         else:
             name = item.name.rstrip("/").split("/")[-1]
             folders.add(name)
