@@ -239,7 +239,7 @@ class Gateway:
     def dispatch(self, route: _routes.Route, params: Dict[str, str], q: Dict[str, str], body: Any, version: str,
                  raw_path: str, query: str) -> Response:
         if route.call.kind == "status":
-            return self._operation_status(route.call.verb, params, version)
+            return self._operation_status(route.call.verb, params, version, raw_path)
         client = self.client(version, params.get("sub", "00000000-0000-0000-0000-000000000000"))
         with _service_errors(params):
             if route.call.kind == "plain":
@@ -262,7 +262,7 @@ class Gateway:
             page["nextLink"] = (f"{self.base_url}{raw_path}?{urlencode(kept, quote_via=quote)}&"
                                 f"{_SKIPTOKEN}{link[index + len(_SKIPTOKEN):]}")
         else:
-            page["nextLink"] = None
+            page.pop("nextLink", None)  # the service left the key out on the last page
         return Response(200, _arm.dumps(page))
 
     def _long_running(self, route: _routes.Route, client: Any, params: Dict[str, str], q: Dict[str, str],
@@ -275,12 +275,8 @@ class Gateway:
         if initial.status_code == 200 and initial.content:
             return Response(200, initial.content)
         verb = route.call.verb
-        if verb == "terminate":
-            state = _translated_poll(operation.poll)
-            if state.done and state.status == "Succeeded":
-                return Response(200, None)
         operation_id = _lro.encode_id(verb, version, raw_path)
-        self.operations.add(operation_id, operation)
+        self.operations.add(operation_id, operation, _lro.resource_id(params))
         base = f"{self.base_url}/subscriptions/{quote(params['sub'], safe='')}/providers/Microsoft.BatchAI/locations/" \
                f"{quote(location, safe='')}"
         suffix = f"{quote(operation_id, safe='')}?api-version={version}"
@@ -300,20 +296,20 @@ class Gateway:
         except Exception:  # noqa: BLE001 - a missing workspace is the operation's error to report, not ours
             return "global"
 
-    def _operation_status(self, leaf: str, params: Dict[str, str], version: str) -> Response:
+    def _operation_status(self, leaf: str, params: Dict[str, str], version: str, raw_path: str) -> Response:
         operation_id = params["opid"]
         entry = self.operations.get(operation_id)
         if entry is not None:
             state = entry.poll(_translated_poll)
-            start, end = entry.start, entry.end
+            start, end, resource = entry.start, entry.end, entry.resource_id
         else:
             decoded = _lro.decode_id(operation_id)
             if decoded is None:
                 raise ArmError(404, "OperationNotFound", f"The operation '{operation_id}' could not be found.")
-            state = self._derive(*decoded)
+            state, resource = self._derive(*decoded)
             start, end = None, None
         status = state.status
-        body = _lro.status_body(operation_id, status, start, end, state.error)
+        body = _lro.status_body(self.base_url + raw_path, operation_id, status, start, end, state.error, resource)
         headers: Headers = []
         code = 200
         if not state.done:
@@ -322,31 +318,37 @@ class Gateway:
                 code = 202
         return Response(code, _arm.dumps(body), headers)
 
-    def _derive(self, verb: str, version: str, path: str) -> OperationState:
+    def _derive(self, verb: str, version: str, path: str) -> Tuple[OperationState, str]:
         """The state of an operation the registry does not know (a restarted gateway), from its resource."""
         segments = tuple(unquote(s) for s in path.strip("/").split("/"))
+        if verb == "terminate":
+            segments = segments[:-1]
         for route in self.routes:
             params = _routes.match(segments, route.segments)
             if params is None or route.method != "GET" or version not in route.versions or route.call.kind != "plain":
                 continue
-            try:
-                response = self.dispatch(route, params, {}, None, version, path, "")
-            except ArmError as exc:
-                if exc.status == 404 and verb == "delete":
-                    return OperationState("Succeeded")
-                return OperationState("Failed", error={"code": exc.code, "message": exc.message})
-            resource = json.loads(response.body or b"{}")
-            props = resource.get("properties") or {}
-            if verb == "delete":
-                return OperationState("InProgress")
-            if verb == "terminate":
-                done = str(props.get("executionState", "")).lower() in ("succeeded", "failed")
-                return OperationState("Succeeded" if done else "InProgress")
-            state = str(props.get("provisioningState", "succeeded")).lower()
-            if state == "failed":
-                return OperationState("Failed", error={"code": "Failed", "message": "The operation failed."})
-            return OperationState("Succeeded" if state == "succeeded" else "InProgress")
+            return self._derive_from(route, params, verb, version, path), _lro.resource_id(params)
         raise ArmError(404, "OperationNotFound", "The operation could not be found.")
+
+    def _derive_from(self, route: _routes.Route, params: Dict[str, str], verb: str, version: str,
+                     path: str) -> OperationState:
+        try:
+            response = self.dispatch(route, params, {}, None, version, path, "")
+        except ArmError as exc:
+            if exc.status == 404 and verb == "delete":
+                return OperationState("Succeeded")
+            return OperationState("Failed", error={"code": exc.code, "message": exc.message})
+        resource = json.loads(response.body or b"{}")
+        props = resource.get("properties") or {}
+        if verb == "delete":
+            return OperationState("InProgress")
+        if verb == "terminate":
+            done = str(props.get("executionState", "")).lower() in ("succeeded", "failed")
+            return OperationState("Succeeded" if done else "InProgress")
+        state = str(props.get("provisioningState", "succeeded")).lower()
+        if state == "failed":
+            return OperationState("Failed", error={"code": "Failed", "message": "The operation failed."})
+        return OperationState("Succeeded" if state == "succeeded" else "InProgress")
 
 
 # ------------------------------------------------------------------------------------- helpers

@@ -64,11 +64,12 @@ def decode_id(operation_id: str) -> Optional[Tuple[str, str, str]]:
 class Entry:
     """One operation: the backend's ``Operation``, polled under a lock (one poll at a time)."""
 
-    __slots__ = ("operation_id", "operation", "start", "end", "state", "lock", "finished_at")
+    __slots__ = ("operation_id", "operation", "start", "end", "state", "lock", "finished_at", "resource_id")
 
-    def __init__(self, operation_id: str, operation: Operation) -> None:
+    def __init__(self, operation_id: str, operation: Operation, resource_id: str = "") -> None:
         self.operation_id = operation_id
         self.operation = operation
+        self.resource_id = resource_id
         self.start = _now()
         self.end: Optional[str] = None
         self.state: Optional[OperationState] = None
@@ -87,15 +88,25 @@ class Entry:
             return self.state
 
 
-def status_body(operation_id: str, status: str, start: Optional[str], end: Optional[str],
-                error: Optional[Dict[str, Any]]) -> Dict[str, Any]:
-    body: Dict[str, Any] = {"name": operation_id, "status": status}
+def resource_id(params: Dict[str, str]) -> str:
+    """The operation result's ``properties.resourceId`` as the service wrote it: the names of the
+    resource's path, ``$``-joined (``{sub}${rg}${ws}${exp}${job}``)."""
+    order = ("sub", "rg", "ws", "exp", "cluster", "fs", "job")
+    return "$".join(params[k] for k in order if k in params)
+
+
+def status_body(url: str, operation_id: str, status: str, start: Optional[str], end: Optional[str],
+                error: Optional[Dict[str, Any]], resource: str = "") -> Dict[str, Any]:
+    """The operation-status resource (``id`` is the operation URL without its query)."""
+    body: Dict[str, Any] = {"id": url, "name": operation_id, "status": status}
     if start:
         body["startTime"] = start
     if end:
         body["endTime"] = end
     if error:
         body["error"] = {"code": error.get("code", "Failed"), "message": error.get("message", "")}
+    if status == "Succeeded" and resource:
+        body["properties"] = {"resourceId": resource}
     return body
 
 
@@ -109,8 +120,8 @@ class Registry:
         self.keep_seconds = keep_seconds
         self.max_entries = max_entries
 
-    def add(self, operation_id: str, operation: Operation) -> Entry:
-        entry = Entry(operation_id, operation)
+    def add(self, operation_id: str, operation: Operation, resource: str = "") -> Entry:
+        entry = Entry(operation_id, operation, resource)
         with self._lock:
             self._entries[operation_id] = entry
             self._expire()

@@ -193,6 +193,8 @@ def _new_routes() -> List[Tuple[str, str, str, Call, bool]]:
 
 
 # ------------------------------------------------------------------------------ 2018-03-01, 2017-09-01-preview
+# The long-running operations call the groups' ``_create``/``_delete``/``_lro`` (``_generations``): 0.2.0's
+# public methods had no ``polling`` parameter (they always polled), and the gateway needs the first response.
 def _old_update(c: Any, p: Dict[str, str], b: Any) -> Any:
     body = _object(b)
     return c.clusters.update(p["rg"], p["cluster"], tags=body.get("tags"),
@@ -208,12 +210,12 @@ def _old_routes() -> List[Tuple[str, str, str, Call, bool, Tuple[str, ...]]]:
         ("GET", _SUB + "/locations/{loc}/usages", "Usage_List",
          Call(C, lambda c, p, q, b: c.usage.list(p["loc"])), False, ("2018-03-01",)),
         ("PUT", _PROVIDER + "/clusters/{cluster}", "Clusters_Create",
-         Call(L, lambda c, p, q, b, poll: c.clusters.create(p["rg"], p["cluster"], _parameters(b), polling=poll),
+         Call(L, lambda c, p, q, b, poll: c.clusters._create(p["rg"], p["cluster"], _parameters(b), False, poll),
               "create"), True, both),
         ("PATCH", _PROVIDER + "/clusters/{cluster}", "Clusters_Update",
          Call(P, lambda c, p, q, b: _old_update(c, p, b)), True, both),
         ("DELETE", _PROVIDER + "/clusters/{cluster}", "Clusters_Delete",
-         Call(L, lambda c, p, q, b, poll: c.clusters.delete(p["rg"], p["cluster"], polling=poll), "delete"),
+         Call(L, lambda c, p, q, b, poll: c.clusters._delete(p["rg"], p["cluster"], False, poll), "delete"),
          False, both),
         ("GET", _PROVIDER + "/clusters/{cluster}", "Clusters_Get",
          Call(P, lambda c, p, q, b: c.clusters.get(p["rg"], p["cluster"], raw=True)), False, both),
@@ -224,16 +226,16 @@ def _old_routes() -> List[Tuple[str, str, str, Call, bool, Tuple[str, ...]]]:
         ("GET", _PROVIDER + "/clusters", "Clusters_ListByResourceGroup",
          Call(C, lambda c, p, q, b: c.clusters.list_by_resource_group(p["rg"], _list_options(q, True))), False, both),
         ("PUT", _PROVIDER + "/jobs/{job}", "Jobs_Create",
-         Call(L, lambda c, p, q, b, poll: c.jobs.create(p["rg"], p["job"], _parameters(b), polling=poll), "create"),
+         Call(L, lambda c, p, q, b, poll: c.jobs._create(p["rg"], p["job"], _parameters(b), False, poll), "create"),
          True, both),
         ("DELETE", _PROVIDER + "/jobs/{job}", "Jobs_Delete",
-         Call(L, lambda c, p, q, b, poll: c.jobs.delete(p["rg"], p["job"], polling=poll), "delete"), False, both),
+         Call(L, lambda c, p, q, b, poll: c.jobs._lro("delete_job", p["rg"], p["job"], False, poll), "delete"), False, both),
         ("GET", _PROVIDER + "/jobs/{job}", "Jobs_Get",
          Call(P, lambda c, p, q, b: c.jobs.get(p["rg"], p["job"], raw=True)), False, both),
         ("POST", _PROVIDER + "/jobs/{job}/listRemoteLoginInformation", "Jobs_ListRemoteLoginInformation",
          Call(C, lambda c, p, q, b: c.jobs.list_remote_login_information(p["rg"], p["job"])), False, both),
         ("POST", _PROVIDER + "/jobs/{job}/terminate", "Jobs_Terminate",
-         Call(L, lambda c, p, q, b, poll: c.jobs.terminate(p["rg"], p["job"], polling=poll), "terminate"),
+         Call(L, lambda c, p, q, b, poll: c.jobs._lro("terminate_job", p["rg"], p["job"], False, poll), "terminate"),
          False, both),
         ("GET", _SUB + "/jobs", "Jobs_List",
          Call(C, lambda c, p, q, b: c.jobs.list(_list_options(q, True))), False, both),
@@ -246,10 +248,10 @@ def _old_routes() -> List[Tuple[str, str, str, Call, bool, Tuple[str, ...]]]:
          Call(C, lambda c, p, q, b: c.jobs.list_output_files(p["rg"], p["job"], _output_options(q, False))),
          False, ("2017-09-01-preview",)),
         ("PUT", _PROVIDER + "/fileServers/{fs}", "FileServers_Create",
-         Call(L, lambda c, p, q, b, poll: c.file_servers.create(p["rg"], p["fs"], _parameters(b), polling=poll),
+         Call(L, lambda c, p, q, b, poll: c.file_servers._create(p["rg"], p["fs"], _parameters(b), False, poll),
               "create"), True, both),
         ("DELETE", _PROVIDER + "/fileServers/{fs}", "FileServers_Delete",
-         Call(L, lambda c, p, q, b, poll: c.file_servers.delete(p["rg"], p["fs"], polling=poll), "delete"),
+         Call(L, lambda c, p, q, b, poll: c.file_servers._delete(p["rg"], p["fs"], False, poll), "delete"),
          False, both),
         ("GET", _PROVIDER + "/fileServers/{fs}", "FileServers_Get",
          Call(P, lambda c, p, q, b: c.file_servers.get(p["rg"], p["fs"], raw=True)), False, both),
