@@ -13,9 +13,10 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     if not RESULTS:
         return
     terminalreporter.section("original Batch AI clients against the gateway")
-    for client, passed, steps, seconds in RESULTS:
+    for client, passed, steps, seconds, lros, polls in RESULTS:
         verdict = "passed" if passed else "FAILED"
-        terminalreporter.write_line(f"{client:<26} {verdict:<6} {len(steps):>3} steps {seconds:6.1f} s")
+        terminalreporter.write_line(f"{client:<26} {verdict:<6} {len(steps):>3} steps {seconds:6.1f} s, "
+                                    f"{lros} long-running operations (202), {polls} status polls")
         for line in textwrap.wrap(", ".join(steps), 110):
             terminalreporter.write_line(f"    {line}")
     total = sum(r[3] for r in RESULTS)

@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any, Dict, List, NamedTuple, Optional
+from typing import Any, Dict, List, NamedTuple, Optional, Tuple
 
 import pytest
 
@@ -114,6 +115,23 @@ def _cafile(gateway: Any) -> Optional[str]:
     return None
 
 
+_ACCESS = re.compile(r"\s(GET|PUT|POST|DELETE|PATCH)\s(\S+)\s(\d{3})\s")
+
+
+def _wire(log_path: Path) -> Tuple[int, int]:
+    """From the gateway's access log: how many long-running operations were started (202 to a PUT, DELETE or
+    POST) and how many operation-status polls answered 200. The scenario passing proves nothing about LROs if
+    every answer was synchronous; these counts show the client's own poller ran."""
+    started = polls = 0
+    for match in _ACCESS.finditer(log_path.read_text(encoding="utf-8", errors="replace")):
+        method, path, status = match.groups()
+        if status == "202" and method in ("PUT", "DELETE", "POST"):
+            started += 1
+        elif method == "GET" and status == "200" and ("/operationresults/" in path or "/operationstatuses/" in path):
+            polls += 1
+    return started, polls
+
+
 def _run(client: Client, gateway: Any, resource_group: str) -> subprocess.CompletedProcess:
     settings: Dict[str, Any] = {
         "url": gateway.url.rstrip("/"), "token": gateway.token, "subscription": SUB,
@@ -145,8 +163,15 @@ def test_full_scenario(client: Client, request: Any) -> None:
     print(f"== {client.name} against {gateway.url} ({seconds:.1f} s)\n{output}")
     ran = [line.split(" ok ")[0][len("step "):] for line in result.stdout.splitlines()
            if line.startswith("step ") and " ok " in line]
-    _results.record(client.name, result.returncode == 0, ran, seconds)
+    started_lros, polls = _wire(Path(gateway.log_path))
+    print(f"{started_lros} long-running operations started (202), {polls} operation-status polls")
+    _results.record(client.name, result.returncode == 0, ran, seconds, started_lros, polls)
     assert result.returncode == 0, f"{client.name} scenario failed (exit {result.returncode}):\n{output}"
     assert any(line.startswith(f"PASSED {client.name}") for line in result.stdout.splitlines()), output
     missing = [step for step in client.steps if step not in ran]
     assert not missing, f"{client.name}: steps not run: {missing}\n{output}"
+    # Job and cluster creation, terminating a running job and every delete were long-running on the service
+    # (202, docs/service-behaviour.md §a.3 "How the live service answered"): at least 7 in each scenario,
+    # each polled by the client's own poller.
+    assert started_lros >= 7, f"{client.name}: only {started_lros} long-running operations answered 202"
+    assert polls >= started_lros, f"{client.name}: {started_lros} operations started, only {polls} polls"
