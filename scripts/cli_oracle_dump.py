@@ -13,7 +13,8 @@ or custom function's signature, then the module's ``_params.py`` registrations),
 ``AzCliCommandParser._add_argument``.
 
 Output (stdout, JSON): ``{"cli_core": version, "module": version, "commands": {name: {"arguments": [...],
-"deprecated": bool, "supports_no_wait": bool, "confirmation": bool}}}``. Each argument has ``dest``,
+"deprecated": bool, "supports_no_wait": bool, "confirmation": bool}}, "groups": {name: {"deprecated": bool,
+"hidden": bool}}}`` (0.4.10 deprecated and hid the whole ``batchai`` group: every command warned). Each argument has ``dest``,
 ``options`` (option strings), ``required`` (for argparse), ``required_without_ids`` (required unless
 ``--ids`` is given), ``choices``, ``default``, ``action`` (store_true...), ``nargs``, ``group`` (the help
 group: "Admin Account"...), ``global`` (the parents every command shares: ``--output``, ``--query``...),
@@ -174,8 +175,15 @@ def main() -> int:
     for name in names:
         # A new AzCli per command, as every `az` process had: old cores keep parser state between invocations.
         commands[name] = _describe(_load_command(get_default_cli(), name), name)
+    groups = {}
+    for name, group in invoker.commands_loader.command_group_table.items():
+        if name.split()[0] == "batchai":
+            kwargs = getattr(group, "group_kwargs", None) or (group if isinstance(group, dict) else {})
+            deprecate = kwargs.get("deprecate_info")
+            groups[name] = {"deprecated": deprecate is not None,
+                            "hidden": bool(getattr(deprecate, "hide", False))}
     json.dump({"cli_core": version("azure-cli-core"), "module": version("azure-cli-batchai"),
-               "commands": commands}, sys.stdout, indent=1, sort_keys=True)
+               "commands": commands, "groups": groups}, sys.stdout, indent=1, sort_keys=True)
     sys.stdout.write("\n")
     return 0
 

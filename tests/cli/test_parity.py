@@ -41,7 +41,9 @@ Command = Dict[str, Any]
 #: aspect) -> why. Aspects: "command" (missing command), "option" (missing option string), "split" (the
 #: original's option strings are not all on one of our arguments), "required", "choices", "default", "flag",
 #: "configured_default", "extra-required" (we require an option the original did not have), "meaning" (an old
-#: shape's option string that belongs to another argument in ours).
+#: shape's option string that belongs to another argument in ours), "deprecated" (the command's own deprecation,
+#: which also hides it from help), "group-deprecated" (deprecated through its command group), "group" (the
+#: help group an option is listed under: "Admin Account Arguments"...).
 DEVIATIONS: Dict[Tuple[str, str, str, str], str] = {
     ("*", "*", "--change-reference", "option"):
         "Added to every write command by azure-cli-core 2.6x+ (a change reference for Azure Policy), long after "
@@ -56,6 +58,10 @@ DEVIATIONS: Dict[Tuple[str, str, str, str], str] = {
         "require them; the 2018-05-01 shape still needs them (from the command line or az configure --defaults).",
     (CURRENT, "shape:both", "--experiment", "required"):
         "As --workspace: omitting -e selects the old shape (experiment 'default').",
+    (CURRENT, "*", "*", "group-deprecated"):
+        "0.4.10 deprecated and hid the whole `az batchai` group when the service was being retired, so every "
+        "command warned 'implicitly deprecated because command group batchai is deprecated'. This package "
+        "exists to keep those commands working: the warning would be noise on every call of every script.",
     ("*", "job create", "-c", "meaning"):
         "One parser serves both shapes: -c is --cluster (0.4.10); an old-shape -c, or a -c naming an existing "
         "file while no -f is given, is read as the old CLIs' -c/--config file (batchai_compat/cli/commands/"
@@ -145,6 +151,12 @@ def _is_flag(arg: Arg) -> bool:
     return arg["nargs"] == 0
 
 
+def _help_group(arg: Arg) -> Optional[str]:
+    """The help section of an argument; argparse's own default sections count as none."""
+    group = arg["group"]
+    return None if group in (None, "options", "optional arguments", "positional arguments") else str(group)
+
+
 def _choices(arg: Arg) -> Optional[Set[str]]:
     # azure-cli matched enum choices case-insensitively (get_enum_type), so compare them that way.
     return None if arg["choices"] is None else {str(c).lower() for c in arg["choices"]}
@@ -180,6 +192,18 @@ class Comparison:
             else:
                 self.note(name, "*", "command", "command missing")
         return present
+
+    def deprecation(self, name: str, groups: Dict[str, Any]) -> None:
+        """The command's own deprecation (and hiding from help) as the original's; the groups' apart."""
+        mine = bool(self.ours[name]["deprecated"])
+        if bool(self.reference[name]["deprecated"]) != mine:
+            self.note(name, "*", "deprecated", "deprecated (and hidden from help) in ours, not in the original"
+                      if mine else "deprecated in the original, not in ours")
+        words = name.split()
+        enclosing = [" ".join(words[:i]) for i in range(1, len(words))]
+        if any(groups.get(g, {}).get("deprecated") for g in enclosing) and not mine:
+            self.note(name, "*", "group-deprecated", "implicitly deprecated in the original (its command group "
+                      "is), ours prints no deprecation warning")
 
     def options(self, name: str, *, strict: bool) -> None:
         """Compare one command's arguments; ``strict`` for the current CLI, presence-only for old shapes."""
@@ -227,6 +251,9 @@ class Comparison:
         elif required != mine["required"]:
             self.note(name, long, "required", f"{long} required={mine['required']} in ours, original "
                       f"{required}" + ("" if has_ids else " (without --ids)"))
+        if _help_group(arg) != _help_group(mine):
+            self.note(name, long, "group", f"{long} is listed under {_help_group(arg)!r} in the original's help, "
+                      f"under {_help_group(mine)!r} in ours")
         default = arg["default"]
         if default not in (None, False, [], "") and str(default) != str(mine["default"]):
             self.note(name, long, "default", f"{long} default {mine['default']!r} in ours, original {default!r}")
@@ -307,6 +334,7 @@ def test_current_cli_commands_and_options(dumps: Dict[str, Dict[str, Any]], pari
     comparison = Comparison(CURRENT, dumps[CURRENT], dumps["ours"])
     for name in comparison.commands():
         comparison.options(name, strict=True)
+        comparison.deprecation(name, dumps[CURRENT].get("groups", {}))
     probe_problems = _probe_required(comparison.probes, parity_env)
     _report(comparison, f"azure-cli-batchai {CURRENT}",
             f"; {len(comparison.probes)} required options checked by running the command without them")
@@ -328,7 +356,7 @@ def test_old_cli_shape_commands_and_options(dumps: Dict[str, Dict[str, Any]], ve
 
 def test_deviation_list_is_well_formed() -> None:
     """Every accepted difference names a known aspect and gives a reason."""
-    aspects = {"command", "option", "split", "meaning", "required", "choices", "default", "flag", "configured_default",
+    aspects = {"command", "option", "split", "meaning", "deprecated", "group-deprecated", "group", "required", "choices", "default", "flag", "configured_default",
                "extra-required"}
     for (oracle, command, option, aspect), reason in DEVIATIONS.items():
         assert oracle in ("*", CURRENT, *OLD_SHAPES) and aspect in aspects and command and option
