@@ -82,6 +82,12 @@ def check(condition: Any, message: str) -> None:
         raise AssertionError(message)
 
 
+def value(enum_or_str: Any) -> Any:
+    """An enum field's wire value: 0.2.0's enums are plain ``Enum`` (``ProvisioningState.succeeded`` is not
+    ``"succeeded"``), later generations' are ``str`` enums or strings."""
+    return getattr(enum_or_str, "value", enum_or_str)
+
+
 def wait_for(probe: Callable[[], Any], what: str, timeout: float, interval: float = 0.2) -> Any:
     """Call ``probe`` until it returns something truthy (a generous ``timeout``: a loaded machine is slow)."""
     deadline = time.monotonic() + timeout

@@ -33,6 +33,7 @@ from _scenario import (
     config,
     expect_404,
     http_get,
+    value,
     wait_for,
 )
 from azure.mgmt.batchai.version import VERSION
@@ -85,14 +86,14 @@ def output_files(job: str, output_id: str) -> dict:
 
 
 def job_state(job: str) -> str:
-    return client.jobs.get(RG, job).execution_state
+    return value(client.jobs.get(RG, job).execution_state)
 
 
 steps.run("operations.list", lambda: check(len(list(client.operations.list())) > 0, "no provider operations"))
 if hasattr(client, "usage"):  # 1.0.1 (2018-03-01) has the usages of a location; 0.2.0 had none
     steps.run("usage.list", lambda: check(len(list(client.usage.list(LOCATION))) > 0, "no usages"))
 cluster = steps.run("clusters.create", lambda: client.clusters.create(RG, CLUSTER, cluster_parameters()).result())
-check(cluster.provisioning_state == "succeeded", f"cluster {cluster.provisioning_state}")
+check(value(cluster.provisioning_state) == "succeeded", f"cluster {cluster.provisioning_state}")
 check(cluster.location == LOCATION, f"cluster location {cluster.location}")
 steps.run("clusters.get (one idle node)", lambda: wait_for(
     lambda: client.clusters.get(RG, CLUSTER).node_state_counts.idle_node_count == 1, "an idle node", TIMEOUT))
@@ -103,7 +104,7 @@ steps.run("jobs.create", lambda: client.jobs.create(RG, "job1", job_parameters(c
 steps.run("jobs.get (until succeeded)", lambda: wait_for(
     lambda: job_state("job1") in ("succeeded", "failed"), "job1 to finish", TIMEOUT))
 job = client.jobs.get(RG, "job1")
-check(job.execution_state == "succeeded", f"job1 {job.execution_state}: {job.execution_info}")
+check(value(job.execution_state) == "succeeded", f"job1 {job.execution_state}: {job.execution_info}")
 check(job.execution_info.exit_code == 0, f"job1 exit code {job.execution_info.exit_code}")
 check(job.location == LOCATION, f"job location {job.location}")
 steps.run("jobs.list_by_resource_group", lambda: check(
@@ -125,7 +126,7 @@ steps.run("jobs.get (until running)", lambda: wait_for(lambda: job_state("job2")
                                                        TIMEOUT))
 steps.run("jobs.terminate", lambda: client.jobs.terminate(RG, "job2").result())
 terminated = client.jobs.get(RG, "job2")
-check(terminated.execution_state == "failed", f"terminated job2 is {terminated.execution_state}")
+check(value(terminated.execution_state) == "failed", f"terminated job2 is {terminated.execution_state}")
 check([e.code for e in terminated.execution_info.errors] == ["JobTerminated"], "JobTerminated error")
 
 for name in ("job1", "job2"):
