@@ -160,3 +160,85 @@ def shared_gateway(tmp_path_factory):
     running = start_gateway(tmp_path_factory.mktemp("gw") / "home")
     yield running
     _stopped(running)
+
+
+# ------------------------------------------------------------------------------------ raw HTTP helpers
+SUB = "00000000-0000-0000-0000-0000000000aa"
+ACCOUNT = "gwstorage"
+ACCOUNT_KEY = "Z2F0ZXdheS1zZWNyZXQta2V5LW5ldmVyLWxvZ2dlZA=="
+SHARE = "share"
+ADMIN_PASSWORD = "Pa$$w0rd-gateway-never-logged"
+SECRET_ENV_VALUE = "secret-env-value-never-logged"
+
+
+def create_share(home: Path) -> None:
+    """The Azure File share the test clusters mount, in the gateway's home (Batch AI never creates storage)."""
+    previous = os.environ.get("BATCHAI_COMPAT_HOME")
+    os.environ["BATCHAI_COMPAT_HOME"] = str(home)
+    try:
+        from batchai_compat.storage import FileService
+
+        FileService(ACCOUNT, ACCOUNT_KEY).create_share(SHARE)
+    finally:
+        if previous is None:
+            os.environ.pop("BATCHAI_COMPAT_HOME", None)
+        else:
+            os.environ["BATCHAI_COMPAT_HOME"] = previous
+
+
+def cluster_body(nodes: int = 1) -> dict:
+    """A 2018-05-01 ClusterCreateParameters wire body with one Azure File share mounted at ``azfiles``."""
+    return {"properties": {
+        "vmSize": "STANDARD_D1", "vmPriority": "dedicated",
+        "scaleSettings": {"manual": {"targetNodeCount": nodes}},
+        "userAccountSettings": {"adminUserName": "demoUser", "adminUserPassword": ADMIN_PASSWORD},
+        "nodeSetup": {"mountVolumes": {"azureFileShares": [{
+            "accountName": ACCOUNT, "azureFileUrl": f"https://{ACCOUNT}.file.core.windows.net/{SHARE}",
+            "credentials": {"accountKey": ACCOUNT_KEY}, "relativeMountPath": "azfiles"}]}},
+    }}
+
+
+def job_body(cluster_id: str, command: str) -> dict:
+    """A 2018-05-01 JobCreateParameters wire body: output directory OUTPUTS on the share, a secret variable."""
+    return {"properties": {
+        "cluster": {"id": cluster_id}, "nodeCount": 1,
+        "stdOutErrPathPrefix": "$AZ_BATCHAI_MOUNT_ROOT/azfiles",
+        "outputDirectories": [{"id": "OUTPUTS", "pathPrefix": "$AZ_BATCHAI_MOUNT_ROOT/azfiles"}],
+        "secrets": [{"name": "SECRET", "value": SECRET_ENV_VALUE}],
+        "customToolkitSettings": {"commandLine": command},
+    }}
+
+
+def arm_path(rg: str, *parts: str) -> str:
+    """``/subscriptions/SUB/resourceGroups/rg/providers/Microsoft.BatchAI/<parts...>``."""
+    tail = "/".join(parts)
+    return f"/subscriptions/{SUB}/resourceGroups/{rg}/providers/Microsoft.BatchAI" + (f"/{tail}" if tail else "")
+
+
+def wait_operation(session, gateway: RunningGateway, response, timeout: float = 120.0) -> dict:
+    """Follow ``Azure-AsyncOperation`` until the status is terminal; returns the last status body."""
+    import time
+
+    url = response.headers["Azure-AsyncOperation"]
+    deadline = time.monotonic() + timeout
+    while True:
+        answer = session.get(url, headers=gateway.headers(), timeout=60)
+        assert answer.status_code == 200, answer.text
+        body = answer.json()
+        if body["status"] != "InProgress":
+            return body
+        assert time.monotonic() < deadline, f"operation still InProgress after {timeout} s"
+        time.sleep(0.2)
+
+
+def wait_job(session, gateway: RunningGateway, path: str, timeout: float = 120.0) -> dict:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        job = session.get(gateway.url + path, params={"api-version": "2018-05-01"}, headers=gateway.headers(),
+                          timeout=60).json()
+        if job["properties"]["executionState"] in ("succeeded", "failed"):
+            return job
+        assert time.monotonic() < deadline, f"job still {job['properties']['executionState']} after {timeout} s"
+        time.sleep(0.2)
