@@ -74,7 +74,8 @@ def test_file_server_lifecycle_and_checks(run_cli, run_json, tmp_path):
         assert (code, out, err) == (1, "", f"ERROR: {message}\n")
     config = tmp_path / "nfs.json"
     config.write_text(json.dumps({"properties": {
-        "vmSize": "STANDARD_D1", "dataDisks": {"diskSizeInGB": 10, "diskCount": 2, "storageAccountType": "Standard_LRS"},
+        "vmSize": "STANDARD_D1",
+        "dataDisks": {"diskSizeInGB": 10, "diskCount": 2, "storageAccountType": "Standard_LRS"},
         "sshConfiguration": {"userAccountSettings": {"adminUserName": "demo", "adminUserPassword": PASSWORD}}}}))
     created = run_json("file-server", "create", *ws, "-n", "nfs", "-f", str(config), "--disk-count", "1",
                        "--caching-type", "readonly")
@@ -85,7 +86,8 @@ def test_file_server_lifecycle_and_checks(run_cli, run_json, tmp_path):
     header = out.splitlines()[0].split()
     assert header[:5] == ["Name", "Resource", "Group", "Size", "Disks"]
     assert "Mount" in header
-    code, out, err = run_cli("file-server", "show", *ws, "-n", "nfs", "-o", "tsv", "--query", "mountSettings.mountPoint")
+    code, out, err = run_cli("file-server", "show", *ws, "-n", "nfs", "-o", "tsv",
+                             "--query", "mountSettings.mountPoint")
     assert code == 0 and out.strip().startswith("/")
     code, out, err = run_cli("file-server", "create", *ws, "-n", "nfs2", "-f", str(config), "--storage-sku", "Gold")
     assert code == 2 and "'Gold' is not a valid value for '--storage-sku'" in err
