@@ -14,8 +14,8 @@ or custom function's signature, then the module's ``_params.py`` registrations),
 
 Output (stdout, JSON): ``{"cli_core": version, "module": version, "commands": {name: {"arguments": [...],
 "deprecated": bool, "supports_no_wait": bool, "confirmation": bool}}, "groups": {name: {"deprecated": bool,
-"hidden": bool}}}`` (0.4.10 deprecated and hid the whole ``batchai`` group: every command warned). Each argument has ``dest``,
-``options`` (option strings), ``required`` (for argparse), ``required_without_ids`` (required unless
+"hidden": bool}}}`` (0.4.10 deprecated and hid the whole ``batchai`` group: every command warned). Each
+argument has ``dest``, ``options`` (option strings), ``required`` (for argparse), ``required_without_ids`` (required unless
 ``--ids`` is given), ``choices``, ``default``, ``action`` (store_true...), ``nargs``, ``group`` (the help
 group: "Admin Account"...), ``global`` (the parents every command shares: ``--output``, ``--query``...),
 ``hidden`` (help suppressed), ``deprecated``, ``configured_default`` (the ``az configure --defaults`` key)
@@ -147,6 +147,8 @@ def _describe(invoker: Any, command: str) -> Dict[str, Any]:
                                        invoker.data["_required_before_ids"].get(action.dest)))
     return {
         "arguments": arguments,
+        # Unique-prefix abbreviations of long options (argparse's allow_abbrev; the core never turns it off).
+        "allow_abbrev": bool(getattr(invoker.parser, "allow_abbrev", True)),
         "deprecated": bool(metadata.deprecate_info),
         "supports_no_wait": bool(getattr(metadata, "supports_no_wait", False)),
         "confirmation": bool(getattr(metadata, "confirmation", False)),

@@ -94,6 +94,7 @@ def describe(command: str) -> Dict[str, Any]:
     spec = getattr(metadata, "spec", None)
     return {
         "arguments": arguments,
+        "allow_abbrev": bool(parser.allow_abbrev),
         "shape": getattr(spec, "shape", None),
         "deprecated": bool(metadata.deprecate_info),
         "supports_no_wait": bool(getattr(spec, "supports_no_wait", False)),

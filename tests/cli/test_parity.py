@@ -43,7 +43,9 @@ Command = Dict[str, Any]
 #: "configured_default", "extra-required" (we require an option the original did not have), "meaning" (an old
 #: shape's option string that belongs to another argument in ours), "deprecated" (the command's own deprecation,
 #: which also hides it from help), "group-deprecated" (deprecated through its command group), "group" (the
-#: help group an option is listed under: "Admin Account Arguments"...).
+#: help group an option is listed under: "Admin Account Arguments"...), "abbreviation" (a unique-prefix
+#: abbreviation of a long option the original accepted that does not resolve to the same option in ours),
+#: "abbreviation-current" (an old shape's abbreviation that clashes only with 0.4.10 options of the command).
 DEVIATIONS: Dict[Tuple[str, str, str, str], str] = {
     ("*", "*", "--change-reference", "option"):
         "Added to every write command by azure-cli-core 2.6x+ (a change reference for Azure Policy), long after "
@@ -62,6 +64,13 @@ DEVIATIONS: Dict[Tuple[str, str, str, str], str] = {
         "0.4.10 deprecated and hid the whole `az batchai` group when the service was being retired, so every "
         "command warned 'implicitly deprecated because command group batchai is deprecated'. This package "
         "exists to keep those commands working: the warning would be noise on every call of every script.",
+    ("0.2.3", "*", "*", "abbreviation-current"):
+        "One parser serves both shapes, so it has every 0.4.10 option too: an old script's abbreviation that "
+        "is also a prefix of a 0.4.10 option (--sub: --subscription or --subnet; --o: --output or the global "
+        "--only-show-errors) is ambiguous. Only abbreviations clashing with 0.4.10's own options of the same "
+        "command are accepted here; the full option names and the short ones work.",
+    ("0.1.6", "*", "*", "abbreviation-current"):
+        "As for 0.2.3: the clash is with an option the 0.4.10 command has (ours must accept it).",
     ("*", "job create", "-c", "meaning"):
         "One parser serves both shapes: -c is --cluster (0.4.10); an old-shape -c, or a -c naming an existing "
         "file while no -f is given, is read as the old CLIs' -c/--config file (batchai_compat/cli/commands/"
@@ -165,14 +174,24 @@ def _choices(arg: Arg) -> Optional[Set[str]]:
 class Comparison:
     """Differences of one oracle against ours, with the accepted ones kept apart."""
 
-    def __init__(self, oracle: str, reference: Dict[str, Any], ours: Dict[str, Any]) -> None:
+    def __init__(self, oracle: str, reference: Dict[str, Any], ours: Dict[str, Any],
+                 current: Optional[Dict[str, Any]] = None) -> None:
         self.oracle = oracle
+        #: For an old shape: each command's option strings in 0.4.10 (the options ours has to have anyway).
+        self.current: Optional[Dict[str, Set[str]]] = None if current is None else {
+            name: {o for a in command["arguments"] for o in a["options"]}
+            for name, command in current["commands"].items()}
+        #: The global options of 0.4.10's CLI (--only-show-errors came after the old cores).
+        self.current_globals: Set[str] = set() if current is None else {
+            o for command in current["commands"].values() for a in command["arguments"] if a["global"]
+            for o in a["options"]}
         self.reference = reference["commands"]
         self.ours = ours["commands"]
         self.problems: List[str] = []
         self.accepted: List[str] = []
         self.options_compared = 0
         self.commands_compared = 0
+        self.abbreviations_compared = 0
         #: (command, option, command line): options the original's parser required and ours enforces in a
         #: validator instead (the generation rule needs to see the whole command line first); each is
         #: checked by running that command line without the option (:func:`_probe_required`).
@@ -204,6 +223,45 @@ class Comparison:
         if any(groups.get(g, {}).get("deprecated") for g in enclosing) and not mine:
             self.note(name, "*", "group-deprecated", "implicitly deprecated in the original (its command group "
                       "is), ours prints no deprecation warning")
+
+    def abbreviations(self, name: str) -> None:
+        """Every unique-prefix abbreviation of a long option the original accepted resolves to the same
+        argument in ours (argparse: an exact option wins, else exactly one option string may start with the
+        prefix -- so an option we add, like the old shape's --config beside --config-file, can make an
+        abbreviation ambiguous)."""
+        ref, ours = self.reference[name], self.ours[name]
+        if not ref.get("allow_abbrev", True):
+            return
+        ref_options = [o for a in ref["arguments"] if not a["hidden"] for o in a["options"] if o.startswith("--")]
+        our_options = [o for a in ours["arguments"] for o in a["options"] if o.startswith("--")]
+        ours_by_option = _by_option(ours)
+        for arg in _visible(ref):
+            target = next((ours_by_option[o] for o in arg["options"] if o in ours_by_option), None)
+            if target is None:
+                continue  # reported as a missing option
+            for option in (o for o in arg["options"] if o.startswith("--")):
+                failing = []
+                for end in range(3, len(option)):
+                    prefix = option[:end]
+                    if prefix in ref_options or [o for o in ref_options if o.startswith(prefix)] != [option]:
+                        continue  # not an abbreviation the original accepted
+                    self.abbreviations_compared += 1
+                    if not ours.get("allow_abbrev", True):
+                        failing.append(prefix)
+                        continue
+                    matches = [prefix] if prefix in our_options else [o for o in our_options if o.startswith(prefix)]
+                    if len(matches) != 1 or ours_by_option[matches[0]] is not target:
+                        failing.append(prefix)
+                if failing:
+                    clash = sorted({o for o in our_options if o.startswith(failing[0]) and o != option})
+                    # An old shape's abbreviation clashing only with options the 0.4.10 command has: ours must
+                    # accept those, so the clash is the price of one parser for both shapes.
+                    aspect = ("abbreviation-current" if self.current is not None and clash
+                              and set(clash) <= self.current.get(name, set()) | self.current_globals
+                              else "abbreviation")
+                    self.note(name, option, aspect,
+                              f"abbreviations {failing[0]}..{failing[-1]} of {option} do not resolve to it in ours "
+                              f"(also matching: {' '.join(clash) or 'nothing'})")
 
     def options(self, name: str, *, strict: bool) -> None:
         """Compare one command's arguments; ``strict`` for the current CLI, presence-only for old shapes."""
@@ -300,8 +358,9 @@ def _probe_required(probes: List[Tuple[str, str, List[str]]], env: Dict[str, str
 
 
 def _report(comparison: Comparison, label: str, extra: str = "") -> None:
-    print(f"\n[cli-parity] {label}: {comparison.commands_compared} commands, {comparison.options_compared} options"
-          f" compared{extra}; {len(comparison.accepted)} accepted deviations, {len(comparison.problems)} mismatches")
+    print(f"\n[cli-parity] {label}: {comparison.commands_compared} commands, {comparison.options_compared} options,"
+          f" {comparison.abbreviations_compared} abbreviations compared{extra}; {len(comparison.accepted)} accepted"
+          f" deviations, {len(comparison.problems)} mismatches")
     for line in comparison.accepted:
         print(f"  accepted: {line}")
 
@@ -335,6 +394,7 @@ def test_current_cli_commands_and_options(dumps: Dict[str, Dict[str, Any]], pari
     for name in comparison.commands():
         comparison.options(name, strict=True)
         comparison.deprecation(name, dumps[CURRENT].get("groups", {}))
+        comparison.abbreviations(name)
     probe_problems = _probe_required(comparison.probes, parity_env)
     _report(comparison, f"azure-cli-batchai {CURRENT}",
             f"; {len(comparison.probes)} required options checked by running the command without them")
@@ -344,10 +404,11 @@ def test_current_cli_commands_and_options(dumps: Dict[str, Dict[str, Any]], pari
 @pytest.mark.parametrize("version", OLD_SHAPES)
 def test_old_cli_shape_commands_and_options(dumps: Dict[str, Dict[str, Any]], version: str) -> None:
     """Every command and option string of the 2017-09-01-preview / 2018-03-01 CLIs accepted by ours."""
-    comparison = Comparison(version, dumps[version], dumps["ours"])
+    comparison = Comparison(version, dumps[version], dumps["ours"], dumps[CURRENT])
     names = comparison.commands()
     for name in names:
         comparison.options(name, strict=False)
+        comparison.abbreviations(name)
     old_only = [n for n in names if n not in dumps[CURRENT]["commands"]]
     _report(comparison, f"azure-cli-batchai {version} (old shape)",
             f" ({len(old_only)} old-only commands: {', '.join(c.replace('batchai ', '') for c in old_only)})")
@@ -356,7 +417,8 @@ def test_old_cli_shape_commands_and_options(dumps: Dict[str, Dict[str, Any]], ve
 
 def test_deviation_list_is_well_formed() -> None:
     """Every accepted difference names a known aspect and gives a reason."""
-    aspects = {"command", "option", "split", "meaning", "deprecated", "group-deprecated", "group", "required", "choices", "default", "flag", "configured_default",
+    aspects = {"command", "option", "split", "meaning", "deprecated", "group-deprecated", "group", "abbreviation",
+               "abbreviation-current", "required", "choices", "default", "flag", "configured_default",
                "extra-required"}
     for (oracle, command, option, aspect), reason in DEVIATIONS.items():
         assert oracle in ("*", CURRENT, *OLD_SHAPES) and aspect in aspects and command and option
