@@ -15,12 +15,13 @@ or custom function's signature, then the module's ``_params.py`` registrations),
 Output (stdout, JSON): ``{"cli_core": version, "module": version, "commands": {name: {"arguments": [...],
 "deprecated": bool, "supports_no_wait": bool, "confirmation": bool}}, "groups": {name: {"deprecated": bool,
 "hidden": bool}}}`` (0.4.10 deprecated and hid the whole ``batchai`` group: every command warned). Each
-argument has ``dest``, ``options`` (option strings), ``required`` (for argparse), ``required_without_ids`` (required unless
-``--ids`` is given), ``choices``, ``default``, ``action`` (store_true...), ``nargs``, ``group`` (the help
-group: "Admin Account"...), ``global`` (the parents every command shares: ``--output``, ``--query``...),
-``hidden`` (help suppressed), ``deprecated``, ``configured_default`` (the ``az configure --defaults`` key)
-and ``id_part``. The Azure CLI expressed mutually exclusive options in validators, not argparse groups, so
-there is no group to dump.
+argument has ``dest``, ``options`` (option strings), ``required`` (for argparse), ``required_without_ids``
+(required unless ``--ids`` is given), ``choices``, ``default``, ``action`` (store_true...), ``nargs``,
+``group`` (the help group: "Admin Account"...), ``global`` (the parents every command shares: ``--output``,
+``--query``...), ``hidden`` (help suppressed), ``deprecated``, ``configured_default`` (the ``az configure
+--defaults`` key) and ``id_part``.
+The Azure CLI expressed mutually exclusive options in validators, not argparse groups, so there is no group to
+dump.
 """
 from __future__ import annotations
 
