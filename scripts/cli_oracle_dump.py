@@ -20,8 +20,8 @@ argument has ``dest``, ``options`` (option strings), ``required`` (for argparse)
 ``group`` (the help group: "Admin Account"...), ``global`` (the parents every command shares: ``--output``,
 ``--query``...), ``hidden`` (help suppressed), ``deprecated``, ``configured_default`` (the ``az configure
 --defaults`` key) and ``id_part``.
-The Azure CLI expressed mutually exclusive options in validators, not argparse groups, so there is no group to
-dump.
+None of the three modules declares argparse mutually exclusive groups (their exclusive options, such as
+``--min``/``--max`` both or neither, are checked in custom.py when the command runs), so there is none to dump.
 """
 from __future__ import annotations
 

@@ -12,6 +12,10 @@ virtualenvs (``mk/cli-oracle.mk`` builds them under ``.tools/oracles/cli-<versio
   ``-l``...): every command and every option string present, flags still flags, the original choices still
   accepted, and nothing required that an old script could not have given.
 
+Also compared: the unique-prefix abbreviations of long options the originals' argparse accepted (``--j`` for
+``--job``), help groups, and command deprecation. The originals declare no argparse mutually exclusive groups
+(their exclusive options are checked in custom.py, after login), so those are left to behaviour tests.
+
 ``scripts/cli_oracle_dump.py`` dumps an original's table (run with the oracle's interpreter);
 ``scripts/cli_oracle_ours.py`` dumps ours from the argparse parser ``batchai <command>`` really uses. A
 difference fails the test unless :data:`DEVIATIONS` (the one list of accepted differences, each with its
