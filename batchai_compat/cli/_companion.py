@@ -71,7 +71,7 @@ def storage_errors() -> Iterator[None]:
     azure-cli printed as its message. batchai_compat's ``BatchAICompatWarning`` (what local mode cannot
     keep, e.g. metadata) become knack warnings on stderr instead of Python's warning lines.
     """
-    from azure.common import AzureException
+    from batchai_compat.storage._errors import AzureException
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
