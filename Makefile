@@ -14,6 +14,7 @@ help:
 	@echo "make test      install everything and run the whole test suite"
 	@echo "make generate  regenerate the models of every client generation from their OpenAPI specs"
 	@echo "make oracles   install azure-mgmt-batchai 0.2.0, 1.0.1 and 7.0.0 under .tools/oracles (parity tests)"
+	@echo "make cli-oracles  install azure-cli-batchai 0.4.10, 0.2.3, 0.1.6 under .tools/oracles/cli-* (CLI parity)"
 	@echo "make coverage  regenerate docs/coverage.md"
 	@echo "make bench     run the benchmarks under bench/"
 

@@ -9,14 +9,36 @@ Jobs run on the embedded local backend (no Azure account, no network) unless ano
 chosen; see :mod:`batchai_compat.backends.registry`. Importing this package never imports azureml.
 """
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, List
 
-from batchai_compat._client import BatchAIManagementClient, BatchAIManagementClientConfiguration
 from batchai_compat._version import DISTRIBUTION_VERSION as DISTRIBUTION_VERSION
 from batchai_compat._version import VERSION as VERSION
 from batchai_compat._version import __version__ as __version__
 
+if TYPE_CHECKING:  # pragma: no cover
+    from batchai_compat._client import BatchAIManagementClient, BatchAIManagementClientConfiguration
+
 __all__ = ["BatchAIManagementClient", "BatchAIManagementClientConfiguration", "install"]
+
+# The client (and with it msrest, requests and urllib3) is imported on first use (PEP 562), so that
+# processes which only need a submodule -- the ``batchai`` command answering ``--help``, the launcher on a
+# node, ``batchai-migrate`` -- do not pay for it. ``from batchai_compat import BatchAIManagementClient``
+# and ``batchai_compat.BatchAIManagementClient`` behave as before.
+_LAZY = {"BatchAIManagementClient", "BatchAIManagementClientConfiguration"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        from batchai_compat import _client
+
+        value = getattr(_client, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> List[str]:
+    return sorted(set(globals()) | _LAZY)
 
 
 def install(backend: Any = None) -> None:

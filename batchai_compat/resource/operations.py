@@ -14,7 +14,9 @@ from batchai_compat.backends.base import Body
 from batchai_compat.backends.errors import InvalidInput, NotSupported
 from batchai_compat.resource import models
 
-_TAG_FILTER = re.compile(r"^\s*tagName\s+eq\s+'([^']*)'(?:\s+and\s+tagValue\s+eq\s+'([^']*)')?\s*$")
+# Property names and operators in any case, as ARM accepts them: azure-cli 2.0.x's `az group list --tag` sends
+# "tagname eq 'k' and tagvalue eq 'v'" (azure-cli-resource 2.1.0, resource/custom.py list_resource_groups).
+_TAG_FILTER = re.compile(r"^\s*tagName\s+eq\s+'([^']*)'(?:\s+and\s+tagValue\s+eq\s+'([^']*)')?\s*$", re.I)
 
 
 class ResourceGroupsOperations(ArmOperationGroup):

@@ -45,6 +45,8 @@ def test_create_get_exists_list_update(home):
     client.resource_groups.create_or_update("second", ResourceGroup(location="eastus", tags={"team": "web"}))
     assert [g.name for g in client.resource_groups.list()] == ["Batch_RG", "second"]
     assert [g.name for g in client.resource_groups.list(filter="tagName eq 'team' and tagValue eq 'web'")] == ["second"]
+    # as azure-cli's `az group list --tag team=web` spells it
+    assert [g.name for g in client.resource_groups.list(filter="tagname eq 'team' and tagvalue eq 'web'")] == ["second"]
     assert [g.name for g in client.resource_groups.list(top=1)] == ["Batch_RG"]
     updated = client.resource_groups.update("second", ResourceGroupPatchable(tags={"x": "y"}))
     assert updated.tags == {"x": "y"} and client.resource_groups.get("second").tags == {"x": "y"}
