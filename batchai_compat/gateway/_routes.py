@@ -80,16 +80,17 @@ def _list_options(q: Dict[str, str], odata: bool = False) -> Dict[str, Any]:
     return options
 
 
-def _output_options(q: Dict[str, str], directory: bool = True) -> Dict[str, Any]:
+def _output_options(c: Any, q: Dict[str, str], directory: bool = True) -> Any:
+    """The generation's ``JobsListOutputFilesOptions`` (built with keywords: 0.2.0's model takes
+    ``outputdirectoryid`` as a required argument, which the group validates when a page is fetched)."""
     options = _list_options(q)
-    if "outputdirectoryid" in q:
-        options["outputdirectoryid"] = q["outputdirectoryid"]
+    options["outputdirectoryid"] = q.get("outputdirectoryid")
     if directory and "directory" in q:
         options["directory"] = q["directory"]
     expiry = _int(q, "linkexpiryinminutes")
     if expiry is not None:
         options["linkexpiryinminutes"] = expiry
-    return options
+    return c.jobs._deserialize.dependencies["JobsListOutputFilesOptions"](**options)
 
 
 def _object(body: Any) -> Dict[str, Any]:
@@ -157,7 +158,7 @@ def _new_routes() -> List[Tuple[str, str, str, Call, bool]]:
          Call(P, lambda c, p, q, b: c.jobs.get(p["rg"], p["ws"], p["exp"], p["job"], raw=True)), False),
         ("POST", _EXP + "/jobs/{job}/listOutputFiles", "Jobs_ListOutputFiles",
          Call(C, lambda c, p, q, b: c.jobs.list_output_files(p["rg"], p["ws"], p["exp"], p["job"],
-                                                             _output_options(q))), False),
+                                                             _output_options(c, q))), False),
         ("POST", _EXP + "/jobs/{job}/listRemoteLoginInformation", "Jobs_ListRemoteLoginInformation",
          Call(C, lambda c, p, q, b: c.jobs.list_remote_login_information(p["rg"], p["ws"], p["exp"], p["job"])),
          False),
@@ -242,10 +243,10 @@ def _old_routes() -> List[Tuple[str, str, str, Call, bool, Tuple[str, ...]]]:
         ("GET", _PROVIDER + "/jobs", "Jobs_ListByResourceGroup",
          Call(C, lambda c, p, q, b: c.jobs.list_by_resource_group(p["rg"], _list_options(q, True))), False, both),
         ("POST", _PROVIDER + "/jobs/{job}/listOutputFiles", "Jobs_ListOutputFiles",
-         Call(C, lambda c, p, q, b: c.jobs.list_output_files(p["rg"], p["job"], _output_options(q))),
+         Call(C, lambda c, p, q, b: c.jobs.list_output_files(p["rg"], p["job"], _output_options(c, q))),
          False, ("2018-03-01",)),
         ("POST", _PROVIDER + "/jobs/{job}/listOutputFiles", "Jobs_ListOutputFiles",
-         Call(C, lambda c, p, q, b: c.jobs.list_output_files(p["rg"], p["job"], _output_options(q, False))),
+         Call(C, lambda c, p, q, b: c.jobs.list_output_files(p["rg"], p["job"], _output_options(c, q, False))),
          False, ("2017-09-01-preview",)),
         ("PUT", _PROVIDER + "/fileServers/{fs}", "FileServers_Create",
          Call(L, lambda c, p, q, b, poll: c.file_servers._create(p["rg"], p["fs"], _parameters(b), False, poll),

@@ -225,9 +225,17 @@ def test_job_lifecycle_lro_headers_output_files_and_range(gw, http):
         assert refused.status_code in (400, 403, 404), (tampered, refused.status_code)
         assert b"SQLite" not in refused.content
 
+    # Terminating a finished job: a plain 200 (recorded); a running one: 202 and an operation.
     terminated = http.post(gw.url + job_path + "/terminate", params=V, headers=h, timeout=60)
-    assert terminated.status_code == 202 and terminated.content == b""
+    assert terminated.status_code == 200 and terminated.content == b""
+    assert "Azure-AsyncOperation" not in terminated.headers
+    long_path = job_path + "-long"
+    started = http.put(gw.url + long_path, params=V, headers=h, json=job_body(got["id"], "sleep 600"), timeout=60)
+    assert started.status_code == 202 and wait_operation(http, gw, started)["status"] == "Succeeded"
+    terminated = http.post(gw.url + long_path + "/terminate", params=V, headers=h, timeout=60)
+    assert terminated.status_code == 202 and terminated.content == b"", terminated.text
     assert wait_operation(http, gw, terminated)["status"] == "Succeeded"
+    assert wait_job(http, gw, long_path)["properties"]["executionState"] == "failed"
     deleted = http.delete(gw.url + job_path, params=V, headers=h, timeout=60)
     assert deleted.status_code == 202 and "Azure-AsyncOperation" in deleted.headers
     assert wait_operation(http, gw, deleted)["status"] == "Succeeded"
