@@ -153,7 +153,7 @@ def transform_resource_group_list(result: List[Dict[str, Any]]) -> List[Dict[str
 
 
 def create_resource_group(cmd: Any, rg_name: str, location: str, tags: Optional[List[str]] = None) -> Any:
-    """Create a new resource group."""
+    """Create a resource group."""
     from batchai_compat.resource.models import ResourceGroup
 
     return cmd.resource_client().resource_groups.create_or_update(
@@ -161,12 +161,12 @@ def create_resource_group(cmd: Any, rg_name: str, location: str, tags: Optional[
 
 
 def delete_resource_group(cmd: Any, resource_group_name: str) -> Any:
-    """Delete a resource group (its storage accounts with their data, its Batch AI workspaces)."""
+    """Delete a resource group with everything in it (storage accounts, Batch AI workspaces)."""
     return cmd.lro(cmd.resource_client().resource_groups.delete(resource_group_name))
 
 
 def show_resource_group(cmd: Any, resource_group_name: str) -> Any:
-    """Get a resource group."""
+    """Show a resource group."""
     from msrestazure.azure_exceptions import CloudError
 
     try:
@@ -176,12 +176,12 @@ def show_resource_group(cmd: Any, resource_group_name: str) -> Any:
 
 
 def resource_group_exists(cmd: Any, resource_group_name: str) -> Any:
-    """Check if a resource group exists (prints ``true`` or ``false``)."""
+    """Tell whether a resource group exists (prints true or false)."""
     return cmd.resource_client().resource_groups.check_existence(resource_group_name)
 
 
 def list_resource_groups(cmd: Any, tag: Optional[str] = None) -> Any:
-    """List resource groups, optionally filtered by a tag (``--tag key[=value]``)."""
+    """List resource groups, optionally those with a tag (--tag key[=value])."""
     filters = []
     if tag:
         key, _, value = tag.partition("=")
@@ -213,7 +213,7 @@ def create_storage_account(cmd: Any, resource_group_name: str, account_name: str
                            access_tier: Optional[str] = None, https_only: Optional[str] = None,
                            bypass: Optional[List[str]] = None, default_action: Optional[str] = None,
                            assign_identity: bool = False) -> Any:
-    """Create a storage account (its data lives under ``$BATCHAI_COMPAT_HOME/storage/<name>``)."""
+    """Create a storage account (local: its data lives under $BATCHAI_COMPAT_HOME/storage/<name>)."""
     from batchai_compat.storage_mgmt import models
 
     if not location:
@@ -267,14 +267,14 @@ def delete_storage_account(cmd: Any, account_name: str, resource_group_name: Opt
 
 
 def list_storage_account_keys(cmd: Any, account_name: str, resource_group_name: Optional[str] = None) -> Any:
-    """List the access keys of a storage account (prints the secrets, as ``az`` did)."""
+    """List the two access keys of a storage account (prints them)."""
     group = _account_resource_group(cmd, account_name, resource_group_name)
     return cmd.storage_client().storage_accounts.list_keys(group, account_name).keys
 
 
 def renew_storage_account_key(cmd: Any, account_name: str, key_name: str,
                               resource_group_name: Optional[str] = None) -> Any:
-    """Regenerate one access key of a storage account; prints both keys."""
+    """Regenerate an access key of a storage account; prints both keys."""
     group = _account_resource_group(cmd, account_name, resource_group_name)
     return cmd.storage_client().storage_accounts.regenerate_key(group, account_name, KEY_OPTIONS[key_name]).keys
 
@@ -284,11 +284,9 @@ def show_storage_account_connection_string(cmd: Any, account_name: str, resource
                                            file_endpoint: Optional[str] = None,
                                            queue_endpoint: Optional[str] = None,
                                            table_endpoint: Optional[str] = None, key_name: str = "primary") -> Any:
-    """The account's connection string (``{"connectionString": ...}``, as azure-cli-storage 2.2.0 built it).
-
-    Without endpoint options the string has no ``BlobEndpoint=``/``FileEndpoint=``, so the storage
-    classes (and these commands) keep it local; see docs/storage.md, "the mode rule".
-    """
+    """Print the connection string of a storage account (it contains an account key)."""
+    # Built as azure-cli-storage 2.2.0 did. Without endpoint options the string has no
+    # BlobEndpoint=/FileEndpoint=, so the storage classes keep it local (docs/storage.md, the mode rule).
     group = _account_resource_group(cmd, account_name, resource_group_name)
     keys = cmd.storage_client().storage_accounts.list_keys(group, account_name).keys
     key = keys[0].value if key_name == "primary" else keys[1].value
@@ -431,7 +429,7 @@ def create_share(cmd: Any, share_name: str, metadata: Optional[List[str]] = None
                  fail_on_exist: bool = False, timeout: Optional[int] = None, account_name: Optional[str] = None,
                  account_key: Optional[str] = None, connection_string: Optional[str] = None,
                  sas_token: Optional[str] = None) -> Any:
-    """Create a file share (``{"created": false}`` when it exists)."""
+    """Create a file share in a storage account."""
     service = _service(cmd, "file", account_name, account_key, connection_string, sas_token)
     with storage_errors():
         return _boolean("created", service.create_share(share_name, metadata=parse_metadata(metadata), quota=quota,
@@ -442,7 +440,7 @@ def delete_share(cmd: Any, share_name: str, fail_not_exist: bool = False, timeou
                  snapshot: Optional[str] = None, delete_snapshots: Optional[str] = None,
                  account_name: Optional[str] = None, account_key: Optional[str] = None,
                  connection_string: Optional[str] = None, sas_token: Optional[str] = None) -> Any:
-    """Delete a file share and its content."""
+    """Delete a file share with its content."""
     service = _service(cmd, "file", account_name, account_key, connection_string, sas_token)
     kwargs: Dict[str, Any] = {}
     if snapshot:
@@ -471,7 +469,7 @@ def list_shares(cmd: Any, prefix: Optional[str] = None, num_results: Optional[in
 def share_exists(cmd: Any, share_name: str, snapshot: Optional[str] = None, timeout: Optional[int] = None,
                  account_name: Optional[str] = None, account_key: Optional[str] = None,
                  connection_string: Optional[str] = None, sas_token: Optional[str] = None) -> Any:
-    """Whether a file share exists (``{"exists": true}``)."""
+    """Tell whether a file share exists."""
     service = _service(cmd, "file", account_name, account_key, connection_string, sas_token)
     with storage_errors():
         return _boolean("exists", service.exists(share_name, snapshot=snapshot, timeout=timeout))
@@ -481,7 +479,7 @@ def create_directory(cmd: Any, share_name: str, directory_name: str, metadata: O
                      fail_on_exist: bool = False, timeout: Optional[int] = None, account_name: Optional[str] = None,
                      account_key: Optional[str] = None, connection_string: Optional[str] = None,
                      sas_token: Optional[str] = None) -> Any:
-    """Create a directory in a share (its parent must exist: ``ParentNotFound`` otherwise)."""
+    """Create a directory in a file share (its parent directory must exist)."""
     service = _service(cmd, "file", account_name, account_key, connection_string, sas_token)
     with storage_errors():
         return _boolean("created", service.create_directory(share_name, directory_name,
@@ -493,7 +491,7 @@ def directory_exists(cmd: Any, share_name: str, directory_name: str, snapshot: O
                      timeout: Optional[int] = None, account_name: Optional[str] = None,
                      account_key: Optional[str] = None, connection_string: Optional[str] = None,
                      sas_token: Optional[str] = None) -> Any:
-    """Whether a directory exists in a share."""
+    """Tell whether a directory exists in a file share."""
     service = _service(cmd, "file", account_name, account_key, connection_string, sas_token)
     with storage_errors():
         return _boolean("exists", service.exists(share_name, directory_name, snapshot=snapshot, timeout=timeout))
@@ -507,7 +505,8 @@ def upload_file(cmd: Any, share_name: str, local_file_path: str, path: Optional[
                 no_progress: bool = False, timeout: Optional[int] = None, account_name: Optional[str] = None,
                 account_key: Optional[str] = None, connection_string: Optional[str] = None,
                 sas_token: Optional[str] = None) -> Any:
-    """Upload a file to a share (prints nothing, as ``create_file_from_path`` returned nothing)."""
+    """Upload a local file to a file share."""
+    # Prints nothing: the SDK's create_file_from_path returned None, and so did az.
     service = _service(cmd, "file", account_name, account_key, connection_string, sas_token)
     directory, name = split_file_path(path, local_file_path)
     source = os.path.expanduser(local_file_path)
@@ -528,7 +527,7 @@ def download_file(cmd: Any, share_name: str, path: str, file_path: Optional[str]
                   snapshot: Optional[str] = None, timeout: Optional[int] = None, account_name: Optional[str] = None,
                   account_key: Optional[str] = None, connection_string: Optional[str] = None,
                   sas_token: Optional[str] = None) -> Any:
-    """Download a file to a local path (``--dest``; default: the file's name in the current directory)."""
+    """Download a file of a file share to a local path (default: its name, in the current directory)."""
     service = _service(cmd, "file", account_name, account_key, connection_string, sas_token)
     directory, name = split_file_path(path)
     dest = os.path.expanduser(file_path) if file_path else None
@@ -549,7 +548,7 @@ def list_files(cmd: Any, share_name: str, directory_name: Optional[str] = None, 
                snapshot: Optional[str] = None, timeout: Optional[int] = None, account_name: Optional[str] = None,
                account_key: Optional[str] = None, connection_string: Optional[str] = None,
                sas_token: Optional[str] = None) -> Any:
-    """List files and directories of a share (``-p`` for a directory); each item has ``type`` file|dir."""
+    """List the files and directories of a file share, or of one of its directories."""
     from batchai_compat.storage.models import Directory, File
 
     service = _service(cmd, "file", account_name, account_key, connection_string, sas_token)
@@ -584,7 +583,8 @@ def _file_entry(item: Any, kind: str) -> Dict[str, Any]:
 def delete_file(cmd: Any, share_name: str, path: str, timeout: Optional[int] = None,
                 account_name: Optional[str] = None, account_key: Optional[str] = None,
                 connection_string: Optional[str] = None, sas_token: Optional[str] = None) -> Any:
-    """Delete a file (``{"deleted": null}``: the SDK call returned nothing and az printed that)."""
+    """Delete a file from a file share."""
+    # {"deleted": null}: the SDK's delete_file returned None, which az 2.0.x wrapped as is.
     service = _service(cmd, "file", account_name, account_key, connection_string, sas_token)
     directory, name = split_file_path(path)
     with storage_errors():
@@ -594,7 +594,7 @@ def delete_file(cmd: Any, share_name: str, path: str, timeout: Optional[int] = N
 def file_exists(cmd: Any, share_name: str, path: str, snapshot: Optional[str] = None, timeout: Optional[int] = None,
                 account_name: Optional[str] = None, account_key: Optional[str] = None,
                 connection_string: Optional[str] = None, sas_token: Optional[str] = None) -> Any:
-    """Whether a file exists."""
+    """Tell whether a file exists in a file share."""
     service = _service(cmd, "file", account_name, account_key, connection_string, sas_token)
     directory, name = split_file_path(path)
     with storage_errors():
@@ -626,7 +626,7 @@ def create_container(cmd: Any, container_name: str, metadata: Optional[List[str]
                      timeout: Optional[int] = None, account_name: Optional[str] = None,
                      account_key: Optional[str] = None, connection_string: Optional[str] = None,
                      sas_token: Optional[str] = None) -> Any:
-    """Create a blob container (``{"created": false}`` when it exists)."""
+    """Create a blob container in a storage account."""
     service = _service(cmd, "blob", account_name, account_key, connection_string, sas_token)
     access = None if public_access in (None, "off") else public_access
     with storage_errors():
@@ -640,7 +640,7 @@ def delete_container(cmd: Any, container_name: str, fail_not_exist: bool = False
                      timeout: Optional[int] = None, account_name: Optional[str] = None,
                      account_key: Optional[str] = None, connection_string: Optional[str] = None,
                      sas_token: Optional[str] = None) -> Any:
-    """Delete a blob container and its blobs."""
+    """Delete a blob container with its blobs."""
     service = _service(cmd, "blob", account_name, account_key, connection_string, sas_token)
     with storage_errors():
         return _boolean("deleted", service.delete_container(container_name, fail_not_exist=fail_not_exist,
@@ -663,7 +663,7 @@ def list_containers(cmd: Any, prefix: Optional[str] = None, num_results: Optiona
 def container_exists(cmd: Any, container_name: str, timeout: Optional[int] = None,
                      account_name: Optional[str] = None, account_key: Optional[str] = None,
                      connection_string: Optional[str] = None, sas_token: Optional[str] = None) -> Any:
-    """Whether a blob container exists."""
+    """Tell whether a blob container exists."""
     service = _service(cmd, "blob", account_name, account_key, connection_string, sas_token)
     with storage_errors():
         return _boolean("exists", service.exists(container_name, timeout=timeout))
@@ -697,7 +697,7 @@ def upload_blob(cmd: Any, container_name: str, blob_name: str, file_path: str, b
                 content_md5: Optional[str] = None, no_progress: bool = False, timeout: Optional[int] = None,
                 account_name: Optional[str] = None, account_key: Optional[str] = None,
                 connection_string: Optional[str] = None, sas_token: Optional[str] = None) -> Any:
-    """Upload a file to a block blob; prints its ``etag`` and ``lastModified``."""
+    """Upload a local file as a block blob."""
     service = _service(cmd, "blob", account_name, account_key, connection_string, sas_token)
     path = os.path.expanduser(file_path)
     settings = _content_settings(path, content_type, content_encoding, content_language, content_disposition,
@@ -718,11 +718,8 @@ def upload_blob_batch(cmd: Any, source: str, destination: str, destination_path:
                       content_md5: Optional[str] = None, no_progress: bool = False, timeout: Optional[int] = None,
                       account_name: Optional[str] = None, account_key: Optional[str] = None,
                       connection_string: Optional[str] = None, sas_token: Optional[str] = None) -> Any:
-    """Upload a local directory's files to a container (recipes: ``upload-batch -s mnist_data -d data``).
-
-    ``--destination`` is a container name, or ``container/path`` (the path becomes a prefix, as
-    later azure-cli versions accepted it).
-    """
+    """Upload every file of a local directory to a blob container (-d CONTAINER or CONTAINER/PREFIX)."""
+    # "container/prefix" for --destination: later azure-cli versions accepted it, 2.0.4x took a name or URL.
     import fnmatch
     import mimetypes
 
@@ -771,7 +768,7 @@ def download_blob(cmd: Any, container_name: str, blob_name: str, file_path: str,
                   timeout: Optional[int] = None, account_name: Optional[str] = None,
                   account_key: Optional[str] = None, connection_string: Optional[str] = None,
                   sas_token: Optional[str] = None) -> Any:
-    """Download a blob to a file; prints the blob's properties."""
+    """Download a blob to a local file."""
     service = _service(cmd, "blob", account_name, account_key, connection_string, sas_token)
     kwargs: Dict[str, Any] = {}
     if snapshot:
@@ -789,7 +786,8 @@ def list_blobs(cmd: Any, container_name: str, prefix: Optional[str] = None, num_
                include: Optional[str] = None, delimiter: Optional[str] = None, timeout: Optional[int] = None,
                account_name: Optional[str] = None, account_key: Optional[str] = None,
                connection_string: Optional[str] = None, sas_token: Optional[str] = None) -> Any:
-    """List the blobs of a container (``--include`` letters ``cmsd`` as azure-cli's ``validate_included_datasets``)."""
+    """List the blobs of a container."""
+    # --include letters cmsd, as azure-cli-storage's validate_included_datasets.
     from batchai_compat.storage import Include
 
     included = None
@@ -810,7 +808,8 @@ def delete_blob(cmd: Any, container_name: str, blob_name: str, snapshot: Optiona
                 if_match: Optional[str] = None, if_none_match: Optional[str] = None, timeout: Optional[int] = None,
                 account_name: Optional[str] = None, account_key: Optional[str] = None,
                 connection_string: Optional[str] = None, sas_token: Optional[str] = None) -> Any:
-    """Delete a blob (``{"deleted": null}``, as azure-cli 2.0.x printed it)."""
+    """Delete a blob from a container."""
+    # {"deleted": null}: the SDK's delete_blob returned None, which az 2.0.x wrapped as is.
     service = _service(cmd, "blob", account_name, account_key, connection_string, sas_token)
     with storage_errors():
         return _boolean("deleted", service.delete_blob(container_name, blob_name, snapshot=snapshot,
@@ -824,7 +823,7 @@ def blob_exists(cmd: Any, container_name: str, blob_name: str, snapshot: Optiona
                 timeout: Optional[int] = None, account_name: Optional[str] = None,
                 account_key: Optional[str] = None, connection_string: Optional[str] = None,
                 sas_token: Optional[str] = None) -> Any:
-    """Whether a blob exists."""
+    """Tell whether a blob exists in a container."""
     service = _service(cmd, "blob", account_name, account_key, connection_string, sas_token)
     with storage_errors():
         return _boolean("exists", service.exists(container_name, blob_name, snapshot=snapshot, timeout=timeout))
