@@ -20,6 +20,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Dict
 
@@ -195,3 +196,18 @@ def test_recipe_session_through_the_az_shim(tmp_path: Path, cli_env: Dict[str, s
     assert json.loads((out / "accounts.json").read_text()) == []
     storage_root = Path(cli_env["BATCHAI_COMPAT_HOME"]) / "storage"
     assert not (storage_root / STORAGE).exists()
+    assert _processes_of(Path(cli_env["BATCHAI_COMPAT_HOME"])) == []
+
+
+def _processes_of(home: Path) -> list:
+    """Processes still using the home (job supervisors, launchers...), waiting up to 60 s for them to end."""
+    from batchai_compat.backends.local.__main__ import users
+
+    deadline = time.monotonic() + 60
+    while True:
+        found = users(home)
+        if found is None:  # no /proc: nothing to observe
+            return []
+        if not found or time.monotonic() > deadline:
+            return found
+        time.sleep(0.5)
