@@ -99,6 +99,7 @@ class Gateway:
         self.max_body_bytes = max_body_bytes
         self.retry_after = retry_after
         self.routes = _routes.build_routes()
+        self._modules = _import_generations()
         self.operations = _lro.Registry()
         self._clients: "OrderedDict[Tuple[str, str], Any]" = OrderedDict()
         self._clients_lock = threading.Lock()
@@ -226,9 +227,7 @@ class Gateway:
             if client is not None:
                 self._clients.move_to_end(key)
                 return client
-        import importlib
-
-        module = importlib.import_module(_GENERATION_MODULES[version])
+        module = self._modules[version]
         client = module.BatchAIManagementClient(_Credentials(), subscription_id, self.base_url, backend=self.backend)
         with self._clients_lock:
             self._clients[key] = client
@@ -372,6 +371,17 @@ class Gateway:
 
 
 # ------------------------------------------------------------------------------------- helpers
+def _import_generations() -> Dict[str, Any]:
+    """The three client packages, imported once at start-up (never concurrently from request threads).
+
+    ``batchai_compat.operations`` comes first: imported on its own, ``batchai_compat.v2018_03_01`` meets
+    ``_generations`` half-initialised (a circular import reported to the lead)."""
+    import importlib
+
+    importlib.import_module("batchai_compat.operations")
+    return {version: importlib.import_module(name) for version, name in _GENERATION_MODULES.items()}
+
+
 def _target(environ: Dict[str, Any]) -> Tuple[str, str]:
     """The raw (still percent-encoded) path and query: names are split on ``/`` before decoding, so
     ``a%2Fb`` stays one (invalid) name instead of two path segments."""
