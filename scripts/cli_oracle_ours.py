@@ -17,7 +17,10 @@ import json
 import os
 import sys
 import tempfile
+from pathlib import Path
 from typing import Any, Dict, List, Optional
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's batchai_compat
 
 
 def _jsonable(value: Any) -> Any:

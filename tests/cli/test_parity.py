@@ -52,12 +52,12 @@ Command = Dict[str, Any]
 #: "abbreviation-current" (an old shape's abbreviation that clashes only with 0.4.10 options of the command).
 DEVIATIONS: Dict[Tuple[str, str, str, str], str] = {
     ("*", "*", "--change-reference", "option"):
-        "Added to every write command by azure-cli-core 2.6x+ (a change reference for Azure Policy), long after "
-        "azure-cli-batchai 0.4.10 shipped; the oracle runs on a current core only because the issue asks for one. "
-        "Not part of the batchai module and meaningless without Azure Policy.",
+        "Added to every write command by azure-cli-core after 2.79 (absent from 2.79.0, present in 2.91.0: a "
+        "change reference for Azure Policy), years after azure-cli-batchai 0.4.10; the oracle runs on a current "
+        "core only because the issue asks for one. Not part of the batchai module, meaningless without Azure.",
     ("*", "*", "--acquire-policy-token", "option"):
-        "Added by azure-cli-core 2.7x+ (Azure Policy tokens), like --change-reference: not part of the batchai "
-        "module nor of the CLI it shipped with.",
+        "Added by azure-cli-core after 2.79 (Azure Policy tokens), like --change-reference: not part of the "
+        "batchai module nor of the CLI it shipped with.",
     (CURRENT, "shape:both", "--workspace", "required"):
         "Commands that exist in both CLI shapes: leaving out -w (and -e) selects the 2017/2018 shape, whose "
         "resources live in workspace/experiment 'default' (docs/cli.md, the generation rule), so argparse cannot "
