@@ -102,6 +102,7 @@ _RANKS: Dict[str, Dict[str, int]] = {
 State = Tuple[int, str, Optional[str]]
 _WORKSPACE_RE = re.compile(r"(/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.BatchAI/workspaces/[^/]+)",
                            re.IGNORECASE)
+_EXPERIMENT_RE = re.compile(_WORKSPACE_RE.pattern[:-1] + r"/experiments/[^/]+)", re.IGNORECASE)
 
 
 def _state(status: int, body: Any, operation: bool) -> State:
@@ -207,6 +208,7 @@ class Replay:
             if request["method"] == "PUT":
                 created.add(normalise.path_and_query(request["uri"]).split("?")[0].lower())
         workspaces: Set[str] = set()
+        experiments: Set[str] = set()
         clusters: Set[str] = set()
         for item in self.interactions:
             request = item["request"]
@@ -214,6 +216,9 @@ class Replay:
             match = _WORKSPACE_RE.match(path)
             if match:
                 workspaces.add(match.group(1))
+            match = _EXPERIMENT_RE.match(path)
+            if match:
+                experiments.add(match.group(1))
             body = normalise.request_body(request.get("body"))
             if body:
                 try:
@@ -226,12 +231,15 @@ class Replay:
         for ws in sorted(workspaces):
             if ws.lower() not in created:
                 self._setup_put(ws, {"location": "northeurope"})
+        for exp in sorted(experiments):
+            if exp.lower() not in created:
+                self._setup_put(exp, None)
         nodes = PRECONDITIONS.get(self.name, Precondition()).cluster_nodes
         for cluster in sorted(clusters):
             if cluster.lower() not in created:
                 self._setup_cluster(cluster, nodes)
 
-    def _setup_put(self, path: str, body: Dict[str, Any]) -> Answer:
+    def _setup_put(self, path: str, body: Optional[Dict[str, Any]]) -> Answer:
         answer = self._raw("PUT", path, body)
         assert answer.status in (200, 201, 202), (path, answer.status, answer.raw[:500])
         if answer.status == 202:
