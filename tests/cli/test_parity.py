@@ -236,7 +236,8 @@ class Comparison:
         ref, ours = self.reference[name], self.ours[name]
         if not ref.get("allow_abbrev", True):
             return
-        ref_options = [o for a in ref["arguments"] if not a["hidden"] for o in a["options"] if o.startswith("--")]
+        # Hidden arguments (--cmd, --__X_OPTIONS) are still argparse options: they count for ambiguity.
+        ref_options = [o for a in ref["arguments"] for o in a["options"] if o.startswith("--")]
         our_options = [o for a in ours["arguments"] for o in a["options"] if o.startswith("--")]
         ours_by_option = _by_option(ours)
         for arg in _visible(ref):
@@ -417,6 +418,38 @@ def test_old_cli_shape_commands_and_options(dumps: Dict[str, Dict[str, Any]], ve
     _report(comparison, f"azure-cli-batchai {version} (old shape)",
             f" ({len(old_only)} old-only commands: {', '.join(c.replace('batchai ', '') for c in old_only)})")
     _fail(comparison.problems)
+
+
+def test_comparison_catches_what_it_claims(dumps: Dict[str, Dict[str, Any]]) -> None:
+    """The comparator itself: against the original's own table it finds nothing; with a command removed, an
+    option string removed, a flag turned into an option, choices changed and a clashing option added, it
+    reports each of them (so a passing parity test means something)."""
+    import copy
+
+    reference = dumps[CURRENT]
+    clean = Comparison(CURRENT, reference, {"commands": copy.deepcopy(reference["commands"])})
+    for name in clean.commands():
+        clean.options(name, strict=True)
+        clean.abbreviations(name)
+    assert clean.problems == [] and clean.probes == []
+
+    broken = copy.deepcopy(reference["commands"])
+    del broken["batchai job wait"]
+    args = {a["options"][0]: a for a in broken["batchai cluster create"]["arguments"] if a["options"]}
+    args["--image"]["options"].remove("-i")
+    args["--use-auto-storage"]["nargs"] = None
+    args["--vm-priority"]["choices"] = ["dedicated"]
+    broken["batchai job create"]["arguments"].append(dict(args["--nfs"], dest="x", options=["--nfs-extra"]))
+    comparison = Comparison(CURRENT, reference, {"commands": broken})
+    for name in comparison.commands():
+        comparison.options(name, strict=True)
+        comparison.abbreviations(name)
+    text = "\n".join(comparison.problems)
+    assert "batchai job wait: command missing" in text
+    assert "batchai cluster create: option -i missing" in text
+    assert "--use-auto-storage is a flag in the original" in text
+    assert "--vm-priority choices" in text
+    assert "abbreviations --nfs-..--nfs- of --nfs-mount-path" in text or "of --nfs-mount-path" in text
 
 
 def test_deviation_list_is_well_formed() -> None:
