@@ -82,13 +82,16 @@ def setup(url: str, token: str, home: Path) -> None:
     client.workspaces.create(RG, WS, "eastus").result()
     client.experiments.create(RG, WS, EXP).result()
     cluster = client.clusters.create(RG, WS, "cl", models.ClusterCreateParameters(
-        vm_size="STANDARD_D1", scale_settings=models.ScaleSettings(manual=models.ManualScaleSettings(target_node_count=1)),
+        vm_size="STANDARD_D1",
+        scale_settings=models.ScaleSettings(manual=models.ManualScaleSettings(target_node_count=1)),
         user_account_settings=models.UserAccountSettings(admin_user_name="u", admin_user_password="Pa55-word"),
         node_setup=models.NodeSetup(mount_volumes=models.MountVolumes(azure_file_shares=[models.AzureFileShareReference(
             account_name=ACCOUNT, azure_file_url=f"https://{ACCOUNT}.file.core.windows.net/{SHARE}",
-            credentials=models.AzureStorageCredentialsInfo(account_key=KEY), relative_mount_path="azfiles")])))).result()
+            credentials=models.AzureStorageCredentialsInfo(account_key=KEY),
+            relative_mount_path="azfiles")])))).result()
     client.jobs.create(RG, WS, EXP, JOB, models.JobCreateParameters(
-        cluster=models.ResourceId(id=cluster.id), node_count=1, std_out_err_path_prefix="$AZ_BATCHAI_MOUNT_ROOT/azfiles",
+        cluster=models.ResourceId(id=cluster.id), node_count=1,
+        std_out_err_path_prefix="$AZ_BATCHAI_MOUNT_ROOT/azfiles",
         output_directories=[models.OutputDirectory(id="OUT", path_prefix="$AZ_BATCHAI_MOUNT_ROOT/azfiles")],
         custom_toolkit_settings=models.CustomToolkitSettings(
             command_line=f"for i in $(seq 1 {FILES}); do echo $i > $AZ_BATCHAI_OUTPUT_OUT/f$i.txt; done"))).result()
@@ -146,13 +149,13 @@ def main() -> None:
                 assert count == FILES // PAGE
 
             def original_pages() -> None:
-                listed = list(original.jobs.list_output_files(RG, WS, EXP, JOB, original_models.JobsListOutputFilesOptions(
-                    outputdirectoryid="OUT", max_results=PAGE)))
+                options = original_models.JobsListOutputFilesOptions(outputdirectoryid="OUT", max_results=PAGE)
+                listed = list(original.jobs.list_output_files(RG, WS, EXP, JOB, options))
                 assert len(listed) == FILES
 
             def local_pages() -> None:
-                listed = list(local.jobs.list_output_files(RG, WS, EXP, JOB, batchai_compat.models.JobsListOutputFilesOptions(
-                    outputdirectoryid="OUT", max_results=PAGE)))
+                options = batchai_compat.models.JobsListOutputFilesOptions(outputdirectoryid="OUT", max_results=PAGE)
+                listed = list(local.jobs.list_output_files(RG, WS, EXP, JOB, options))
                 assert len(listed) == FILES
 
             pages = FILES // PAGE

@@ -47,7 +47,8 @@ class AccessLog:
             return
         stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         client = _printable(client_request_id) if client_request_id else "-"
-        line = f"{stamp} {_printable(method)} {_printable(target)} {status} {duration * 1000:.1f} {request_id} {client}\n"
+        line = (f"{stamp} {_printable(method)} {_printable(target)} {status} {duration * 1000:.1f} "
+                f"{request_id} {client}\n")
         with self._lock:
             self._file.write(line)
 

@@ -123,10 +123,11 @@ class Gateway:
             response = Response(exc.status, _arm.dumps(exc.body()), list(exc.headers))
         except Exception:  # noqa: BLE001 - an answer for every request; the traceback (no message) on stderr
             etype, _, tb = sys.exc_info()
-            sys.stderr.write("batchai-gateway: internal error %s\n%s" % (
-                getattr(etype, "__name__", "?"), "".join(traceback.format_tb(tb))))
+            name = getattr(etype, "__name__", "?")
+            sys.stderr.write(f"batchai-gateway: internal error {name}\n{''.join(traceback.format_tb(tb))}")
             response = Response(500, _arm.dumps(_arm.error_body(
-                "InternalServerError", "The server encountered an internal error; the gateway's stderr has the trace.")))
+                "InternalServerError",
+                "The server encountered an internal error; the gateway's stderr has the trace.")))
         finally:
             with self._in_flight_lock:
                 self.in_flight -= 1
@@ -428,9 +429,9 @@ class _service_errors:
     def __enter__(self) -> None:
         return None
 
-    def __exit__(self, etype: Any, exc: Any, tb: Any) -> bool:
+    def __exit__(self, etype: Any, exc: Any, tb: Any) -> None:
         if exc is None or isinstance(exc, ArmError):
-            return False
+            return None
         if isinstance(exc, CloudError):
             cause = exc.__cause__
             if isinstance(cause, BackendError):
@@ -450,7 +451,7 @@ class _service_errors:
             raise ArmError(400, "InvalidRequestContent", f"The request content was invalid: {exc}") from None
         if isinstance(exc, (ClientException, TypeError, ValueError, AttributeError)) and _is_body_error(exc):
             raise ArmError(400, "InvalidRequestContent", f"The request content was invalid: {_short(exc)}") from None
-        return False
+        return None
 
 
 def _short(exc: BaseException) -> str:

@@ -34,8 +34,9 @@ def _parser() -> argparse.ArgumentParser:
                              "run jobs as this user)")
     parser.add_argument("--home", help="batchai_compat home (the local backend's state; the token file and the "
                                        "access log go here). Default: $BATCHAI_COMPAT_HOME or ~/.batchai_compat")
-    parser.add_argument("--backend", default=None, help="backend name (local, azureml, ...); default: as the "
-                                                        "Python client chooses (BATCHAI_COMPAT_BACKEND, config file, local)")
+    parser.add_argument("--backend", default=None,
+                        help="backend name (local, azureml, ...); default: as the Python client chooses "
+                             "(BATCHAI_COMPAT_BACKEND, config file, local)")
     parser.add_argument("--option", "-o", action="append", default=[], metavar="KEY=VALUE",
                         help="a backend option, as the client's keyword arguments (value parsed as JSON when it "
                              "is JSON, else a string); repeatable")

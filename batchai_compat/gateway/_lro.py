@@ -4,8 +4,8 @@ The service answered job, cluster and file-server creation, every delete, and th
 queued or running job with ``202 Accepted``, an empty body, and two headers
 (``docs/service-behaviour.md`` §a.3, "How the live service answered")::
 
-    Azure-AsyncOperation: {base}/subscriptions/{sub}/providers/Microsoft.BatchAI/locations/{loc}/operationresults/{id}?api-version=...
-    Location:             {base}/subscriptions/{sub}/providers/Microsoft.BatchAI/locations/{loc}/operationstatuses/{id}?api-version=...
+    Azure-AsyncOperation: {base}/subscriptions/{sub}/providers/Microsoft.BatchAI/locations/{loc}/operationresults/{id}
+    Location:             {base}/subscriptions/{sub}/providers/Microsoft.BatchAI/locations/{loc}/operationstatuses/{id}
 
 plus ``Retry-After``. msrestazure's ``ARMPolling``, azure-core's ``ARMPolling`` and ms-rest-azure-js
 all prefer ``Azure-AsyncOperation``: they GET it until ``status`` is terminal (``Succeeded``,

@@ -90,10 +90,9 @@ def start_gateway(home: Path, *args: str, token: Optional[str] = None, env: Opti
     full_env["BATCHAI_COMPAT_HOME"] = str(home)
     full_env.pop("BATCHAI_COMPAT_BACKEND", None)
     full_env.update(env or {})
-    stderr = open(stderr_path, "wb")
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=stderr, stdin=subprocess.DEVNULL,
-                            text=True, env=full_env)
-    stderr.close()
+    with open(stderr_path, "wb") as stderr:
+        proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=stderr, stdin=subprocess.DEVNULL,
+                                text=True, env=full_env)
     ca = None
     if "--tls-cert" in args:
         ca = Path(args[list(args).index("--tls-cert") + 1])
@@ -107,11 +106,12 @@ def start_gateway(home: Path, *args: str, token: Optional[str] = None, env: Opti
 
 def make_self_signed(directory: Path) -> "tuple[Path, Path]":
     """A self-signed certificate for 127.0.0.1/localhost and its key (PEM files, key 0600)."""
+    import ipaddress
+
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.x509.oid import NameOID
-    import ipaddress
 
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])

@@ -26,7 +26,8 @@ def _cluster_parameters():
     return models.ClusterCreateParameters(
         vm_size="STANDARD_D1",
         scale_settings=models.ScaleSettings(manual=models.ManualScaleSettings(target_node_count=1)),
-        user_account_settings=models.UserAccountSettings(admin_user_name="demoUser", admin_user_password=ADMIN_PASSWORD),
+        user_account_settings=models.UserAccountSettings(admin_user_name="demoUser",
+                                                         admin_user_password=ADMIN_PASSWORD),
         node_setup=models.NodeSetup(mount_volumes=models.MountVolumes(azure_file_shares=[models.AzureFileShareReference(
             account_name=ACCOUNT, azure_file_url=f"https://{ACCOUNT}.file.core.windows.net/{SHARE}",
             credentials=models.AzureStorageCredentialsInfo(account_key=ACCOUNT_KEY), relative_mount_path="azfiles")])))
@@ -44,7 +45,8 @@ def test_original_2_0_0_client_round_trip(gateway):
     assert poller.done() and cluster.provisioning_state == "succeeded"
     assert cluster.node_setup.mount_volumes.azure_file_shares[0].credentials.account_key is None
     job = client.jobs.create("rg", "ws", "exp", "job", models.JobCreateParameters(
-        cluster=models.ResourceId(id=cluster.id), node_count=1, std_out_err_path_prefix="$AZ_BATCHAI_MOUNT_ROOT/azfiles",
+        cluster=models.ResourceId(id=cluster.id), node_count=1,
+        std_out_err_path_prefix="$AZ_BATCHAI_MOUNT_ROOT/azfiles",
         output_directories=[models.OutputDirectory(id="OUT", path_prefix="$AZ_BATCHAI_MOUNT_ROOT/azfiles")],
         custom_toolkit_settings=models.CustomToolkitSettings(
             command_line="for i in 1 2 3; do echo $i > $AZ_BATCHAI_OUTPUT_OUT/f$i.txt; done"))).result(timeout=120)
@@ -54,8 +56,8 @@ def test_original_2_0_0_client_round_trip(gateway):
         assert time.monotonic() < deadline, "job did not finish within 120 s"
         time.sleep(0.2)
     assert client.jobs.get("rg", "ws", "exp", "job").execution_state == "succeeded"
-    files = list(client.jobs.list_output_files("rg", "ws", "exp", "job",
-                                               models.JobsListOutputFilesOptions(outputdirectoryid="OUT", max_results=1)))
+    options = models.JobsListOutputFilesOptions(outputdirectoryid="OUT", max_results=1)
+    files = list(client.jobs.list_output_files("rg", "ws", "exp", "job", options))
     assert sorted(f.name for f in files) == ["f1.txt", "f2.txt", "f3.txt"]
     assert all(f.download_url.startswith("http://127.0.0.1:") for f in files)
     jobs = list(client.jobs.list_by_experiment("rg", "ws", "exp", models.JobsListByExperimentOptions(max_results=1)))

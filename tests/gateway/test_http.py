@@ -192,7 +192,8 @@ def test_job_lifecycle_lro_headers_output_files_and_range(gw, http):
     assert share["credentials"] == {} and "adminUserPassword" not in got["properties"]["userAccountSettings"]
 
     job_path = arm_path(rg, "workspaces", "ws", "experiments", "exp", "jobs", "job")
-    command = "printf 0123456789abcdef > $AZ_BATCHAI_OUTPUT_OUTPUTS/result.txt; echo two > $AZ_BATCHAI_OUTPUT_OUTPUTS/b.txt"
+    command = ("printf 0123456789abcdef > $AZ_BATCHAI_OUTPUT_OUTPUTS/result.txt; "
+               "echo two > $AZ_BATCHAI_OUTPUT_OUTPUTS/b.txt")
     created = http.put(gw.url + job_path, params=V, headers=h, json=job_body(got["id"], command), timeout=60)
     assert created.status_code == 202, created.text
     assert wait_operation(http, gw, created)["status"] == "Succeeded"

@@ -19,7 +19,7 @@ import pytest
 import requests
 
 from batchai_compat.gateway._cli import is_loopback
-from tests.gateway.conftest import SUB, arm_path, make_self_signed, start_gateway
+from tests.gateway.conftest import SUB, arm_path, start_gateway
 
 V = {"api-version": "2018-05-01"}
 
