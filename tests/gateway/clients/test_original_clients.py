@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, Dict, List, NamedTuple, Optional, Tuple
 
 import pytest
+import requests
 
 from batchai_compat.storage import BlockBlobService, FileService
 
@@ -42,6 +43,7 @@ ACCOUNT = "gwstorage"
 ACCOUNT_KEY = "Z2F0ZXdheS1zY2VuYXJpby1rZXk="
 SHARE = "gwshare"
 CONTAINER = "gwcontainer"
+API = "2018-05-01"
 SCENARIO_TIMEOUT = 300.0  # the whole script; its own waits allow `timeout` (120 s) each
 
 # The steps every scenario must have run (a script that silently skipped one would still print PASSED).
@@ -146,6 +148,27 @@ def _run(client: Client, gateway: Any, resource_group: str) -> subprocess.Comple
                           timeout=SCENARIO_TIMEOUT)
 
 
+def _cleanup(gateway: Any, resource_group: str) -> None:
+    """After a failed scenario: delete the resource group's workspaces through the gateway (that kills their
+    jobs, such as the scenario's ``sleep 600``) and wait for the deletes, so no job outlives the test."""
+    verify: Any = str(gateway.ca_path) if getattr(gateway, "ca_path", None) else True
+    base = f"{gateway.url}/subscriptions/{SUB}/resourceGroups/{resource_group}/providers/Microsoft.BatchAI/workspaces"
+    listing = requests.get(base, params={"api-version": API}, headers=gateway.headers(), verify=verify, timeout=30)
+    polls = []
+    for workspace in listing.json().get("value", []) if listing.status_code == 200 else []:
+        answer = requests.delete(f"{base}/{workspace['name']}", params={"api-version": API},
+                                 headers=gateway.headers(), verify=verify, timeout=30)
+        if answer.headers.get("Azure-AsyncOperation"):
+            polls.append(answer.headers["Azure-AsyncOperation"])
+    deadline = time.monotonic() + 60
+    for url in polls:
+        while time.monotonic() < deadline:
+            status = requests.get(url, headers=gateway.headers(), verify=verify, timeout=30).json().get("status")
+            if status not in ("InProgress", None):
+                break
+            time.sleep(0.5)
+
+
 @pytest.mark.slow
 @pytest.mark.spawns_processes
 @pytest.mark.parametrize("client", CLIENTS, ids=[c.name.split()[-1] if "mgmt" in c.name else "node" for c in CLIENTS])
@@ -156,9 +179,15 @@ def test_full_scenario(client: Client, request: Any) -> None:
         assert gateway.url.startswith("https://"), gateway.url
         assert _cafile(gateway), "the TLS gateway fixture names no CA certificate file"
     _create_storage(Path(gateway.home))
+    resource_group = "rg-" + client.name.split()[-1].replace(".", "-")
     started = time.monotonic()
-    result = _run(client, gateway, resource_group="rg-" + client.name.split()[-1].replace(".", "-"))
-    seconds = time.monotonic() - started
+    result: Optional[subprocess.CompletedProcess] = None
+    try:
+        result = _run(client, gateway, resource_group)
+    finally:
+        seconds = time.monotonic() - started
+        if result is None or result.returncode != 0:  # a timeout or a failed step may leave jobs running
+            _cleanup(gateway, resource_group)
     output = result.stdout + ("\n--- stderr ---\n" + result.stderr if result.stderr.strip() else "")
     print(f"== {client.name} against {gateway.url} ({seconds:.1f} s)\n{output}")
     ran = [line.split(" ok ")[0][len("step "):] for line in result.stdout.splitlines()
