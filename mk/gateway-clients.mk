@@ -11,7 +11,7 @@ gateway-client-oracles: $(NODE_ORACLES)/.installed-arm-batchai-$(ARM_BATCHAI_JS_
 $(NODE_ORACLES)/.installed-arm-batchai-$(ARM_BATCHAI_JS_VERSION):
 	mkdir -p $(NODE_ORACLES)
 	test -f $(NODE_ORACLES)/package.json || echo '{"name": "batchai-node-oracles", "private": true}' > $(NODE_ORACLES)/package.json
-	cd $(NODE_ORACLES) && npm install --silent --no-audit --no-fund @azure/arm-batchai@$(ARM_BATCHAI_JS_VERSION) >/dev/null
+	cd $(NODE_ORACLES) && npm install --silent --no-audit --no-fund --fetch-retries=5 @azure/arm-batchai@$(ARM_BATCHAI_JS_VERSION) >/dev/null
 	touch $@
 
 test: gateway-client-oracles
