@@ -88,6 +88,7 @@ def describe(command: str) -> Dict[str, Any]:
             "default": _jsonable(action.default) if action.default is not argparse.SUPPRESS else None,
             "action": _ACTIONS.get(type(action), type(action).__name__),
             "nargs": _jsonable(action.nargs),
+        "type": getattr(action.type, "__name__", None) if action.type is not None else None,
             "group": groups.get(id(action)),
             "global": action.dest in global_dests,
             "hidden": action.help == argparse.SUPPRESS,

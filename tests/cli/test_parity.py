@@ -49,7 +49,8 @@ Command = Dict[str, Any]
 #: which also hides it from help), "group-deprecated" (deprecated through its command group), "group" (the
 #: help group an option is listed under: "Admin Account Arguments"...), "abbreviation" (a unique-prefix
 #: abbreviation of a long option the original accepted that does not resolve to the same option in ours),
-#: "abbreviation-current" (an old shape's abbreviation that clashes only with 0.4.10 options of the command).
+#: "abbreviation-current" (an old shape's abbreviation that clashes only with 0.4.10 options of the command),
+#: "type" (an int/float option of the original that ours does not parse as a number).
 DEVIATIONS: Dict[Tuple[str, str, str, str], str] = {
     ("*", "*", "--change-reference", "option"):
         "Added to every write command by azure-cli-core after 2.79 (absent from 2.79.0, present in 2.91.0: a "
@@ -326,6 +327,9 @@ class Comparison:
         if _help_group(arg) != _help_group(mine):
             self.note(name, long, "group", f"{long} is listed under {_help_group(arg)!r} in the original's help, "
                       f"under {_help_group(mine)!r} in ours")
+        if arg.get("type") in ("int", "float") and mine.get("type") != arg["type"]:
+            self.note(name, long, "type", f"{long} takes {arg['type']} values in the original (a bad value fails "
+                      f"when parsing, exit 2); ours: {mine.get('type')}")
         default = arg["default"]
         if default not in (None, False, [], "") and str(default) != str(mine["default"]):
             self.note(name, long, "default", f"{long} default {mine['default']!r} in ours, original {default!r}")
@@ -469,7 +473,7 @@ def test_comparison_catches_what_it_claims(dumps: Dict[str, Dict[str, Any]]) -> 
 def test_deviation_list_is_well_formed() -> None:
     """Every accepted difference names a known aspect and gives a reason."""
     aspects = {"command", "option", "split", "meaning", "deprecated", "group-deprecated", "group", "abbreviation",
-               "abbreviation-current", "required", "choices", "default", "flag", "configured_default",
+               "abbreviation-current", "type", "required", "choices", "default", "flag", "configured_default",
                "extra-required"}
     for (oracle, command, option, aspect), reason in DEVIATIONS.items():
         assert oracle in ("*", CURRENT, *OLD_SHAPES) and aspect in aspects and command and option
