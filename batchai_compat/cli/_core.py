@@ -20,16 +20,16 @@ import datetime
 import enum
 import importlib
 import os
-import re
 import sys
 from collections import OrderedDict
-from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterable, List, NoReturn, Optional, Sequence, Tuple
 
 from knack import CLI
 from knack.arguments import ArgumentsContext, CLICommandArgument
 from knack.commands import CLICommand, CLICommandsLoader, CommandGroup
 from knack.invocation import CommandInvoker
 from knack.log import get_logger
+from knack.parser import CLICommandParser
 from knack.util import CLIError
 
 logger = get_logger(__name__)
@@ -65,7 +65,8 @@ class CommandSpec:
     """What the framework knows about a command beyond knack's CLICommand (generation, no-wait)."""
 
     def __init__(self, name: str, operation: str, *, shape: str = "new", workspace_arg: Optional[str] = None,
-                 old_args: Sequence[str] = (), supports_no_wait: bool = False) -> None:
+                 old_args: Sequence[str] = (), supports_no_wait: bool = False, show: bool = False,
+                 id_parts: Optional[Dict[str, str]] = None, new_required: Sequence[str] = ()) -> None:
         self.name = name
         self.operation = operation
         #: "new": only the 2018-05-01 shape; "old": an old-only command name (``cluster list-nodes``);
@@ -74,6 +75,15 @@ class CommandSpec:
         self.workspace_arg = workspace_arg
         self.old_args = tuple(old_args)
         self.supports_no_wait = supports_no_wait
+        #: a ``show`` command: a 404 exits 3 (azure-cli-core's ``show_command``, used by 0.4.10)
+        self.show = show
+        #: dest -> part of the ARM id (``resource_group``, ``name``, ``child_name_1``, ``resource_name``):
+        #: the command takes ``--ids`` (azure-cli-core adds it for arguments with an ``id_part``)
+        self.id_parts: Dict[str, str] = dict(id_parts or {})
+        #: dests the 2018-05-01 shape requires although the parser does not (``-g`` of ``cluster list``)
+        self.new_required = tuple(new_required)
+        #: id-part dests that were parser-required before ``--ids`` made them optional
+        self.required_id_args: List[str] = []
 
 
 def _handler(operation: str) -> Callable[..., Any]:
@@ -133,16 +143,37 @@ class BatchAICommandsLoader(CLICommandsLoader):
             c.argument("resource_group", options_list=["--resource-group", "-g"], configured_default="group",
                        help="Name of resource group. You can configure the default group using "
                             "`az configure --defaults group=<name>`.")
+            c.argument("subscription", configured_default="subscription")
         for module in self._modules:
             module.load_arguments(self)
         super().load_arguments(command)
+
+    def _apply_parameter_info(self, command_name: str, command: Any) -> None:
+        super()._apply_parameter_info(command_name, command)
+        spec = getattr(command, "spec", None)
+        if spec is None or not spec.id_parts:
+            return
+        required = []
+        for dest in spec.id_parts:
+            argument = command.arguments.get(dest)
+            if argument is None:
+                continue
+            settings = argument.type.settings
+            if settings.get("required"):
+                required.append(dest)
+            settings["required"] = False
+            settings["arg_group"] = "Resource Id"
+        spec.required_id_args = required
 
     def create_command(self, name: str, operation: str, **kwargs: Any) -> Any:  # type: ignore[override]
         spec = CommandSpec(name, operation, shape=kwargs.pop("shape", "new"),
                            workspace_arg=kwargs.pop("workspace_arg", None),
                            old_args=kwargs.pop("old_args", ()),
-                           supports_no_wait=kwargs.pop("supports_no_wait", False))
+                           supports_no_wait=kwargs.pop("supports_no_wait", False),
+                           show=kwargs.pop("show", False), id_parts=kwargs.pop("id_parts", None),
+                           new_required=kwargs.pop("new_required", ()))
         loader = self
+        user_validator = kwargs.pop("validator", None)
 
         def arguments_loader() -> List[Tuple[str, CLICommandArgument]]:
             from knack.introspection import extract_args_from_signature
@@ -153,24 +184,49 @@ class BatchAICommandsLoader(CLICommandsLoader):
                 args.append(("no_wait", CLICommandArgument(
                     "no_wait", options_list=["--no-wait"], action="store_true", default=False,
                     help="Do not wait for the long-running operation to finish.")))
-            args.append(("_subscription", CLICommandArgument(
-                "_subscription", options_list=["--subscription"], arg_group="Global", default=None, metavar="ID",
-                help="Subscription id (default: $BATCHAI_COMPAT_SUBSCRIPTION, else "
+            args.append(("subscription", CLICommandArgument(
+                "subscription", options_list=["--subscription"], default=None, metavar="ID",
+                arg_group="Resource Id" if spec.id_parts else "Global", configured_default="subscription",
+                help="Name or ID of subscription. You can configure the default subscription using "
+                     "`az configure --defaults subscription=<id>` (else $BATCHAI_COMPAT_SUBSCRIPTION, else "
                      f"{DEFAULT_SUBSCRIPTION}).")))
+            if spec.id_parts:
+                args.append(("ids", CLICommandArgument(
+                    "ids", options_list=["--ids"], nargs="+", default=None, arg_group="Resource Id",
+                    help="One or more resource IDs (space-delimited). It should be a complete resource ID "
+                         "containing all information of 'Resource Id' arguments. You should provide either --ids "
+                         "or other 'Resource Id' arguments.")))
             return args
+
+        def validator(namespace: Any) -> None:
+            _framework_validator(loader.cli_ctx, spec, namespace)
+            if user_validator is not None:
+                user_validator(namespace)
 
         def description_loader() -> str:
             from knack.introspection import extract_full_summary_from_signature
 
             return extract_full_summary_from_signature(_handler(operation))  # type: ignore[no-any-return]
 
-        def command_handler(command_args: Dict[str, Any]) -> Any:
+        def run_once(command_args: Dict[str, Any]) -> Any:
             ctx = CommandContext(loader.cli_ctx, spec, command_args)
             handler = _handler(operation)
-            result = handler(ctx, **command_args)
-            return to_output(result)
+            try:
+                return to_output(handler(ctx, **command_args))
+            except Exception as exc:  # noqa: BLE001 - only 404s of show commands are changed
+                if spec.show and _status_code(exc) == 404:
+                    raise CLIError(_service_error_message(exc) or str(exc), 3) from exc
+                raise
+
+        def command_handler(command_args: Dict[str, Any]) -> Any:
+            parsed_ids = command_args.pop("ids", None)
+            if not parsed_ids:
+                return run_once(command_args)
+            results = [run_once(dict(command_args, **values)) for values in parsed_ids]
+            return results[0] if len(results) == 1 else results
 
         kwargs["arguments_loader"] = arguments_loader
+        kwargs["validator"] = validator
         kwargs["description_loader"] = description_loader
         command = BatchAICommand(self.cli_ctx, name, command_handler, **kwargs)
         command.spec = spec
@@ -185,6 +241,67 @@ def command_group(loader: BatchAICommandsLoader, group: str, module: str, **kwar
     """
     kwargs.setdefault("deprecate_info", None)
     return CommandGroup(loader, group, module + "#{}", **kwargs)
+
+
+def _status_code(exc: BaseException) -> Optional[int]:
+    code = getattr(exc, "status_code", None)
+    if code is None:
+        code = getattr(getattr(exc, "response", None), "status_code", None)
+    return code if isinstance(code, int) else None
+
+
+def _options_of(cli_ctx: Any, spec: CommandSpec, dest: str) -> str:
+    """"--long/-s" of ``dest`` in the command (for argparse-style messages)."""
+    try:
+        argument = cli_ctx.invocation.commands_loader.command_table[spec.name].arguments[dest]
+        return "/".join(argument.type.settings.get("options_list") or []) or "--" + dest.replace("_", "-")
+    except (AttributeError, KeyError):
+        return "--" + dest.replace("_", "-")
+
+
+def parse_ids(spec: CommandSpec, ids: Sequence[str]) -> List[Dict[str, Any]]:
+    """Argument values from each ``--ids`` value (ValueError for a malformed id: exit 2).
+
+    A pre-workspace id (``.../providers/Microsoft.BatchAI/clusters/c1``) fills the deepest id part with
+    its name and leaves the workspace (and experiment) empty, so the command runs in the old shape.
+    """
+    from batchai_compat.cli._mounts import parse_resource_id
+
+    depth = {"resource_group": 0, "name": 1, "child_name_1": 2, "child_name_2": 3, "resource_name": 4}
+    deepest = max(spec.id_parts, key=lambda d: depth.get(spec.id_parts[d], 0))
+    out = []
+    for value in ids:
+        parts = parse_resource_id(value)
+        if not parts:
+            raise ValueError(f"argument --ids: invalid resource ID: '{value}'")
+        values: Dict[str, Any] = {"subscription": parts["subscription"]}
+        old = (parts.get("type") or "").lower() != "workspaces"
+        for dest, part in spec.id_parts.items():
+            if part == "resource_group":
+                values[dest] = parts["resource_group"]
+            elif old:
+                values[dest] = parts["name"] if dest == deepest else None
+            else:
+                values[dest] = parts.get(part)
+        out.append(values)
+    return out
+
+
+def _framework_validator(cli_ctx: Any, spec: CommandSpec, namespace: Any) -> None:
+    """``--ids`` and the shape-dependent required arguments, checked argparse-style (exit 2)."""
+    ids = getattr(namespace, "ids", None)
+    if ids:
+        parsed = parse_ids(spec, ids)
+        for dest, value in parsed[0].items():  # later validators see the first id's values
+            setattr(namespace, dest, value)
+        namespace.ids = parsed
+        return
+    missing = [d for d in spec.required_id_args if getattr(namespace, d, None) in (None, "")]
+    if spec.new_required and choose_generation(spec, vars(namespace)) == NEW:
+        missing += [d for d in spec.new_required if getattr(namespace, d, None) in (None, "") and d not in missing]
+    if missing:
+        raise ValueError("the following arguments are required: "
+                         + ", ".join(_options_of(cli_ctx, spec, d) for d in missing))
 
 
 # --------------------------------------------------------------------------------------------
@@ -268,7 +385,7 @@ class CommandContext:
         self.cli_ctx = cli_ctx
         self.spec = spec
         self.name = spec.name
-        subscription = args.pop("_subscription", None)
+        subscription = args.pop("subscription", None)
         self.no_wait = bool(args.pop("no_wait", False)) if spec.supports_no_wait else False
         self.subscription_id: str = subscription or os.environ.get(ENV_SUBSCRIPTION) or DEFAULT_SUBSCRIPTION
         self.generation = choose_generation(spec, args, _option_names(cli_ctx, spec))
@@ -288,12 +405,16 @@ class CommandContext:
         """The ``BatchAIManagementClient`` of ``generation`` (default: the command's), on the configured backend."""
         gen = generation or self.generation
         if gen not in self._clients:
+            # the 2.0.0 operation layer first: the old generations build on it (and importing one of them
+            # first runs into the batchai_compat._generations <-> batchai_compat.operations import cycle)
+            importlib.import_module("batchai_compat.operations")
             module = importlib.import_module(_CLIENT_PACKAGES[gen])
             self._clients[gen] = module.BatchAIManagementClient(_NoCredentials(), self.subscription_id)
         return self._clients[gen]
 
     def models(self, generation: Optional[str] = None) -> Any:
         """The models module of ``generation`` (default: the command's)."""
+        importlib.import_module("batchai_compat.operations")
         return importlib.import_module(_MODELS_PACKAGES[generation or self.generation])
 
     def storage_client(self) -> Any:
@@ -320,9 +441,6 @@ class CommandContext:
 # --------------------------------------------------------------------------------------------
 # Output: azure-cli's todict + its resourceGroup transform
 # --------------------------------------------------------------------------------------------
-
-_RG_RE = re.compile(r"/resourcegroups/([^/]+)", re.IGNORECASE)
-
 
 def _camel(name: str) -> str:
     parts = name.split("_")
@@ -378,17 +496,24 @@ def _todict(obj: Any) -> Any:
 
 
 def _add_resource_group(obj: Any) -> Any:
+    """azure-cli-core's ``_resource_group_transform``: ``resourceGroup`` for ids of resources in a group.
+
+    As its ``_parse_id`` (azure-cli-core 2.0.x ``extensions/transform.py``): the id split on ``/`` must
+    have ``resourceGroups`` as 4th segment and a name as 9th, so a resource group's own id gets none;
+    ``sourceVault`` values are not visited; an existing ``resourceGroup`` is kept.
+    """
     if isinstance(obj, list):
         for item in obj:
             _add_resource_group(item)
     elif isinstance(obj, dict):
-        for value in obj.values():
-            _add_resource_group(value)
+        for key, value in obj.items():
+            if key != "sourceVault":
+                _add_resource_group(value)
         rid = obj.get("id")
-        if isinstance(rid, str) and "resourceGroup" not in obj:
-            match = _RG_RE.search(rid)
-            if match:
-                obj["resourceGroup"] = match.group(1)
+        if rid and isinstance(rid, str) and "resourceGroup" not in obj:
+            parts = rid.split("/")
+            if len(parts) > 8 and parts[3].lower() == "resourcegroups":
+                obj["resourceGroup"] = parts[4]
     return obj
 
 
@@ -400,6 +525,18 @@ def _add_resource_group(obj: Any) -> Any:
 def azure_config_dir() -> str:
     """``$AZURE_CONFIG_DIR``, else ``~/.azure``: where ``az configure --defaults`` writes ``config``."""
     return os.path.expanduser(os.environ.get("AZURE_CONFIG_DIR") or os.path.join("~", ".azure"))
+
+
+class BatchAIParser(CLICommandParser):
+    """azure-cli-core's argument errors: ``ERROR: <prog>: error: <message>`` first, then the usage, exit 2."""
+
+    def error(self, message: str) -> NoReturn:  # type: ignore[override]
+        logger.error("%(prog)s: error: %(message)s", {"prog": self.prog, "message": message})
+        self.print_usage(sys.stderr)
+        sys.exit(2)
+
+    def validation_error(self, message: str) -> NoReturn:
+        self.error(message)
 
 
 class BatchAIInvoker(CommandInvoker):
@@ -414,6 +551,7 @@ class BatchAICLI(CLI):
 
         super().__init__(cli_name=CLI_NAME, config_dir=azure_config_dir(), config_env_var_prefix="AZURE",
                          commands_loader_cls=BatchAICommandsLoader, invocation_cls=BatchAIInvoker,
+                         parser_cls=BatchAIParser,
                          help_cls=BatchAIHelp, **kwargs)
 
     def get_cli_version(self) -> str:
@@ -496,7 +634,7 @@ def describe_commands() -> Dict[str, Dict[str, Any]]:
     ``{"cluster create": {"shape": "both", "supports_no_wait": False, "confirmation": False,
     "arguments": {"cluster_name": {"options": ["--name", "-n"], "required": True, "choices": None,
     "default": None, "arg_group": None, "action": None}, ...}}, ...}``. Framework-added arguments
-    (``--subscription``) are included under their dest ``_subscription``.
+    (``--subscription``) are included under their dest ``subscription``.
     """
     cli = get_cli(out_file=open(os.devnull, "w"))  # noqa: SIM115 - knack keeps the handle
     loader = cli.commands_loader_cls(cli_ctx=cli)

@@ -87,9 +87,17 @@ def run_cli_inproc(cli_env: Dict[str, str]) -> Callable[..., Result]:
 
     def _run(*args: str, input: Optional[str] = None, env: Optional[Dict[str, str]] = None,  # noqa: A002
              cwd: Optional[str] = None, timeout: float = 120) -> Result:
+        import logging
+
         from batchai_compat.cli import main
 
         out, err = io.StringIO(), io.StringIO()
+        # knack configures its stderr handlers only when the root logger has none (pytest's are there):
+        # hide them for the call so knack's ERROR/WARNING lines go to the captured stderr
+        loggers = [logging.getLogger(), logging.getLogger("cli"), logging.getLogger("batchai")]
+        saved_handlers = [list(lg.handlers) for lg in loggers]
+        for lg in loggers:
+            lg.handlers = []
         saved_env = dict(os.environ)
         saved_cwd = os.getcwd()
         saved_stdin = sys.stdin
@@ -101,6 +109,8 @@ def run_cli_inproc(cli_env: Dict[str, str]) -> Callable[..., Result]:
             with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
                 code = main(list(args))
         finally:
+            for lg, handlers in zip(loggers, saved_handlers):
+                lg.handlers = handlers
             sys.stdin = saved_stdin
             os.chdir(saved_cwd)
             os.environ.clear()

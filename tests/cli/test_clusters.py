@@ -59,6 +59,9 @@ def test_create_show_list_resize_autoscale_delete(run_cli, run_json, ws):
                               "Preparing", "Leaving", "Unusable"]
     assert row.split()[:4] == ["c1", "rg", "ws", "STANDARD_D1"]
     assert run_json("cluster", "list", *ws, "--query", "[].name") == ["c1"]
+    assert run_json("cluster", "show", "--ids", created["id"], "--query", "name") == "c1"
+    code, _, err = run_cli("cluster", "list", "-w", "ws")
+    assert code == 2 and "the following arguments are required: --resource-group/-g" in err
 
     resized = run_json("cluster", "resize", *ws, "-n", "c1", "-t", "0")
     assert resized["scaleSettings"]["manual"]["targetNodeCount"] == 0
@@ -72,7 +75,7 @@ def test_create_show_list_resize_autoscale_delete(run_cli, run_json, ws):
     code, out, err = run_cli("cluster", "delete", *ws, "-n", "c1", "-y")
     assert (code, out) == (0, ""), err
     code, _, err = run_cli("cluster", "show", *ws, "-n", "c1")
-    assert code == 1 and err == "ERROR: The specified cluster c1 is not found\n"
+    assert code == 3 and err == "ERROR: The specified cluster c1 is not found\n"
 
 
 def test_shorthand_options_image_priority_autoscale_and_default_key(run_json, ws, cli_env):

@@ -27,13 +27,14 @@ def test_unknown_option_is_an_argument_error_exit_2(run_cli):
     code, out, err = run_cli("workspace", "list", "--bogus")
     assert code == 2
     assert out == ""
-    assert "batchai: error: unrecognized arguments: --bogus" in err
+    assert err.startswith("ERROR: batchai: error: unrecognized arguments: --bogus\nusage: batchai ")
 
 
 def test_missing_required_argument_exit_2(run_cli):
     code, _, err = run_cli("workspace", "show", "-g", "rg")
     assert code == 2
-    assert "batchai workspace show: error: the following arguments are required: --workspace/-n" in err
+    assert err.startswith("ERROR: batchai workspace show: error: the following arguments are required: "
+                          "--workspace/-n\nusage: batchai workspace show ")
 
 
 def _make_ws(run_json, rg="rg", name="ws"):
@@ -87,10 +88,41 @@ def test_unique_prefix_abbreviations(run_json):
     assert run_json("workspace", "show", "--resource-gr", "rg", "--works", "ws", "--query", "name") == "ws"
 
 
-def test_not_found_is_exit_1_with_the_service_message(run_cli):
+def test_not_found_exit_codes(run_cli):
+    # 0.4.10 registered show commands with azure-cli-core's show_command: a 404 exits 3
     code, out, err = run_cli("workspace", "show", "-g", "rg", "-n", "nope")
+    assert code == 3 and out == ""
+    assert err == "ERROR: The specified workspace nope is not found\n"
+    # other commands: CloudError -> 1
+    code, out, err = run_cli("cluster", "list", "-g", "rg", "-w", "nope")
     assert code == 1 and out == ""
     assert err == "ERROR: The specified workspace nope is not found\n"
+
+
+def test_ids_select_the_resource(run_cli, run_json):
+    ws = _make_ws(run_json, name="a")
+    _make_ws(run_json, name="b")
+    assert run_json("workspace", "show", "--ids", ws["id"], "--query", "name") == "a"
+    ids = [w["id"] for w in run_json("workspace", "list")]
+    assert run_json("workspace", "show", "--ids", *ids, "--query", "[].name") == ["a", "b"]
+    code, _, err = run_cli("workspace", "show", "--ids", "not-an-id")
+    assert code == 2 and "invalid resource ID: 'not-an-id'" in err
+    code, _, err = run_cli("workspace", "show")
+    assert code == 2
+    assert "the following arguments are required: --resource-group/-g, --workspace/-n" in err
+
+
+def test_subscription_from_option_environment_and_configured_default(run_json, az_defaults):
+    other = "11111111-1111-1111-1111-111111111111"
+    body = run_json("workspace", "create", "-g", "rg", "-n", "ws", "-l", "eastus", "--subscription", other)
+    assert body["id"].startswith(f"/subscriptions/{other}/")
+    env_sub = "22222222-2222-2222-2222-222222222222"
+    body = run_json("workspace", "create", "-g", "rg", "-n", "ws2", "-l", "eastus",
+                    env={"BATCHAI_COMPAT_SUBSCRIPTION": env_sub})
+    assert body["id"].startswith(f"/subscriptions/{env_sub}/")
+    az_defaults(subscription=other)
+    body = run_json("workspace", "create", "-g", "rg", "-n", "ws3", "-l", "eastus")
+    assert body["id"].startswith(f"/subscriptions/{other}/")
 
 
 def test_verbose_and_only_show_errors_are_accepted(run_cli):
@@ -116,3 +148,10 @@ def test_import_batchai_compat_does_not_import_the_cli_framework():
             "print(bad)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_inproc_runner_captures_stderr(run_cli_inproc):
+    code, out, err = run_cli_inproc("workspace", "show", "-g", "rg", "-n", "nope")
+    assert (code, out, err) == (3, "", "ERROR: The specified workspace nope is not found\n")
+    code, out, err = run_cli_inproc("workspace", "list", "--bogus")
+    assert code == 2 and err.startswith("ERROR: batchai: error: unrecognized arguments: --bogus")

@@ -47,6 +47,8 @@ def test_old_cluster_commands_use_the_default_workspace(run_cli, run_json, group
     assert code == 0, err
     assert out.splitlines()[0].split() == ["ID", "IP", "Port"]
     assert run_json("cluster", "list-files", "-g", "rg", "-n", "c1", "-e", "5") == []
+    # an old-shape id selects the old shape
+    assert run_json("cluster", "show", "--ids", created["id"], "--query", "id") == created["id"]
     resized = run_json("cluster", "resize", "-g", "rg", "-n", "c1", "-t", "0")
     assert resized["scaleSettings"]["manual"]["targetNodeCount"] == 0
     code, out, err = run_cli("cluster", "delete", "-g", "rg", "-n", "c1", "-y")

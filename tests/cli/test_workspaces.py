@@ -58,7 +58,7 @@ def test_experiment_lifecycle(run_cli, run_json, az_defaults):
     code, out, err = run_cli("experiment", "delete", "-n", "exp1", "--yes")
     assert (code, out) == (0, ""), err
     code, out, err = run_cli("experiment", "show", "-n", "exp1")
-    assert code == 1 and err == "ERROR: The specified experiment exp1 is not found\n"
+    assert code == 3 and err == "ERROR: The specified experiment exp1 is not found\n"
 
 
 def test_file_server_lifecycle_and_checks(run_cli, run_json, tmp_path):
@@ -107,11 +107,11 @@ def test_file_server_defaults_of_0_4_10(run_json, az_defaults):
 
 def test_list_usages(run_cli, az_defaults):
     code, out, err = run_cli("list-usages", "-l", "eastus", "-o", "table")
-    assert code == 0
-    assert err == "WARNING: This command has been deprecated and will be removed in a future release.\n"
+    assert (code, err) == (0, "")
     assert out.splitlines()[0].split() == ["Value", "Usage", "Limit"]
+    assert out.splitlines()[2].split() == ["Clusters", "0", "20"]
     az_defaults(location="eastus")
     code, out, err = run_cli("list-usages", "--only-show-errors", "--query", "[0].name.value")
     assert code == 0 and err == "" and json.loads(out)
     code, out, err = run_cli("--help")
-    assert "list-usages" not in out  # hidden, as in 0.4.10
+    assert "list-usages" in out  # listed, as in 0.4.10 (its group, not the command, was deprecated)

@@ -24,7 +24,7 @@ COMMAND_MODULES: Dict[str, Tuple[str, ...]] = {
     "file_server": ("file-server",),
     "usages": ("list-usages",),
     "job": ("job",),
-    "group": ("group",),
+    "group": ("group", "az-shim"),
     "storage": ("storage",),
 }
 

@@ -43,6 +43,8 @@ SUPPORTED_IMAGE_ALIASES = OrderedDict([
 LogFile = namedtuple("LogFile", "name download_url is_directory size")
 
 OLD_CREATE_ARGS = ("config", "location", "nfs_resource_group")
+#: ``id_part``s of 0.4.10's ``_params.py`` (``--ids`` on delete/show/resize/auto-scale)
+IDS = {"resource_group": "resource_group", "workspace_name": "name", "cluster_name": "child_name_1"}
 
 
 # --------------------------------------------------------------------------------------------
@@ -116,11 +118,13 @@ def load_commands(loader: Any) -> None:
     both: Dict[str, Any] = {"shape": "both", "workspace_arg": "workspace_name"}
     with command_group(loader, "cluster", MODULE) as g:
         g.command("create", "create_cluster", old_args=OLD_CREATE_ARGS, supports_no_wait=True, **both)
-        g.command("delete", "delete_cluster", supports_no_wait=True, confirmation=True, **both)
-        g.command("show", "show_cluster", table_transformer=cluster_show_table_format, **both)
-        g.command("list", "list_clusters", table_transformer=cluster_list_table_format, **both)
-        g.command("resize", "resize_cluster", **both)
-        g.command("auto-scale", "set_cluster_auto_scale_parameters", **both)
+        g.command("delete", "delete_cluster", supports_no_wait=True, confirmation=True, id_parts=IDS, **both)
+        g.command("show", "show_cluster", table_transformer=cluster_show_table_format, show=True, id_parts=IDS,
+                  **both)
+        g.command("list", "list_clusters", table_transformer=cluster_list_table_format,
+                  new_required=("resource_group",), **both)
+        g.command("resize", "resize_cluster", id_parts=IDS, **both)
+        g.command("auto-scale", "set_cluster_auto_scale_parameters", id_parts=IDS, **both)
         g.command("list-nodes", "list_nodes_old", table_transformer=remote_login_table_format_old, shape="old")
         g.command("list-files", "list_node_setup_files_old", table_transformer=node_setup_files_list_table_format,
                   shape="old")
@@ -457,8 +461,6 @@ def list_clusters(cmd: Any, resource_group: Optional[str] = None, workspace_name
     """List clusters (of a workspace; pre-workspace shape: of the resource group or the subscription)."""
     clusters = cmd.client().clusters
     if not cmd.old_shape:
-        if not resource_group:
-            raise CLIError("the following arguments are required: --resource-group/-g")
         return list(clusters.list_by_workspace(resource_group, workspace_name))
     if resource_group:
         return list(clusters.list_by_resource_group(resource_group))

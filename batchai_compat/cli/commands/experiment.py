@@ -12,6 +12,8 @@ from typing import Any, Dict, List
 from batchai_compat.cli._core import command_group
 
 MODULE = __name__
+#: ``id_part``s of 0.4.10's ``_params.py`` (``--ids`` on delete/show)
+IDS = {"resource_group": "resource_group", "workspace_name": "name", "experiment_name": "resource_name"}
 
 
 def experiment_show_table_format(experiment: Dict[str, Any]) -> Dict[str, Any]:
@@ -34,9 +36,10 @@ def load_commands(loader: Any) -> None:
     """Register the experiment commands."""
     with command_group(loader, "experiment", MODULE) as g:
         g.command("create", "create_experiment")
-        g.command("delete", "delete_experiment", supports_no_wait=True, confirmation=True)
+        g.command("delete", "delete_experiment", supports_no_wait=True, confirmation=True, id_parts=IDS)
         g.command("list", "list_experiments", table_transformer=experiment_list_table_format)
-        g.command("show", "show_experiment", table_transformer=experiment_show_table_format)
+        g.command("show", "show_experiment", table_transformer=experiment_show_table_format, show=True,
+                  id_parts=IDS)
 
 
 def load_arguments(loader: Any) -> None:

@@ -4,7 +4,7 @@
 options, options winning, and checks what 0.4.10 checked (disk size, disk count, storage SKU, VM
 size, admin account). 0.4.10 ran it with ``no_wait_param='raw'``: ``--no-wait`` returns at once.
 0.4.10 read ``-g``/``-w`` defaults for file servers from ``[defaults] default_workspace_resource_group``
-/ ``default_workspace_name``; those keys are honoured after ``group`` / ``workspace``.
+/ ``default_workspace_name``; those keys come first, then ``group`` / ``workspace``.
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ from batchai_compat.cli._core import command_group
 
 MODULE = __name__
 OLD_CREATE_ARGS = ("config", "location")
+#: ``id_part``s of 0.4.10's ``_params.py`` (``--ids`` on delete/show)
+IDS = {"resource_group": "resource_group", "workspace_name": "name", "file_server_name": "child_name_1"}
 
 
 def file_server_show_table_format(result: Dict[str, Any]) -> Dict[str, Any]:
@@ -28,7 +30,7 @@ def file_server_show_table_format(result: Dict[str, Any]) -> Dict[str, Any]:
     row["Size"] = result["vmSize"]
     disks = result.get("dataDisks")
     if disks:
-        row["Disks"] = "{0} x {1} Gb".format(disks["diskCount"], disks["diskSizeInGb"])
+        row["Disks"] = "{} x {} Gb".format(disks["diskCount"], disks["diskSizeInGb"])
     mount = result.get("mountSettings")
     if mount:
         row["Public IP"] = mount["fileServerPublicIp"]
@@ -49,20 +51,22 @@ def load_commands(loader: Any) -> None:
     both: Dict[str, Any] = {"shape": "both", "workspace_arg": "workspace_name"}
     with command_group(loader, "file-server", MODULE) as g:
         g.command("create", "create_file_server", old_args=OLD_CREATE_ARGS, supports_no_wait=True, **both)
-        g.command("delete", "delete_file_server", supports_no_wait=True, confirmation=True, **both)
-        g.command("show", "show_file_server", table_transformer=file_server_show_table_format, **both)
-        g.command("list", "list_file_servers", table_transformer=file_server_list_table_format, **both)
+        g.command("delete", "delete_file_server", supports_no_wait=True, confirmation=True, id_parts=IDS, **both)
+        g.command("show", "show_file_server", table_transformer=file_server_show_table_format, show=True,
+                  id_parts=IDS, **both)
+        g.command("list", "list_file_servers", table_transformer=file_server_list_table_format,
+                  new_required=("resource_group",), **both)
 
 
 def load_arguments(loader: Any) -> None:
     """Options of 0.4.10's ``_params.py`` for ``batchai file-server``."""
     with loader.argument_context("file-server") as c:
         c.argument("resource_group", options_list=["--resource-group", "-g"],
-                   configured_default="group|default_workspace_resource_group",
+                   configured_default="default_workspace_resource_group|group",
                    help="Name of resource group. You can configure the default group using "
                         "`az configure --defaults group=<name>`.")
         c.argument("workspace_name", options_list=["--workspace", "-w"],
-                   configured_default="workspace|default_workspace_name",
+                   configured_default="default_workspace_name|workspace",
                    help="Name or ARM ID of the workspace. Omit it (and configure no default) to use the "
                         "pre-workspace CLI shape: the resource group's default workspace 'default'.")
         c.argument("file_server_name", options_list=["--name", "-n"], help="Name of file server.")
@@ -96,11 +100,11 @@ def load_arguments(loader: Any) -> None:
                    help="ARM ID of a virtual network subnet to put the file server in.")
     with loader.argument_context("file-server list") as c:
         c.argument("resource_group", options_list=["--resource-group", "-g"],
-                   configured_default="group|default_workspace_resource_group",
+                   configured_default="default_workspace_resource_group|group",
                    help="Name of resource group (optional for the pre-workspace shape: all file servers).")
 
 
-def _scope(cmd: Any, resource_group: str, workspace_name: Optional[str]) -> List[Any]:
+def _scope(cmd: Any, resource_group: Optional[str], workspace_name: Optional[str]) -> List[Any]:
     if cmd.old_shape:
         return [resource_group]
     from batchai_compat.cli._mounts import parse_resource_id
@@ -199,8 +203,6 @@ def list_file_servers(cmd: Any, resource_group: Optional[str] = None, workspace_
     """List file servers (of a workspace; pre-workspace shape: of the resource group or the subscription)."""
     servers = cmd.client().file_servers
     if not cmd.old_shape:
-        if not resource_group:
-            raise CLIError("the following arguments are required: --resource-group/-g")
         return list(servers.list_by_workspace(*_scope(cmd, resource_group, workspace_name)))
     if resource_group:
         return list(servers.list_by_resource_group(resource_group))

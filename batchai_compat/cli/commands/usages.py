@@ -1,7 +1,8 @@
 """``batchai list-usages``: the Batch AI core quotas of a location (azure-cli-batchai 0.4.10).
 
-0.4.10 registered it hidden and deprecated (``deprecate_info=self.deprecate(hide=True)``); it still
-ran, printing the deprecation warning on stderr. Same here.
+0.4.10 registered it in a ``command_group('batchai', ..., deprecate_info=self.deprecate(hide=True))``:
+that deprecates the whole ``batchai`` group (every command printed an "implicitly deprecated" warning),
+not the command, which stayed listed. Here it is a plain command, without the group-wide warning.
 """
 
 from __future__ import annotations
@@ -27,10 +28,9 @@ def usage_table_format(result: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
 
 
 def load_commands(loader: Any) -> None:
-    """Register ``list-usages`` (hidden, deprecated, as in 0.4.10)."""
+    """Register ``list-usages``."""
     with command_group(loader, "", MODULE) as g:
-        g.command("list-usages", "list_usages", table_transformer=usage_table_format,
-                  deprecate_info=g.deprecate(hide=True))
+        g.command("list-usages", "list_usages", table_transformer=usage_table_format)
 
 
 def load_arguments(loader: Any) -> None:

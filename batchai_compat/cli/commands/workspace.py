@@ -12,6 +12,8 @@ from typing import Any, Dict, List, Optional
 from batchai_compat.cli._core import command_group
 
 MODULE = __name__
+#: ``id_part``s of 0.4.10's ``_params.py`` (``--ids``)
+IDS = {"resource_group": "resource_group", "workspace_name": "name"}
 
 
 def workspace_show_table_format(workspace: Dict[str, Any]) -> Dict[str, Any]:
@@ -33,9 +35,9 @@ def load_commands(loader: Any) -> None:
     """Register the workspace commands."""
     with command_group(loader, "workspace", MODULE) as g:
         g.command("create", "create_workspace")
-        g.command("delete", "delete_workspace", supports_no_wait=True, confirmation=True)
+        g.command("delete", "delete_workspace", supports_no_wait=True, confirmation=True, id_parts=IDS)
         g.command("list", "list_workspaces", table_transformer=workspace_list_table_format)
-        g.command("show", "show_workspace", table_transformer=workspace_show_table_format)
+        g.command("show", "show_workspace", table_transformer=workspace_show_table_format, show=True, id_parts=IDS)
 
 
 def load_arguments(loader: Any) -> None:
