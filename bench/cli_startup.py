@@ -94,6 +94,18 @@ def stop_jobs(env: Dict[str, str]) -> None:
     subprocess.run([sys.executable, "-c", code], env=env, check=False, cwd=str(ROOT))
 
 
+def imports(argv: List[str], env: Dict[str, str]) -> str:
+    """Which modules one ``python -m batchai_compat.cli`` process imports (``-X importtime``): how many, and
+    whether the heavy ones are among them (a command should not pay for what it does not use)."""
+    proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "batchai_compat.cli", *argv], env=env,
+                          cwd=str(ROOT), capture_output=True, text=True)
+    names = [line.split("|")[-1].strip() for line in proc.stderr.splitlines() if line.startswith("import time:")]
+    names = [n for n in names if n and n != "package"]
+    heavy = [top for top in ("msrest", "requests", "azure.core", "azureml", "yaml", "pygments", "jmespath")
+             if any(n == top or n.startswith(top + ".") for n in names)]
+    return f"{len(names)} modules; of the heavy ones: {', '.join(heavy) or 'none'}"
+
+
 def row(label: str, samples: Optional[List[float]], note: str = "") -> None:
     if samples is None:
         print(f"{label:58s} {'n/a':>8s} {'':>8s}  {note}")
@@ -128,6 +140,10 @@ def main() -> None:
             row("batchai job list (local backend)", time_runs([*batchai, "job", "list", *address], env, runs))
             row("batchai job list -o table (local backend)",
                 time_runs([*batchai, "job", "list", *address, "-o", "table"], env, runs))
+            print("modules imported per process (python -X importtime):")
+            for label, argv in (("--help", ["--help"]), ("job show", ["job", "show", *address, "-n", JOB]),
+                                ("job list -o table", ["job", "list", *address, "-o", "table"])):
+                print(f"  batchai {label:18s} {imports(argv, env)}")
             if ORACLE.exists():
                 az = [str(ORACLE), "-c", AZ_ENTRY]
                 row("az batchai --help (0.4.10, azure-cli-core 2.91)", time_runs([*az, "batchai", "--help"], env, runs))
