@@ -438,8 +438,14 @@ def _exit_on_sigint(*_: Any) -> None:
     os._exit(0)
 
 
+def state_of(job: Any) -> Optional[str]:
+    """The job's execution state as a string (0.2.0's models deserialize it to a plain ``Enum``)."""
+    state = job.execution_state
+    return getattr(state, "value", state)
+
+
 def _finished(job: JobAddress) -> bool:
-    return job.get().execution_state in FINISHED
+    return state_of(job.get()) in FINISHED
 
 
 def tail_file(job: JobAddress, models: Any, file_name: str, output_directory_id: str = STANDARD_OUTPUT_DIRECTORY_ID,
@@ -534,9 +540,9 @@ def wait_for_job_completion(job: JobAddress, check_interval_sec: float = DEFAULT
         if info and not reported_start:
             logger.warning("Job started execution at %s", _str(info.start_time))
             reported_start = True
-        state = current.execution_state
+        state = state_of(current)
         if state != last_state:
-            logger.warning("Job state: %s", getattr(state, "value", state))
+            logger.warning("Job state: %s", state)
             last_state = state
         if state == "succeeded":
             logger.warning("Job completed at %s; execution took %s", _str(info.end_time if info else None),
