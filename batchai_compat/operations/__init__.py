@@ -1,6 +1,6 @@
 """The seven operation groups, named and placed as in ``azure.mgmt.batchai.operations``."""
 
-from batchai_compat._generations import install_pre_workspace_hints
+from batchai_compat._generation_hints import install_pre_workspace_hints
 from batchai_compat.operations.clusters_operations import ClustersOperations
 from batchai_compat.operations.experiments_operations import ExperimentsOperations
 from batchai_compat.operations.file_servers_operations import FileServersOperations

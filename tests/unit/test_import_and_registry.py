@@ -26,6 +26,34 @@ def test_import_does_not_load_azureml_or_storage_sdks():
     assert out.strip() == "[]"
 
 
+# What users import first, each in a fresh interpreter: no import cycle may depend on another module having
+# been imported before (``import batchai_compat`` defers the client, so it no longer hides one).
+FIRST_IMPORTS = [
+    "import batchai_compat.v2018_03_01 as batchai; batchai.BatchAIManagementClient",
+    "import batchai_compat.v2017_09_01_preview as batchai; batchai.BatchAIManagementClient",
+    "import batchai_compat.v7 as batchai; batchai.BatchAI",
+    "import batchai_compat.models as models; models.ClusterCreateParameters",
+    "import batchai_compat.operations; batchai_compat.operations.JobsOperations",
+    "from batchai_compat import BatchAIManagementClient",
+    "import batchai_compat.resource, batchai_compat.storage_mgmt, batchai_compat.storage, batchai_compat.legacy",
+    "import batchai_compat._generations",
+]
+
+
+@pytest.mark.parametrize("statement", FIRST_IMPORTS)
+def test_every_entry_module_imports_first_in_a_fresh_interpreter(statement):
+    result = subprocess.run([sys.executable, "-c", statement], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
+def test_the_package_import_defers_the_client_and_msrest():
+    code = "import sys, batchai_compat; print(sorted(m for m in ('msrest', 'requests', 'batchai_compat._client') if m in sys.modules))"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "[]"
+    code = "import batchai_compat; print(batchai_compat.BatchAIManagementClient.__module__, 'install' in dir(batchai_compat))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert out == "batchai_compat._client True"
+
+
 def test_backend_instance_is_used_as_is():
     backend = ScriptedBackend()
     client = batchai_compat.BatchAIManagementClient(object(), "sub", backend=backend)
