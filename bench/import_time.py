@@ -75,7 +75,8 @@ def main() -> None:
                 f"  {name:26s} median {m['seconds'] * 1000:7.1f} ms  modules {m['modules']:5d}  "
                 f"rss +{m['rss_kib'] / 1024:5.1f} MiB  azureml imported: {m['azureml']}"
             )
-        print(f"  ratio (ours / original): {ours['seconds'] / theirs['seconds']:.2f}  (median of {RUNS} fresh interpreters)")
+        ratio = ours["seconds"] / theirs["seconds"]
+        print(f"  ratio (ours / original): {ratio:.2f}  (median of {RUNS} fresh interpreters)")
 
 if __name__ == "__main__":
     main()
