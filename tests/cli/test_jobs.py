@@ -319,8 +319,35 @@ def test_terminate_then_delete(w: World) -> None:
     assert "Operation cancelled." in err
     code, out, err = w.run("job", "delete", *WS_ARGS, "-n", job, "-y")
     assert (code, out) == (0, ""), err
+    # a show of a missing resource exits 3 (azure-cli-core's show_command)
     code, out, err = w.run("job", "show", *WS_ARGS, "-n", job)
-    assert (code, out, err) == (1, "", f"ERROR: The specified job {job} is not found\n")
+    assert (code, out, err) == (3, "", f"ERROR: The specified job {job} is not found\n")
+
+
+def test_ids_of_new_and_old_jobs(w: World) -> None:
+    job = w.name("ids")
+    created = w.create(job, "echo ids")
+    assert w.wait(job)[0] == 0
+    assert w.ok("job", "show", "--ids", created["id"], "--query", "name") == job
+    code, out, err = w.run("job", "wait", "--ids", created["id"], "--interval", "0.2")
+    assert code == 0, err
+    code, out, err = w.run("job", "show", "--ids", "not-an-id")
+    assert (code, out) == (2, "")
+    assert "invalid resource ID: 'not-an-id'" in err.splitlines()[0]
+    code, out, err = w.run("job", "delete", "--ids", created["id"], "-y")
+    assert (code, out) == (0, ""), err
+
+
+def test_node_exec_runs_on_the_jobs_node(w: World) -> None:
+    job = w.name("exec")
+    w.create(job, "echo x")
+    assert w.wait(job)[0] == 0
+    if not w.ok("job", "node", "list", *WS_ARGS, "-j", job):
+        pytest.fail("the finished job reports no node to run on")
+    code, out, err = w.run("job", "node", "exec", *WS_ARGS, "-j", job, "--exec", "echo on-node; exit 4")
+    assert (code, out) == (4, "on-node\n"), err
+    # neither --exec nor -L: nothing to do (0.4.10 returned at once)
+    assert w.run("job", "node", "exec", *WS_ARGS, "-j", job) == (0, "", "")
 
 
 def test_no_wait_create_and_delete(w: World) -> None:

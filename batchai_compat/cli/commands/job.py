@@ -127,20 +127,30 @@ def _validate_files(ns: Any) -> None:
 
 # -------------------------------------------------------------------------------- registration
 
+#: ``id_part``s of 0.4.10's ``_params.py``: ``--ids`` on delete/terminate/show/wait (azure-cli-core adds it
+#: to every command but ``create`` whose arguments have them; list/file/node set ``id_part=None``).
+IDS = {"resource_group": "resource_group", "workspace_name": "name", "experiment_name": "child_name_1",
+       "job_name": "resource_name"}
+#: option strings of the old CLIs only: an abbreviation also matching a 0.4.10 option means the 0.4.10 one
+OLD_CREATE_OPTIONS = ("--config", "--cluster-name", "--cluster-resource-group", "--location", "--nfs-name",
+                      "--nfs-resource-group")
+
+
 def load_commands(loader: Any) -> None:
     """Register the ``job`` commands (0.4.10's table plus the pre-workspace names)."""
     both = {"shape": "both", "workspace_arg": "workspace_name"}
     with command_group(loader, "job", MODULE) as g:
         g.command("create", "create_job", supports_no_wait=True, validator=_validate_create,
                   old_args=("config", "cluster_name", "cluster_resource_group", "location", "nfs_name",
-                            "nfs_resource_group"), **both)
-        g.command("delete", "delete_job", supports_no_wait=True, confirmation=True,
+                            "nfs_resource_group"), legacy_options=OLD_CREATE_OPTIONS, **both)
+        g.command("delete", "delete_job", supports_no_wait=True, confirmation=True, id_parts=IDS,
                   validator=_validate_job_command, **both)
-        g.command("terminate", "terminate_job", supports_no_wait=True, confirmation=True,
+        g.command("terminate", "terminate_job", supports_no_wait=True, confirmation=True, id_parts=IDS,
                   validator=_validate_job_command, **both)
-        g.command("show", "show_job", table_transformer=table_job_show, validator=_validate_job_command, **both)
+        g.command("show", "show_job", table_transformer=table_job_show, show=True, id_parts=IDS,
+                  validator=_validate_job_command, **both)
         g.command("list", "list_jobs", table_transformer=table_job_list, validator=_validate_job_command, **both)
-        g.command("wait", "wait_job", validator=_validate_job_command, **both)
+        g.command("wait", "wait_job", id_parts=IDS, validator=_validate_job_command, **both)
         # pre-workspace names
         g.command("list-nodes", "list_nodes_old", shape="old",
                   table_transformer=fmt.remote_login_table_format_2017_09_01_preview)
@@ -153,8 +163,9 @@ def load_commands(loader: Any) -> None:
         g.command("exec", "exec_on_job_node", shape="new", workspace_arg="workspace_name")
     with command_group(loader, "job file", MODULE) as g:
         g.command("list", "list_job_files", table_transformer=table_file_list, validator=_validate_files,
-                  old_args=("job_name_old",), **both)
-        g.command("stream", "stream_job_file", validator=_validate_files, old_args=("job_name_old",), **both)
+                  old_args=("job_name_old",), legacy_options=("--name",), **both)
+        g.command("stream", "stream_job_file", validator=_validate_files, old_args=("job_name_old",),
+                  legacy_options=("--name",), **both)
 
 
 def load_arguments(loader: Any) -> None:
@@ -350,9 +361,11 @@ def create_job(cmd: Any, resource_group: str, job_name: str, workspace_name: Opt
         "container_mount_path": container_mount_path, "account_name": account_name, "account_key": account_key,
         "config": _config_get(cmd), "storage_client": cmd.storage_client, "no_wait": cmd.no_wait}
     if not cmd.old_shape:
-        return ops.create_job(cmd.client(), models, lambda: load_config_file(str(json_file), "JobCreateParameters", models),
-                              resource_group, str(workspace_name), str(experiment_name), job_name, cluster,
-                              nfs=nfs, nfs_mount_path=nfs_mount_path, **common)
+        def load() -> Any:
+            return load_config_file(str(json_file), "JobCreateParameters", models)
+
+        return ops.create_job(cmd.client(), models, load, resource_group, str(workspace_name), str(experiment_name),
+                              job_name, cluster, nfs=nfs, nfs_mount_path=nfs_mount_path, **common)
     path = str(config or json_file)
     return ops.create_job_pre_workspace(
         cmd.client(), models, lambda: load_config_file(path, "JobCreateParameters", models), resource_group, job_name,
@@ -411,8 +424,6 @@ def exec_on_job_node(cmd: Any, resource_group: str, workspace_name: str, experim
                      node_id: Optional[str] = None, ports: Optional[List[str]] = None, cmdline: Optional[str] = None,
                      password: Optional[str] = None, ssh_private_key: Optional[str] = None) -> Any:
     """Executes a command line on a cluster's node used to execute the job with optional ports forwarding."""
-    from knack.util import CLIError
-
     from batchai_compat.cli import _job_ops as ops
 
     if not any((cmdline, ports)):
@@ -420,12 +431,9 @@ def exec_on_job_node(cmd: Any, resource_group: str, workspace_name: str, experim
     job = _address(cmd, resource_group, job_name, workspace_name, experiment_name)
     node = ops.first_job_node(job, node_id)
     group, workspace, cluster = ops.job_cluster(job)
-    try:
-        from batchai_compat.cli.commands import cluster as cluster_commands
-        exec_on_node = cluster_commands.exec_on_node  # type: ignore[attr-defined]
-    except (ImportError, AttributeError):
-        raise CLIError("batchai job node exec: running commands on nodes is not available in this build.") from None
-    return exec_on_node(cmd, group, workspace, cluster, node_id=node, ports=ports, cmdline=cmdline,
+    from batchai_compat.cli.commands.cluster import exec_on_node
+
+    return exec_on_node(cmd, group, cluster, workspace_name=workspace, node_id=node, ports=ports, cmdline=cmdline,
                         password=password, ssh_private_key=ssh_private_key)
 
 
