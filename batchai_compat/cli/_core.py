@@ -66,7 +66,8 @@ class CommandSpec:
 
     def __init__(self, name: str, operation: str, *, shape: str = "new", workspace_arg: Optional[str] = None,
                  old_args: Sequence[str] = (), supports_no_wait: bool = False, show: bool = False,
-                 id_parts: Optional[Dict[str, str]] = None, new_required: Sequence[str] = ()) -> None:
+                 id_parts: Optional[Dict[str, str]] = None, new_required: Sequence[str] = (),
+                 legacy_options: Sequence[str] = ()) -> None:
         self.name = name
         self.operation = operation
         #: "new": only the 2018-05-01 shape; "old": an old-only command name (``cluster list-nodes``);
@@ -84,6 +85,9 @@ class CommandSpec:
         self.new_required = tuple(new_required)
         #: id-part dests that were parser-required before ``--ids`` made them optional
         self.required_id_args: List[str] = []
+        #: option strings of the old CLIs only (besides those of ``old_args``): an abbreviation that also
+        #: matches a 0.4.10 option means the 0.4.10 one (``--co`` is ``--config-file``, not ``--container-name``)
+        self.legacy_options = tuple(legacy_options)
 
 
 def _handler(operation: str) -> Callable[..., Any]:
@@ -171,7 +175,8 @@ class BatchAICommandsLoader(CLICommandsLoader):
                            old_args=kwargs.pop("old_args", ()),
                            supports_no_wait=kwargs.pop("supports_no_wait", False),
                            show=kwargs.pop("show", False), id_parts=kwargs.pop("id_parts", None),
-                           new_required=kwargs.pop("new_required", ()))
+                           new_required=kwargs.pop("new_required", ()),
+                           legacy_options=kwargs.pop("legacy_options", ()))
         loader = self
         user_validator = kwargs.pop("validator", None)
 
@@ -527,6 +532,22 @@ def azure_config_dir() -> str:
     return os.path.expanduser(os.environ.get("AZURE_CONFIG_DIR") or os.path.join("~", ".azure"))
 
 
+def legacy_option_strings(command: Any) -> set:
+    """The old CLIs' long option strings of a command: its ``legacy_options`` and those of its ``old_args``.
+
+    An abbreviation matching one of these and a 0.4.10 option resolves to the 0.4.10 option.
+    """
+    spec = getattr(command, "spec", None)
+    if spec is None:
+        return set()
+    legacy = set(spec.legacy_options)
+    for dest in spec.old_args:
+        argument = command.arguments.get(dest)
+        if argument is not None:
+            legacy.update(o for o in argument.type.settings.get("options_list") or [] if o.startswith("--"))
+    return legacy
+
+
 class BatchAIParser(CLICommandParser):
     """azure-cli-core's argument errors: ``ERROR: <prog>: error: <message>`` first, then the usage, exit 2."""
 
@@ -537,6 +558,30 @@ class BatchAIParser(CLICommandParser):
 
     def validation_error(self, message: str) -> NoReturn:
         self.error(message)
+
+    def _legacy_options(self) -> set:
+        return legacy_option_strings(self._defaults.get("func"))
+
+    def _get_option_tuples(self, option_string: str) -> Any:
+        """argparse's abbreviation candidates, with 0.4.10's options winning over the old CLIs' spellings.
+
+        ``--co`` on ``cluster create`` meant ``--config-file`` in 0.4.10; the 0.2.x aliases
+        ``--container-name`` / ``--container-mount-path`` must not make it ambiguous. Two spellings of
+        one option (``--bfs-name`` / ``--container-name``) count once.
+        """
+        result = super()._get_option_tuples(option_string)
+        if len(result) > 1:
+            legacy = self._legacy_options()
+            preferred = [t for t in result if t[1] not in legacy]
+            if preferred:
+                result = preferred
+            unique, seen = [], set()
+            for item in result:
+                if id(item[0]) not in seen:
+                    seen.add(id(item[0]))
+                    unique.append(item)
+            result = unique
+        return result
 
 
 class BatchAIInvoker(CommandInvoker):
@@ -661,7 +706,9 @@ def describe_commands() -> Dict[str, Dict[str, Any]]:
             }
         spec: CommandSpec = command.spec
         out[name] = {"shape": spec.shape, "supports_no_wait": spec.supports_no_wait,
-                     "confirmation": bool(command.confirmation), "arguments": arguments}
+                     "confirmation": bool(command.confirmation), "show": spec.show,
+                     "ids": bool(spec.id_parts), "legacy_options": sorted(legacy_option_strings(command)),
+                     "arguments": arguments}
     return out
 
 

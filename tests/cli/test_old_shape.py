@@ -70,11 +70,25 @@ def test_old_options_location_container_aliases(run_json, group, cli_env):
     assert (blob["containerName"], blob["relativeMountPath"]) == ("data", "cdata")
 
 
+def test_config_spelled_out_and_abbreviated(run_json, group, cluster_json):
+    # the old CLIs' --config is 0.4.10's abbreviation of --config-file: the same file in both shapes
+    old = run_json("cluster", "create", "-g", "rg", "-n", "c1", "--config", cluster_json)
+    assert "/workspaces/" not in old["id"]
+    run_json("workspace", "create", "-g", "rg", "-n", "ws")
+    new = run_json("cluster", "create", "-g", "rg", "-w", "ws", "-n", "c2", "--co", cluster_json)
+    assert "/workspaces/ws/" in new["id"]
+    # 0.2.x's --container-name does not make 0.4.10's --nfs-/--co abbreviations ambiguous
+    new = run_json("cluster", "create", "-g", "rg", "-w", "ws", "-n", "c3", "--conf", cluster_json,
+                   "--vm-s", "STANDARD_D2")
+    assert new["vmSize"] == "STANDARD_D2"
+
+
 def test_old_option_with_explicit_workspace_is_an_error(run_cli, run_json, group, cluster_json):
     run_json("workspace", "create", "-g", "rg", "-n", "ws")
-    code, out, err = run_cli("cluster", "create", "-g", "rg", "-w", "ws", "-n", "c1", "-c", cluster_json)
+    code, out, err = run_cli("cluster", "create", "-g", "rg", "-w", "ws", "-n", "c1", "-c", cluster_json,
+                             "-l", "eastus")
     assert (code, out) == (1, "")
-    assert err == ("ERROR: --config/-c: option(s) of the pre-workspace CLI (API 2018-03-01) cannot be combined "
+    assert err == ("ERROR: --location/-l: option(s) of the pre-workspace CLI (API 2018-03-01) cannot be combined "
                    "with --workspace/-w; use the 2018-05-01 options (see 'batchai cluster create -h') or drop -w.\n")
     code, out, err = run_cli("cluster", "list-nodes", "-g", "rg", "-n", "c1", "-w", "ws")
     assert code == 2 and "unrecognized arguments: -w ws" in err
@@ -87,7 +101,7 @@ def test_configured_workspace_selects_the_new_shape_unless_an_old_option_is_give
     az_defaults(group="rg", workspace="ws")
     new = run_json("cluster", "create", "-n", "c1", "-s", "STANDARD_D1", "-t", "1", "-p", PASSWORD)
     assert "/workspaces/ws/clusters/c1" in new["id"]
-    old = run_json("cluster", "create", "-n", "c2", "-c", cluster_json)  # the configured -w is ignored
+    old = run_json("cluster", "create", "-n", "c2", "-c", cluster_json, "-l", "eastus")  # configured -w ignored
     assert old["id"].endswith("/resourceGroups/rg/providers/Microsoft.BatchAI/clusters/c2")
     assert run_json("cluster", "list", "--query", "[].name") == ["c1"]
 

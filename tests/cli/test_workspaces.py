@@ -102,7 +102,8 @@ def test_file_server_defaults_of_0_4_10(run_json, az_defaults):
     created = run_json("file-server", "create", "-n", "nfs", "-s", "STANDARD_D1", "--disk-count", "1",
                        "--disk-size", "10", "--storage-sku", "Standard_LRS", "-p", PASSWORD, "--no-wait")
     assert created is None
-    assert run_json("file-server", "list", "--query", "[].name") == ["nfs"]
+    # show/delete/list took -g from [defaults] group in 0.4.10, not from default_workspace_resource_group
+    assert run_json("file-server", "list", "-g", "rg", "-w", "ws", "--query", "[].name") == ["nfs"]
 
 
 def test_list_usages(run_cli, az_defaults):

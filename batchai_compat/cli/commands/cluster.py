@@ -42,7 +42,8 @@ SUPPORTED_IMAGE_ALIASES = OrderedDict([
 #: Entries of ``cluster file list`` (0.4.10 printed a namedtuple: snake_case keys).
 LogFile = namedtuple("LogFile", "name download_url is_directory size")
 
-OLD_CREATE_ARGS = ("config", "location", "nfs_resource_group")
+#: old-only options that select the pre-workspace shape (``-c/--config``, a file as ``-f``, does not)
+OLD_CREATE_ARGS = ("location", "nfs_resource_group")
 #: ``id_part``s of 0.4.10's ``_params.py`` (``--ids`` on delete/show/resize/auto-scale)
 IDS = {"resource_group": "resource_group", "workspace_name": "name", "cluster_name": "child_name_1"}
 
@@ -117,7 +118,8 @@ def load_commands(loader: Any) -> None:
     """Register the cluster commands (0.4.10's tree plus the old-only names)."""
     both: Dict[str, Any] = {"shape": "both", "workspace_arg": "workspace_name"}
     with command_group(loader, "cluster", MODULE) as g:
-        g.command("create", "create_cluster", old_args=OLD_CREATE_ARGS, supports_no_wait=True, **both)
+        g.command("create", "create_cluster", old_args=OLD_CREATE_ARGS, supports_no_wait=True,
+                  legacy_options=("--config", "--container-name", "--container-mount-path", "--nfs-name"), **both)
         g.command("delete", "delete_cluster", supports_no_wait=True, confirmation=True, id_parts=IDS, **both)
         g.command("show", "show_cluster", table_transformer=cluster_show_table_format, show=True, id_parts=IDS,
                   **both)
@@ -147,7 +149,8 @@ def load_arguments(loader: Any) -> None:
                    help="A path to a json file containing cluster create parameters (json representation of "
                         "azure.mgmt.batchai.models.ClusterCreateParameters).")
         c.argument("config", options_list=["--config", "-c"], arg_group="Advanced",
-                   help="Pre-workspace CLI: a path to the json file with cluster create parameters.")
+                   help="Pre-workspace CLI: a path to the json file with cluster create parameters (the same "
+                        "as --config-file; 0.4.10 read --config as its abbreviation).")
         c.argument("location", options_list=["--location", "-l"], configured_default="location",
                    help="Pre-workspace CLI: location of the cluster (default: the resource group's).")
         c.argument("setup_task", arg_group="Setup Task",

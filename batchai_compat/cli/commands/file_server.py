@@ -3,7 +3,7 @@
 ``create`` merges the config file (``-f/--config-file``; pre-workspace CLI ``-c/--config``) with the
 options, options winning, and checks what 0.4.10 checked (disk size, disk count, storage SKU, VM
 size, admin account). 0.4.10 ran it with ``no_wait_param='raw'``: ``--no-wait`` returns at once.
-0.4.10 read ``-g``/``-w`` defaults for file servers from ``[defaults] default_workspace_resource_group``
+0.4.10 read ``-g``/``-w`` defaults of ``file-server create`` from ``[defaults] default_workspace_resource_group``
 / ``default_workspace_name``; those keys come first, then ``group`` / ``workspace``.
 """
 
@@ -17,7 +17,7 @@ from knack.util import CLIError
 from batchai_compat.cli._core import command_group
 
 MODULE = __name__
-OLD_CREATE_ARGS = ("config", "location")
+OLD_CREATE_ARGS = ("location",)
 #: ``id_part``s of 0.4.10's ``_params.py`` (``--ids`` on delete/show)
 IDS = {"resource_group": "resource_group", "workspace_name": "name", "file_server_name": "child_name_1"}
 
@@ -50,7 +50,8 @@ def load_commands(loader: Any) -> None:
     """Register the file-server commands."""
     both: Dict[str, Any] = {"shape": "both", "workspace_arg": "workspace_name"}
     with command_group(loader, "file-server", MODULE) as g:
-        g.command("create", "create_file_server", old_args=OLD_CREATE_ARGS, supports_no_wait=True, **both)
+        g.command("create", "create_file_server", old_args=OLD_CREATE_ARGS, supports_no_wait=True,
+                  legacy_options=("--config", "--admin-user-name"), **both)
         g.command("delete", "delete_file_server", supports_no_wait=True, confirmation=True, id_parts=IDS, **both)
         g.command("show", "show_file_server", table_transformer=file_server_show_table_format, show=True,
                   id_parts=IDS, **both)
@@ -61,23 +62,28 @@ def load_commands(loader: Any) -> None:
 def load_arguments(loader: Any) -> None:
     """Options of 0.4.10's ``_params.py`` for ``batchai file-server``."""
     with loader.argument_context("file-server") as c:
-        c.argument("resource_group", options_list=["--resource-group", "-g"],
-                   configured_default="default_workspace_resource_group|group",
-                   help="Name of resource group. You can configure the default group using "
-                        "`az configure --defaults group=<name>`.")
-        c.argument("workspace_name", options_list=["--workspace", "-w"],
-                   configured_default="default_workspace_name|workspace",
-                   help="Name or ARM ID of the workspace. Omit it (and configure no default) to use the "
-                        "pre-workspace CLI shape: the resource group's default workspace 'default'.")
+        c.argument("workspace_name", options_list=["--workspace", "-w"], configured_default="workspace",
+                   help="Name of workspace. Omit it (and configure no default) to use the pre-workspace CLI "
+                        "shape: the resource group's default workspace 'default'.")
         c.argument("file_server_name", options_list=["--name", "-n"], help="Name of file server.")
     with loader.argument_context("file-server create") as c:
+        # 0.4.10 gave create (its custom command) these [defaults] keys; show/delete/list took "group"
+        c.argument("resource_group", options_list=["--resource-group", "-g"],
+                   configured_default="default_workspace_resource_group|group",
+                   help="Name of resource group. You can configure a default value by setting up default workspace "
+                        "(`az configure --defaults default_workspace_resource_group=<name>` or group=<name>).")
+        c.argument("workspace_name", options_list=["--workspace", "-w"],
+                   configured_default="default_workspace_name|workspace",
+                   help="Name or ARM ID of the workspace (`az configure --defaults default_workspace_name=<name>` "
+                        "or workspace=<name>). Omit it to use the pre-workspace CLI shape.")
         c.argument("vm_size", options_list=["--vm-size", "-s"], help="VM size.")
         c.argument("json_file", options_list=["--config-file", "-f"], arg_group="Advanced",
                    help="A path to a json file containing file server create parameters (json representation of "
                         "azure.mgmt.batchai.models.FileServerCreateParameters). Note, parameters given via command "
                         "line will overwrite parameters specified in the configuration file.")
         c.argument("config", options_list=["--config", "-c"], arg_group="Advanced",
-                   help="Pre-workspace CLI: a path to the json file with file server create parameters.")
+                   help="Pre-workspace CLI: a path to the json file with file server create parameters (the "
+                        "same as --config-file).")
         c.argument("location", options_list=["--location", "-l"], configured_default="location",
                    help="Pre-workspace CLI: location of the file server (default: the resource group's).")
         c.argument("disk_count", type=int, arg_group="Storage Disks", help="Number of disks.")
@@ -99,8 +105,7 @@ def load_arguments(loader: Any) -> None:
         c.argument("subnet", options_list=["--subnet"], arg_group="Virtual Network",
                    help="ARM ID of a virtual network subnet to put the file server in.")
     with loader.argument_context("file-server list") as c:
-        c.argument("resource_group", options_list=["--resource-group", "-g"],
-                   configured_default="default_workspace_resource_group|group",
+        c.argument("resource_group", options_list=["--resource-group", "-g"], configured_default="group",
                    help="Name of resource group (optional for the pre-workspace shape: all file servers).")
 
 
