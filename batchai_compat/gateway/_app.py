@@ -29,6 +29,7 @@ from batchai_compat.backends.errors import BackendError
 from batchai_compat.gateway import _arm, _lro, _routes
 from batchai_compat.gateway._accesslog import AccessLog, safe_target
 from batchai_compat.gateway._arm import ArmError, Headers
+from batchai_compat.operations._arm import check_ref
 
 _GENERATION_MODULES = {
     "2018-05-01": "batchai_compat",
@@ -312,6 +313,7 @@ class Gateway:
             return "global"
         try:
             ref = WorkspaceRef(params["sub"], params["rg"], params.get("ws", "default"))
+            check_ref(ref)  # the service checks first: the backend never sees a name the call would refuse
             return str(self.backend.get_workspace(ref).get("location") or "global")
         except Exception:  # noqa: BLE001 - a missing workspace is the operation's error to report, not ours
             return "global"
