@@ -313,6 +313,10 @@ def test_terminate_then_delete(w: World) -> None:
     code, out, err = w.run("job", "terminate", *WS_ARGS, "-n", job, "-y")
     assert (code, out) == (0, ""), err
     assert w.ok("job", "show", *WS_ARGS, "-n", job, "--query", "executionState") == "failed"
+    # a terminated job has failed without an exit code: 255 (0.4.10 meant sys.exit(-1); it exited 0)
+    code, out, err = w.wait(job)
+    assert (code, out) == (255, ""), err
+    assert re.search(r"^WARNING: Job failed with exit code None at ", err, re.MULTILINE), err
     # no TTY to confirm on: az's answer
     code, out, err = w.run("job", "delete", *WS_ARGS, "-n", job)
     assert (code, out) == (1, ""), err
