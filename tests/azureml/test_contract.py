@@ -92,6 +92,15 @@ DEVIATIONS.update({
     "test_literal_mount_root_in_a_setup_task": SETUP_TASK,
     "test_setup_task_gets_no_pythonpath_the_client_never_had": SETUP_TASK,
 })
+# Deviations whose contract test fails only by waiting out its own 60 s condition (an output file on the share,
+# a node that becomes unusable): conftest.py gives them this much time instead, so the suite does not spend
+# minutes on failures that are known and explained above.
+WAIT_BOUNDED: Dict[str, float] = {
+    "test_delete_works_in_every_state[running]": 25.0,
+    "test_delete_works_in_every_state[terminating]": 25.0,
+    "test_cluster_level_mount_of_a_missing_share_makes_the_nodes_unusable": 25.0,
+    "test_failing_setup_task_makes_the_node_unusable": 25.0,
+}
 # Contract tests not collected here, and the azureml test that checks the documented behaviour instead
 # (these would only time out: a rank waiting for a file the other node never sees).
 REPLACED: Dict[str, str] = {
