@@ -30,6 +30,10 @@ Rules (R1...) are referred to by number in failure messages.
   (``'b''{...}'''`` in the YAML, i.e. the string ``b'{...}'``); the bytes are what was sent.
 - R8 Content-Type of empty bodies: the service sent no Content-Type on bodiless 202s; a header on an empty
   body is not read by any client, so it is compared only when the recorded response had one.
+- R10 transient states: the local backend allocates a node or runs ``true`` in milliseconds; Azure took
+  minutes. A recorded answer that caught a resource in a transient state (``resizing``, ``queued``,
+  ``running``, ``InProgress``, ``creating``) is matched by ours in that state or in a legal later one
+  (``SUCCESSORS``): in a poll loop (then the loop is done) and in one-shot answers such as lists.
 - R9 usage entries: the live subscription's quota families and limits are Azure's (17 VM families and
   their quotas on that subscription); the local backend reports its own families. Usage lists are
   compared by the shape of each entry and the ``unit`` value, not by their number or names.
@@ -48,6 +52,29 @@ VALUE_KEYS = frozenset({
     "schedulingPriority", "vmPriority", "vmSize", "fileType", "unit", "exitCode", "nodeCount",
     "experimentName", "name",
 })
+
+#: R10 -- the legal later states of each transient state, per state key
+SUCCESSORS = {
+    "allocationState": {"resizing": frozenset({"steady"})},
+    "executionState": {"queued": frozenset({"running", "terminating", "succeeded", "failed"}),
+                       "running": frozenset({"terminating", "succeeded", "failed"}),
+                       "terminating": frozenset({"failed"})},
+    "status": {"InProgress": frozenset({"Succeeded", "Failed", "Canceled"})},
+    "provisioningState": {"creating": frozenset({"succeeded", "failed"}),
+                          "updating": frozenset({"succeeded", "failed"})},
+}
+TRANSIENT = frozenset(state for table in SUCCESSORS.values() for state in table)
+
+
+def later_state(key: str, recorded: Any, ours: Any) -> bool:
+    """R10: ``ours`` is a legal later state than the transient ``recorded`` one for ``key``."""
+    return isinstance(recorded, str) and ours in SUCCESSORS.get(key, {}).get(recorded, frozenset())
+
+
+def passed(recorded: Tuple[int, str, Optional[str]], ours: Tuple[int, str, Optional[str]]) -> bool:
+    """R10 for a poll loop: same status code and state key, and ours legally past the recorded state."""
+    return recorded[0] == ours[0] and recorded[1] == ours[1] and later_state(recorded[1], recorded[2], ours[2])
+
 
 _OPERATION_RE = re.compile(r"/(operationresults|operationstatuses)/[^/?#]+", re.IGNORECASE)
 
@@ -156,6 +183,8 @@ def compare_shapes(recorded: Any, ours: Any, *, operation_status: bool = False, 
                     continue  # R2: an operation's name is its id
                 if key == "name" and usages:
                     continue  # R9
+                if later_state(key, recorded[key], ours[key]):
+                    continue  # R10
                 if recorded[key] != ours[key] and _type_name(recorded[key]) == _type_name(ours[key]):
                     problems.append(f"{sub}: recorded {recorded[key]!r}, ours {ours[key]!r}")
                     continue
