@@ -138,3 +138,10 @@ def test_generation_rule_unit():
     assert choose_generation(old, {}) == OLD
     new = CommandSpec("experiment list", "m#f", workspace_arg="workspace_name")
     assert choose_generation(new, {"workspace_name": "ws"}) == NEW
+
+
+def test_name_the_service_rejects(run_cli, run_json, group, cluster_json):
+    # the 2018-03-01 SDK's name pattern lets '.' through; the default workspace holds 2018-05-01 resources
+    code, out, err = run_cli("cluster", "create", "-g", "rg", "-n", "my.cluster", "-c", cluster_json)
+    assert (code, out, err) == (1, "", "ERROR: The resource name 'my.cluster' is invalid.\n")
+    assert run_json("cluster", "list", "-g", "rg") == []
