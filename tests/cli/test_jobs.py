@@ -523,6 +523,29 @@ def test_old_shape_job_lifecycle(w: World) -> None:
     assert job not in w.ok("job", "list", "-g", RG, "--query", "[].name")
 
 
+def test_config_file_spellings(w: World) -> None:
+    # 0.4.10 accepted --config as an abbreviation of --config-file: with -w it is the 2018-05-01 file
+    job = w.name("spelled")
+    path = w.job_file("echo spelled", f"{job}.json")
+    created = w.ok("job", "create", *WS_ARGS, "-n", job, "-c", "cl", "--config", path, *MOUNT_ARGS)
+    assert created["id"].endswith(f"/workspaces/ws/experiments/exp/jobs/{job}")
+    assert w.wait(job)[0] == 0
+    # the old CLIs' `-c job.json` is an old command line: a configured default workspace is ignored
+    old = w.name("oldspelled")
+    old_path = _old_job_file(w, f"{old}.json", "echo old spelling")
+    config = Path(w.env["AZURE_CONFIG_DIR"]) / "config"
+    config.write_text("[defaults]\nworkspace = ws\n", encoding="utf-8")
+    try:
+        created = w.ok("job", "create", "-g", RG, "-n", old, "-c", old_path, "-r", "oldcl", *MOUNT_ARGS)
+        assert created["id"].endswith(f"/providers/Microsoft.BatchAI/jobs/{old}")
+        code, out, err = w.run("job", "create", "-g", RG, "-n", w.name("x"), "-l", "eastus")
+        assert (code, err.splitlines()[0]) == (
+            2, "ERROR: batchai job create: error: the following arguments are required: --config/-c")
+    finally:
+        config.unlink()
+    assert w.run("job", "wait", "-g", RG, "-n", old, "--interval", "0.2")[0] == 0
+
+
 def test_old_shape_config_option_and_generation_errors(w: World) -> None:
     job = w.name("oldcfg")
     path = _old_job_file(w, f"{job}.json", "echo cfg")

@@ -5,13 +5,13 @@
 uploaded with ``az storage``), so neither do we.
 
 The pre-workspace shape (0.2.3 on API 2018-03-01, 0.1.6 on 2017-09-01-preview) runs when no
-workspace is given or configured, or when one of its own options is used (``--config``,
-``-r/--cluster-name``, ``--cluster-resource-group``, ``-l/--location``, ``--nfs-name``,
-``--nfs-resource-group``, ``-n`` for the job of ``job file ...``); jobs then live in the resource
-group's default workspace and experiment (``batchai_compat._generations``). The old command names
-``job list-nodes`` (0.1.6/0.2.3), ``job list-files`` and ``job stream-file`` (0.1.6) exist too.
-``-c`` is the cluster in 0.4.10 and the config file in the old CLIs: an old-shape ``-c`` (or any
-``-c`` naming an existing file while no ``-f`` is given) is read as the file. See docs/cli-jobs.md.
+workspace is given or configured, or when one of its own options is used (``-r/--cluster-name``,
+``--cluster-resource-group``, ``-l/--location``, ``--nfs-name``, ``--nfs-resource-group``; ``-n`` for the
+job of ``job file ...``); jobs then live in the resource group's default workspace and experiment
+(``batchai_compat._generations``). The old command names ``job list-nodes`` (0.1.6/0.2.3),
+``job list-files`` and ``job stream-file`` (0.1.6) exist too. ``-c`` is the cluster in 0.4.10 and the
+config file in the old CLIs: a ``-c`` naming a file while no ``-f``/``--config`` is given is read as
+the file (``--config`` is an alias of ``--config-file``). See docs/cli-jobs.md.
 
 Handlers import the SDK inside their bodies: loading this module costs knack only.
 """
@@ -77,28 +77,22 @@ def _validate_job_command(ns: Any) -> None:
 
 
 def _validate_create(ns: Any) -> None:
-    """``job create``: sort out ``-c``/``--config`` (cluster in 0.4.10, file in the old CLIs), then check."""
-    ws_explicit = _explicit(ns, "workspace_name")
-    if not ns.json_file and not ns.config and _is_file_like(ns.cluster):
-        # the old CLIs' -c/--config FILE
-        ns.config, ns.cluster = ns.cluster, None
-    if ns.config and (ws_explicit or ns.json_file is None and _explicit(ns, "experiment_name")):
-        # 0.4.10 accepted --config as an abbreviation of --config-file
-        if not ns.json_file:
-            ns.json_file = ns.config
-        ns.config = None
+    """``job create``: ``-c`` is the cluster (0.4.10) or the config file (the old CLIs); then the checks.
+
+    ``-c`` naming an existing file or ending in ``.json`` while no ``-f``/``--config`` is given is the old
+    CLIs' file (no cluster name can contain a dot in API 2018-05-01). That is an old-CLI command line, so a
+    workspace that only comes from ``az configure --defaults`` is ignored, as for the old-only options.
+    """
+    if not ns.json_file and _is_file_like(ns.cluster):
+        ns.json_file, ns.cluster = ns.cluster, None
+        if not _explicit(ns, "workspace_name"):
+            ns.workspace_name = None
     if _explicit(ns, "experiment_name") and not _value(ns, "workspace_name"):
         _require(ns, ["workspace_name"])
     if _generation(ns) == "2018-05-01":
-        if ns.config and not ns.json_file:
-            ns.json_file, ns.config = ns.config, None
         _require(ns, ["experiment_name", "json_file", "cluster"])
-    else:
-        if not ns.config:
-            ns.config = ns.json_file
-        ns.json_file = None
-        if not ns.config:
-            raise ValueError("the following arguments are required: --config/-c")
+    elif not ns.json_file:
+        raise ValueError("the following arguments are required: --config/-c")
 
 
 def _validate_files(ns: Any) -> None:
@@ -132,7 +126,7 @@ def _validate_files(ns: Any) -> None:
 IDS = {"resource_group": "resource_group", "workspace_name": "name", "experiment_name": "child_name_1",
        "job_name": "resource_name"}
 #: option strings of the old CLIs only: an abbreviation also matching a 0.4.10 option means the 0.4.10 one
-OLD_CREATE_OPTIONS = ("--config", "--cluster-name", "--cluster-resource-group", "--location", "--nfs-name",
+OLD_CREATE_OPTIONS = ("--cluster-name", "--cluster-resource-group", "--location", "--nfs-name",
                       "--nfs-resource-group")
 
 
@@ -141,7 +135,7 @@ def load_commands(loader: Any) -> None:
     both = {"shape": "both", "workspace_arg": "workspace_name"}
     with command_group(loader, "job", MODULE) as g:
         g.command("create", "create_job", supports_no_wait=True, validator=_validate_create,
-                  old_args=("config", "cluster_name", "cluster_resource_group", "location", "nfs_name",
+                  old_args=("cluster_name", "cluster_resource_group", "location", "nfs_name",
                             "nfs_resource_group"), legacy_options=OLD_CREATE_OPTIONS, **both)
         g.command("delete", "delete_job", supports_no_wait=True, confirmation=True, id_parts=IDS,
                   validator=_validate_job_command, **both)
@@ -178,15 +172,13 @@ def load_arguments(loader: Any) -> None:
         c.argument("experiment_name", options_list=["--experiment", "-e"], help="Name of experiment.")
 
     with loader.argument_context("job create") as c:
-        c.argument("json_file", options_list=["--config-file", "-f"],
+        c.argument("json_file", options_list=["--config-file", "-f", "--config"],
                    help="A path to a json file containing job create parameters (json representation of "
-                        "azure.mgmt.batchai.models.JobCreateParameters).")
+                        "azure.mgmt.batchai.models.JobCreateParameters). --config: the pre-workspace CLI's "
+                        "spelling (0.4.10 accepted it as an abbreviation).")
         c.argument("cluster", options_list=["--cluster", "-c"],
                    help="Name or ARM ID of the cluster to run the job. You need to provide ARM ID if the cluster "
                         "belongs to a different workspace. (Pre-workspace CLI: -c is the config file.)")
-        c.argument("config", options_list=["--config"], arg_group="Pre-workspace CLI",
-                   help="(API 2018-03-01/2017-09-01-preview CLI) A path to a json file containing job create "
-                        "parameters.")
         c.argument("cluster_name", options_list=["--cluster-name", "-r"], arg_group="Pre-workspace CLI",
                    help="(Pre-workspace CLI) If specified, the job will run on the given cluster instead of the "
                         "one configured in the json file.")
@@ -347,7 +339,7 @@ def create_job(cmd: Any, resource_group: str, job_name: str, workspace_name: Opt
                experiment_name: Optional[str] = None, json_file: Optional[str] = None, cluster: Optional[str] = None,
                nfs: Optional[str] = None, nfs_mount_path: str = "nfs", azure_file_share: Optional[str] = None,
                afs_mount_path: str = "afs", container_name: Optional[str] = None, container_mount_path: str = "bfs",
-               account_name: Optional[str] = None, account_key: Optional[str] = None, config: Optional[str] = None,
+               account_name: Optional[str] = None, account_key: Optional[str] = None,
                cluster_name: Optional[str] = None, cluster_resource_group: Optional[str] = None,
                location: Optional[str] = None, nfs_name: Optional[str] = None,
                nfs_resource_group: Optional[str] = None) -> Any:
@@ -366,7 +358,7 @@ def create_job(cmd: Any, resource_group: str, job_name: str, workspace_name: Opt
 
         return ops.create_job(cmd.client(), models, load, resource_group, str(workspace_name), str(experiment_name),
                               job_name, cluster, nfs=nfs, nfs_mount_path=nfs_mount_path, **common)
-    path = str(config or json_file)
+    path = str(json_file)
     return ops.create_job_pre_workspace(
         cmd.client(), models, lambda: load_config_file(path, "JobCreateParameters", models), resource_group, job_name,
         location=location, cluster_name=cluster_name or cluster, cluster_resource_group=cluster_resource_group,
