@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -138,6 +139,58 @@ JOB_JSON = {
 }
 
 
+#: The same session in the pre-workspace CLI's shape (API 2017-09-01-preview / 2018-03-01), as the recipes
+#: were written before June 2018 (e.g. recipes/CNTK/CNTK-GPU-Python/cli-instructions.md at Azure/BatchAI
+#: commit 4f3845d): `-l` on cluster and job create, `-r` for the cluster, `-c` for the job's config file,
+#: `job stream-file` and `job list-files`. The storage commands of that recipe name no account: they use
+#: the AZURE_STORAGE_ACCOUNT / AZURE_STORAGE_KEY variables, set here from `keys list` with a query.
+OLD_SESSION = r"""
+set -eu
+az group create -n batchaitests -l eastus > /dev/null
+az storage account create -n "$STORAGE" --sku Standard_LRS -l eastus -g batchaitests > /dev/null
+export AZURE_STORAGE_ACCOUNT="$STORAGE"
+export AZURE_STORAGE_KEY=$(az storage account keys list -n "$STORAGE" -g batchaitests --query "[0].value" -o tsv)
+az storage share create --name batchaisample > /dev/null
+az storage directory create --share-name batchaisample --name mnist_database > /dev/null
+az storage file upload --share-name batchaisample --source Train-28x28_cntk_text.txt --path mnist_database
+az storage directory create --share-name batchaisample --name cntk_samples > /dev/null
+az storage file upload --share-name batchaisample --source ConvNet_MNIST.py --path cntk_samples
+az batchai cluster create -l eastus -g batchaitests --storage-account-name "$STORAGE" -n nc6 -s Standard_NC6 \
+    --min 1 --max 1 --afs-name batchaisample --afs-mount-path external -u "$USER" -p 'Recipe-Passw0rd' > /dev/null
+az batchai job create -l eastus -g batchaitests -n cntk_python -r nc6 -c job.json > /dev/null
+az batchai job stream-file -j cntk_python -g batchaitests -d stdouterr -n stdout.txt > out/stream.txt
+az batchai job list-files -n cntk_python -g batchaitests -d MODEL -o table > out/models.txt
+az batchai job show -n cntk_python -g batchaitests --query executionState -o tsv > out/state.txt
+az batchai job delete -n cntk_python -g batchaitests -y
+az batchai cluster delete -n nc6 -g batchaitests -y
+az group delete -n batchaitests -y
+az group exists -n batchaitests > out/exists.txt
+"""
+
+OLD_SCRIPT = """\
+import sys
+print("samples", open(sys.argv[1] + "/Train-28x28_cntk_text.txt").read().split())
+with open(sys.argv[2] + "/ConvNet_MNIST.dnn", "w") as handle:
+    handle.write("model")
+"""
+
+OLD_JOB_JSON = {
+    "$schema": "https://raw.githubusercontent.com/Azure/BatchAI/master/schemas/2017-09-01-preview/job.json",
+    "properties": {
+        "nodeCount": 1,
+        "customToolkitSettings": {
+            "commandLine": "python $AZ_BATCHAI_INPUT_SCRIPT/ConvNet_MNIST.py $AZ_BATCHAI_INPUT_DATASET "
+                           "$AZ_BATCHAI_OUTPUT_MODEL",
+        },
+        "stdOutErrPathPrefix": "$AZ_BATCHAI_MOUNT_ROOT/external",
+        "inputDirectories": [{"id": "DATASET", "path": "$AZ_BATCHAI_MOUNT_ROOT/external/mnist_database"},
+                             {"id": "SCRIPT", "path": "$AZ_BATCHAI_MOUNT_ROOT/external/cntk_samples"}],
+        "outputDirectories": [{"id": "MODEL", "pathPrefix": "$AZ_BATCHAI_MOUNT_ROOT/external",
+                               "pathSuffix": "Models"}],
+    },
+}
+
+
 def _install_shim(bin_dir: Path, env: Dict[str, str]) -> None:
     """``batchai az-shim install -d BIN`` plus a ``python`` there (the job's command line says ``python``)."""
     subprocess.run([sys.executable, "-m", "batchai_compat.cli", "az-shim", "install", "-d", str(bin_dir)],
@@ -156,16 +209,9 @@ def test_recipe_session_through_the_az_shim(tmp_path: Path, cli_env: Dict[str, s
     (work / "cluster.json").write_text(json.dumps(CLUSTER_JSON, indent=2), encoding="utf-8")
     (work / "job.json").write_text(json.dumps(JOB_JSON, indent=2), encoding="utf-8")
     (work / "session.sh").write_text(SESSION, encoding="utf-8")
-    bin_dir = tmp_path / "bin"
-    env = dict(cli_env)
-    for name in ("AZURE_STORAGE_ACCOUNT", "AZURE_STORAGE_KEY", "AZURE_STORAGE_CONNECTION_STRING",
-                 "AZURE_STORAGE_SAS_TOKEN", "BATCHAI_COMPAT_AZ_COMPANION"):
-        env.pop(name, None)
-    _install_shim(bin_dir, env)
-    env["PATH"] = str(bin_dir) + os.pathsep + env.get("PATH", "")
-    env["STORAGE"] = STORAGE
+    env = _session_env(tmp_path, cli_env)
 
-    proc = subprocess.run(["bash", "session.sh"], cwd=work, env=env, capture_output=True, text=True, timeout=900)
+    proc = _run_session(work, env)
     out = work / "out"
     assert proc.returncode == 0, f"session failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}"
 
@@ -197,6 +243,62 @@ def test_recipe_session_through_the_az_shim(tmp_path: Path, cli_env: Dict[str, s
     storage_root = Path(cli_env["BATCHAI_COMPAT_HOME"]) / "storage"
     assert not (storage_root / STORAGE).exists()
     assert _processes_of(Path(cli_env["BATCHAI_COMPAT_HOME"])) == []
+
+
+@pytest.mark.slow
+def test_pre_workspace_recipe_session_through_the_az_shim(tmp_path: Path, cli_env: Dict[str, str]) -> None:
+    work = tmp_path / "recipe"
+    (work / "out").mkdir(parents=True)
+    (work / "ConvNet_MNIST.py").write_text(OLD_SCRIPT, encoding="utf-8")
+    (work / "Train-28x28_cntk_text.txt").write_text("7 8 9\n", encoding="utf-8")
+    (work / "job.json").write_text(json.dumps(OLD_JOB_JSON, indent=4), encoding="utf-8")
+    (work / "session.sh").write_text(OLD_SESSION, encoding="utf-8")
+    env = _session_env(tmp_path, cli_env)
+    env["USER"] = "recipeuser"
+
+    proc = _run_session(work, env)
+    out = work / "out"
+    assert proc.returncode == 0, f"session failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}"
+    assert proc.stdout == ""  # file upload prints nothing; everything else went to files or /dev/null
+    assert (out / "stream.txt").read_text() == "samples ['7', '8', '9']\n"
+    assert (out / "state.txt").read_text().strip() == "succeeded"
+    lines = (out / "models.txt").read_text().splitlines()  # the 2017-09-01-preview CLI's columns
+    assert lines[0].split() == ["Name", "Size", "URL"]
+    assert [line.split()[:2] for line in lines[2:]] == [["ConvNet_MNIST.dnn", "5"]]
+    url = lines[2].split()[2]
+    assert url.startswith("http://127.0.0.1:") and "/outputs/Models/ConvNet_MNIST.dnn?" in url
+    assert (out / "exists.txt").read_text().strip() == "false"
+    assert _processes_of(Path(cli_env["BATCHAI_COMPAT_HOME"])) == []
+
+
+def _run_session(work: Path, env: Dict[str, str]) -> subprocess.CompletedProcess:
+    """``bash session.sh`` in ``work``; each command is traced to stderr as written (variables unexpanded,
+    so no key is printed). A session still running after 8 minutes is killed with its process group and
+    the test fails with what it printed (the trace shows the command that hung)."""
+    trace = work / "trace.sh"
+    trace.write_text("trap 'echo \"+ $BASH_COMMAND\" >&2' DEBUG\n", encoding="utf-8")
+    proc = subprocess.Popen(["bash", "session.sh"], cwd=work, env=dict(env, BASH_ENV=str(trace)), text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        out, err = proc.communicate(timeout=480)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, err = proc.communicate()
+        pytest.fail(f"the session did not finish in 8 minutes:\n{out}\n{err}")
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+
+
+def _session_env(tmp_path: Path, cli_env: Dict[str, str]) -> Dict[str, str]:
+    """The session's environment: the shim first on PATH, no storage variables, the account name."""
+    env = dict(cli_env)
+    for name in ("AZURE_STORAGE_ACCOUNT", "AZURE_STORAGE_KEY", "AZURE_STORAGE_CONNECTION_STRING",
+                 "AZURE_STORAGE_SAS_TOKEN", "BATCHAI_COMPAT_AZ_COMPANION"):
+        env.pop(name, None)
+    bin_dir = tmp_path / "bin"
+    _install_shim(bin_dir, env)
+    env["PATH"] = str(bin_dir) + os.pathsep + env.get("PATH", "")
+    env["STORAGE"] = STORAGE
+    return env
 
 
 def _processes_of(home: Path) -> list:
