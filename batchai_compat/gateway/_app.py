@@ -9,6 +9,7 @@ envelopes. See ``docs/gateway.md`` for the behaviour and its sources.
 
 from __future__ import annotations
 
+import base64
 import hmac
 import json
 import sys
@@ -253,15 +254,28 @@ class Gateway:
     def _page(self, paged: Any, q: Dict[str, str], raw_path: str, query: str) -> Response:
         token = q.get("$skiptoken")
         if token is not None:
-            paged.next_link = _SKIPTOKEN + token
-        paged.advance_page()
+            padded = token.strip() + "=" * (-len(token.strip()) % 4)
+            try:
+                base64.urlsafe_b64decode(padded.encode("ascii")).decode("utf-8")
+            except (ValueError, UnicodeError):
+                raise ArmError(400, "InvalidQueryParameterValue",
+                               "The value of the query parameter '$skiptoken' is invalid.") from None
+            paged.next_link = _SKIPTOKEN + padded
+        # The token is URL-safe base64 without its "=" padding: ms-rest-js drops a query parameter whose
+        # value holds "=" when it parses a next link (an endless first page for @azure/arm-batchai).
+        try:
+            paged.advance_page()
+        except ValueError:
+            if token is None:
+                raise
+            raise ArmError(400, "InvalidContinuationToken", "The continuation token is not valid") from None
         page = dict(paged._response)  # msrest's Paged keeps the raw page body it deserialized
         link = page.get("nextLink")
         if link:
             index = link.find(_SKIPTOKEN)
             kept = [(k, v) for k, v in parse_qsl(query, keep_blank_values=True) if k.lower() != "$skiptoken"]
             page["nextLink"] = (f"{self.base_url}{raw_path}?{urlencode(kept, quote_via=quote)}&"
-                                f"{_SKIPTOKEN}{link[index + len(_SKIPTOKEN):]}")
+                                f"{_SKIPTOKEN}{link[index + len(_SKIPTOKEN):].rstrip('=')}")
         else:
             page.pop("nextLink", None)  # the service left the key out on the last page
         return Response(200, _arm.dumps(page))
