@@ -328,7 +328,7 @@ def test_terminate_then_delete(w: World) -> None:
     assert (code, out, err) == (3, "", f"ERROR: The specified job {job} is not found\n")
 
 
-def test_ids_of_new_and_old_jobs(w: World) -> None:
+def test_ids(w: World) -> None:
     job = w.name("ids")
     created = w.create(job, "echo ids")
     assert w.wait(job)[0] == 0
@@ -486,6 +486,8 @@ def test_old_shape_job_lifecycle(w: World) -> None:
     code, out, err = w.run("job", "wait", "-g", RG, "-n", job, "--interval", "0.2")
     assert code == 0, err
     assert _warnings(err)[-1].startswith("Job completed at ")
+    # an old-form id selects the old shape
+    assert w.ok("job", "show", "--ids", created["id"], "--query", "id") == created["id"]
     # the same job in the 2018-05-01 shape: workspace and experiment "default"
     assert w.ok("job", "show", "-g", RG, "-w", "default", "-e", "default", "-n", job, "--query", "name") == job
 

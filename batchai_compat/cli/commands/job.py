@@ -130,8 +130,70 @@ OLD_CREATE_OPTIONS = ("--cluster-name", "--cluster-resource-group", "--location"
                       "--nfs-resource-group")
 
 
+#: knack help entries (YAML, parsed only when help is shown): summaries and examples of our own.
+HELP = {
+    "job": """
+    type: group
+    short-summary: Commands to manage jobs.
+""",
+    "job create": """
+    type: command
+    short-summary: Create a job.
+    long-summary: >
+        The parameters come from the --config-file JSON file; --cluster wins over the file's cluster and
+        --afs-name, --bfs-name and --nfs add job-level mounts. Without a workspace (given or configured) the
+        pre-workspace CLI shape applies: -c is then the config file and -r the cluster.
+    examples:
+        - name: Run job.json on cluster nc6 of the same workspace.
+          text: batchai job create -g rg -w ws -e exp -n train -c nc6 -f job.json
+        - name: Mount share 'logs' of a storage account for the job only.
+          text: >-
+            batchai job create -g rg -w ws -e exp -n train -c nc6 -f job.json
+            --afs-name logs --storage-account-name mystorage
+        - name: The pre-workspace CLI's spelling (the resource group's default workspace).
+          text: batchai job create -g rg -n train -c job.json -r nc6
+""",
+    "job wait": """
+    type: command
+    short-summary: Wait for a job to finish; the exit code is the job's.
+    examples:
+        - name: Wait, polling every 5 seconds.
+          text: batchai job wait -g rg -w ws -e exp -n train --interval 5
+""",
+    "job file": """
+    type: group
+    short-summary: Commands to list and stream files in job's output directories.
+""",
+    "job file stream": """
+    type: command
+    short-summary: Stream the content of a file (similar to 'tail -f') until the job ends.
+    examples:
+        - name: Follow the job's standard output.
+          text: batchai job file stream -g rg -w ws -e exp -j train -f stdout.txt
+        - name: Follow logs/log.txt of the output directory with id OUTPUTS.
+          text: batchai job file stream -g rg -w ws -e exp -j train -d OUTPUTS -p logs -f log.txt
+""",
+    "job file list": """
+    type: command
+    short-summary: List job's output files in a directory with given id.
+    examples:
+        - name: The job's stdout/stderr directory as a table.
+          text: batchai job file list -g rg -w ws -e exp -j train -o table
+        - name: Download URLs valid for 15 minutes of folder models/best in output directory MODELS.
+          text: batchai job file list -g rg -w ws -e exp -j train -d MODELS -p models/best --expiry 15
+""",
+    "job node": """
+    type: group
+    short-summary: Commands to work with nodes which executed a job.
+""",
+}
+
+
 def load_commands(loader: Any) -> None:
     """Register the ``job`` commands (0.4.10's table plus the pre-workspace names)."""
+    from knack.help_files import helps
+
+    helps.update(HELP)
     both = {"shape": "both", "workspace_arg": "workspace_name"}
     with command_group(loader, "job", MODULE) as g:
         g.command("create", "create_job", supports_no_wait=True, validator=_validate_create,
