@@ -222,10 +222,13 @@ def test_node_list_and_exec_on_a_local_node(run_cli, run_json, ws):
      "--setup-task requires providing of --setup-task-output"),
     (["-s", "STANDARD_D1", "-t", "1", "-p", PASSWORD, "--subnet", "subnet1"], "Ill-formed subnet resource id"),
 ])
-def test_create_errors_leave_nothing_behind(run_cli, run_json, ws, args, message):
-    code, out, err = run_cli("cluster", "create", *ws, "-n", "c1", *args)
+def test_create_errors_leave_nothing_behind(run_cli_inproc, args, message):
+    # in-process (the subprocess runner is exercised by every other test): these are the CLI's own checks
+    ws = ["-g", "rg", "-w", "ws"]
+    assert run_cli_inproc("workspace", "create", "-g", "rg", "-n", "ws", "-l", "eastus", "-o", "none")[0] == 0
+    code, out, err = run_cli_inproc("cluster", "create", *ws, "-n", "c1", *args)
     assert (code, out, err) == (1, "", f"ERROR: {message}\n")
-    assert run_json("cluster", "list", *ws) == []
+    assert run_cli_inproc("cluster", "list", *ws) == (0, "[]\n", "")
 
 
 def test_file_errors_and_rejected_names(run_cli, run_json, ws, tmp_path):
