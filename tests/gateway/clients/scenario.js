@@ -105,11 +105,15 @@ async function expect404(get, what) {
   throw new Error(`${what}: still there after its delete`);
 }
 
-// Every page of a paged list (the package returns one page with nextLink; listXNext fetches the next).
+// Every page of a paged list (the package returns one page with nextLink; listXNext fetches the next). A
+// nextLink that leads back to a page already seen fails at once instead of paging forever.
 async function allPages(first, next) {
   let page = await first();
   const items = [...page];
+  const seen = new Set();
   while (page.nextLink) {
+    check(!seen.has(page.nextLink), `nextLink repeats (the next page was not reached): ${page.nextLink}`);
+    seen.add(page.nextLink);
     page = await next(page.nextLink);
     items.push(...page);
   }
@@ -158,9 +162,11 @@ function jobParameters(clusterId, command, prep) {
   return parameters;
 }
 
-async function outputFiles(job, outputId) {
+// Every file of the listing; a small pageSize makes the client follow nextLink page by page.
+async function outputFiles(job, outputId, pageSize) {
+  const options = { outputdirectoryid: outputId, maxResults: pageSize || 1000 };
   const files = await allPages(
-    () => client.jobs.listOutputFiles(RG, WS, EXP, job, { outputdirectoryid: outputId }),
+    () => client.jobs.listOutputFiles(RG, WS, EXP, job, options),
     (link) => client.jobs.listOutputFilesNext(link));
   return Object.fromEntries(files.map((f) => [f.name, f]));
 }
@@ -197,7 +203,7 @@ async function main() {
     check(names.length === 1 && names[0] === "job1", `jobs ${names}`);
   });
 
-  const outputs = await step("jobs.listOutputFiles OUTPUTS", () => outputFiles("job1", "OUTPUTS"));
+  const outputs = await step("jobs.listOutputFiles OUTPUTS (1 per page)", () => outputFiles("job1", "OUTPUTS", 1));
   check(outputs["prep.txt"] && outputs["result.txt"], `OUTPUTS holds ${Object.keys(outputs)}`);
   await step("download result.txt (Range bytes=0-4)", async () => {
     const whole = await httpGet(outputs["result.txt"].downloadUrl);

@@ -11,6 +11,7 @@ _scenario.py).
 
 from __future__ import annotations
 
+import itertools
 import time
 from typing import Any
 
@@ -90,9 +91,12 @@ def job_parameters(cluster_id: str, command: str, prep: bool) -> models.JobCreat
         custom_toolkit_settings=models.CustomToolkitSettings(command_line=command))
 
 
-def output_files(job: str, output_id: str) -> dict:
-    options = models.JobsListOutputFilesOptions(outputdirectoryid=output_id)
-    return {f.name: f for f in client.jobs.list_output_files(RG, WS, EXP, job, options)}
+def output_files(job: str, output_id: str, page_size: int = 1000) -> dict:
+    """Every file of the listing; a small ``page_size`` makes the client follow ``nextLink`` page by page."""
+    options = models.JobsListOutputFilesOptions(outputdirectoryid=output_id, max_results=page_size)
+    files = list(itertools.islice(client.jobs.list_output_files(RG, WS, EXP, job, options), 100))
+    check(len(files) < 100, "the listing does not end (nextLink never reaches the last page)")
+    return {f.name: f for f in files}
 
 
 def job_state(job: str) -> str:
@@ -124,7 +128,7 @@ check(job.execution_info.exit_code == 0, f"job1 exit code {job.execution_info.ex
 steps.run("jobs.list_by_experiment", lambda: check(
     [j.name for j in client.jobs.list_by_experiment(RG, WS, EXP)] == ["job1"], "job listing"))
 
-outputs = steps.run("jobs.list_output_files OUTPUTS", lambda: output_files("job1", "OUTPUTS"))
+outputs = steps.run("jobs.list_output_files OUTPUTS (1 per page)", lambda: output_files("job1", "OUTPUTS", 1))
 check({"prep.txt", "result.txt"} <= set(outputs), f"OUTPUTS holds {sorted(outputs)}")
 steps.run("download result.txt (Range bytes=0-4)", lambda: check_download(outputs["result.txt"].download_url, CAFILE))
 steps.run("download prep.txt", lambda: check(

@@ -66,7 +66,8 @@ def _python(version: str) -> str:
 
 
 def _msrest_steps(workspaces: bool) -> List[str]:
-    lists = ["jobs.list_output_files OUTPUTS", "jobs.list_output_files MODELS", "jobs.list_output_files stdouterr"]
+    lists = ["jobs.list_output_files OUTPUTS (1 per page)", "jobs.list_output_files MODELS",
+             "jobs.list_output_files stdouterr"]
     deletes = ["jobs.delete job1", "jobs.delete job2"]
     deletes += ["experiments.delete", "clusters.delete", "workspaces.delete"] if workspaces else ["clusters.delete"]
     return COMMON_STEPS + (WORKSPACE_STEPS if workspaces else []) + lists + deletes
@@ -82,7 +83,7 @@ CLIENTS = [
     Client("azure-mgmt-batchai 7.0.0", [_python("7.0.0"), str(HERE / "scenario_v7.py")], True, "oracles",
            _msrest_steps(True) + ["usages.list"]),
     Client("@azure/arm-batchai 2.2.1", ["node", str(HERE / "scenario.js")], False, "gateway-client-oracles",
-           COMMON_STEPS + WORKSPACE_STEPS + ["usages.list", "jobs.listOutputFiles OUTPUTS",
+           COMMON_STEPS + WORKSPACE_STEPS + ["usages.list", "jobs.listOutputFiles OUTPUTS (1 per page)",
                                              "jobs.listOutputFiles MODELS", "jobs.listOutputFiles stdouterr",
                                              "jobs.deleteMethod job1", "jobs.deleteMethod job2",
                                              "experiments.deleteMethod", "clusters.deleteMethod",
