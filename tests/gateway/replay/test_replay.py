@@ -72,6 +72,8 @@ EXCLUSIONS: Tuple[Exclusion, ...] = (
               "x-ms-failure-cause: gateway): the request never reached Batch AI. The gateway has no "
               "subscription registry: every subscription id is served."),
 )
+#: Azure Files REST calls of the test other than whole-file reads of what Batch AI wrote (share creation,
+#: a ranged read of an empty file answered 416 InvalidRange) are not Batch AI's and have no local HTTP twin.
 NON_ARM_REASON = ("an Azure Storage REST call the test made itself through azure-storage (not Batch AI, and no SAS "
                   "download URL a Batch AI answer handed out): batchai_compat.storage serves that API in-process, "
                   "not over HTTP; the storage the session needed is created beforehand with it")
@@ -157,6 +159,7 @@ class Replay:
     session: requests.Session = field(default_factory=requests.Session)
     operations: Dict[str, Dict[str, str]] = field(default_factory=dict)  # recorded op id -> our URLs
     downloads: Dict[str, str] = field(default_factory=dict)  # recorded downloadUrl -> ours (same file)
+    renames: Dict[str, str] = field(default_factory=dict)  # R4 names the service drew (node ids, path suffixes) -> ours
     problems: List[str] = field(default_factory=list)
     replayed: int = 0
     matched: int = 0
@@ -323,7 +326,10 @@ class Replay:
                 index += 1
                 continue
             if normalise.urlsplit_host(request["uri"]) != ARM_HOST:
-                self._download(index)
+                if request["uri"] in self.downloads:
+                    self._download(index)
+                else:
+                    self._storage_file(index)
                 index += 1
                 continue
             if request["method"] == "GET":
@@ -340,7 +346,7 @@ class Replay:
 
     def _excluded(self, index: int) -> Optional[str]:
         uri = self.interactions[index]["request"]["uri"]
-        if normalise.urlsplit_host(uri) != ARM_HOST and uri not in self.downloads:
+        if normalise.urlsplit_host(uri) != ARM_HOST and uri not in self.downloads and self._local_file(index) is None:
             return NON_ARM_REASON
         for exclusion in EXCLUSIONS:
             if exclusion.recording == self.name and exclusion.index == index:
@@ -391,6 +397,53 @@ class Replay:
         if response.content != expected:
             problems.append(f"content: recorded {expected[:80]!r}, ours {response.content[:80]!r}")
         self._record(index, 1, problems)
+
+    def _local_file(self, index: int) -> Optional[Path]:
+        """The file of the local storage that a recorded Azure Files read of the test stands for, or None.
+
+        Tests read what a setup task wrote with azure-storage's ``get_file_to_text``: a GET of
+        ``https://{account}.file.core.windows.net/{share}/{path}``. The path holds names the service drew
+        (the setup task's ``stdOutErrPathSuffix``, node ids); R4 maps them to ours, learnt from our answers.
+        Only whole-file reads that succeeded are compared (200/206 with the file's bytes)."""
+        from batchai_compat import _home
+
+        item = self.interactions[index]
+        request, status = item["request"], item["response"]["status"]["code"]
+        host = normalise.urlsplit_host(request["uri"])
+        if request["method"] != "GET" or status not in (200, 206) or not host.endswith(".file.core.windows.net"):
+            return None
+        segments = [seg for seg in normalise.path_and_query(request["uri"]).split("?")[0].split("/") if seg]
+        if len(segments) < 2:
+            return None
+        rest = "/".join(segments[1:])
+        for recorded, ours in sorted(self.renames.items(), key=lambda kv: -len(kv[0])):
+            rest = rest.replace(recorded, ours)
+        if any(recorded in rest for recorded in self.renames):
+            return None
+        path = _home.share_path(host.split(".", 1)[0], segments[0], self.gateway.home) / rest
+        return path if path.is_file() else None
+
+    def _storage_file(self, index: int) -> None:
+        """A recorded Azure Files read: our local file must hold the recorded bytes."""
+        item = self.interactions[index]
+        path = self._local_file(index)
+        self.replayed += 1
+        expected = ((item["response"].get("body") or {}).get("string") or "").encode("utf-8")
+        actual = path.read_bytes() if path is not None else None
+        problems = [] if actual == expected else [f"file content: recorded {expected[:80]!r}, ours {actual!r}"]
+        self._record(index, 1, problems)
+
+    def _learn_renames(self, recorded: Any, ours: Any) -> None:
+        """R4: pair the names the service drew with ours, where both answers carry them at the same place."""
+        if isinstance(recorded, dict) and isinstance(ours, dict):
+            for key in ("stdOutErrPathSuffix", "jobOutputDirectoryPathSegment", "nodeId"):
+                if isinstance(recorded.get(key), str) and isinstance(ours.get(key), str):
+                    self.renames[recorded[key]] = ours[key]
+            for key in set(recorded) & set(ours):
+                self._learn_renames(recorded[key], ours[key])
+        elif isinstance(recorded, list) and isinstance(ours, list):
+            for r_item, o_item in zip(recorded, ours):
+                self._learn_renames(r_item, o_item)
 
     def _poll_group(self, start: int, end: int) -> None:
         """Recorded GETs ``start..end-1`` of one URL: poll until our state is the recorded final one."""
@@ -476,6 +529,7 @@ class Replay:
             problems.append(f"body: recorded JSON, ours {answer.raw[:200]!r}")
             return problems
         uri = item["request"]["uri"]
+        self._learn_renames(rec_body, answer.body)
         if isinstance(rec_body, dict) and isinstance(rec_body.get("value"), list):
             rec_body = dict(rec_body, value=normalise.drop_foreign(rec_body["value"], self.resource_groups()))
         problems.extend(normalise.compare_shapes(rec_body, answer.body,
