@@ -52,6 +52,10 @@ class _Credentials:
         return session
 
 
+def _ignore_attach(credentials: Any, subscription_id: str) -> None:
+    return None
+
+
 class _Capture(PollingMethod):
     """A polling method that only keeps the first response (it carries the backend's ``Operation``)."""
 
@@ -95,6 +99,12 @@ class Gateway:
     def __init__(self, backend: Backend, token: str, base_url: str, *, access_log: Optional[AccessLog] = None,
                  max_body_bytes: int = 4 * 1024 * 1024, retry_after: int = 1, max_clients: int = 256) -> None:
         self.backend = backend
+        # The backend's identity is the gateway's, attached once: ``None`` means the backend's own
+        # configured authentication (the azureml backend: its ``auth`` option, else the Azure CLI login).
+        # The in-process clients built per subscription carry placeholder credentials that must not
+        # replace it, so their ``attach_client`` calls are made no-ops on this instance.
+        backend.attach_client(None, "")
+        backend.attach_client = _ignore_attach  # type: ignore[method-assign]
         self._token = token.encode("utf-8")
         self.base_url = base_url.rstrip("/")
         self.access_log = access_log or AccessLog(None)

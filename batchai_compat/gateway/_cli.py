@@ -73,7 +73,7 @@ def _options(pairs: List[str]) -> Dict[str, Any]:
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key:
-            raise SystemExit(f"batchai-gateway: --option wants KEY=VALUE, not {pair!r}")
+            raise ValueError(f"--option wants KEY=VALUE, not {pair!r}")
         try:
             options[key.strip()] = json.loads(value)
         except ValueError:
@@ -122,12 +122,20 @@ def run(argv: Optional[List[str]] = None) -> int:
 
     home = _home.compat_home(args.home).resolve()
     os.environ["BATCHAI_COMPAT_HOME"] = str(home)  # the backend, its file server and the config file agree
-    options = _options(args.option)
+    try:
+        options = _options(args.option)
+    except ValueError as exc:
+        sys.stderr.write(f"batchai-gateway: {exc}\n")
+        return 2
     backend_name = args.backend
     if args.home is not None and (backend_name or "local") == "local" and "home" not in options:
         options["home"] = str(home)
     token = _token(args, home)
-    backend = get_backend(backend_name, **options)
+    try:
+        backend = get_backend(backend_name, **options)
+    except (TypeError, ValueError, ImportError) as exc:
+        sys.stderr.write(f"batchai-gateway: cannot start the backend: {exc}\n")
+        return 2
 
     from batchai_compat.gateway._accesslog import AccessLog
     from batchai_compat.gateway._app import Gateway

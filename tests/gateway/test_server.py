@@ -202,3 +202,43 @@ def test_wsgi_app_in_process(tmp_path):
     assert captured["headers"]["Content-Type"] == "application/json; charset=utf-8"
     backend.close()
     assert not os.path.exists(Path(tmp_path) / "home" / "gateway-access.log")
+
+
+def test_backend_options_reach_the_backend(tmp_path):
+    running = start_gateway(tmp_path / "home", "-o", 'quotas={"clusters": 7, "dedicated": 70, "lowpriority": 700}',
+                            "--option", "max_cluster_nodes=3")
+    try:
+        usages = requests.get(running.url + f"/subscriptions/{SUB}/providers/Microsoft.BatchAI/locations/eastus/usages",
+                              params=V, headers=running.headers(), timeout=60).json()["value"]
+        assert {u["limit"] for u in usages} == {7, 70, 700}
+    finally:
+        assert running.stop() == 0
+
+
+@pytest.mark.parametrize("args,message", [(["-o", "no_such_option=1"], "unknown LocalBackend options"),
+                                          (["-o", "novalue"], "KEY=VALUE"),
+                                          (["--backend", "nosuchbackend"], "Unknown batchai_compat backend")])
+def test_bad_backend_arguments_exit_2(tmp_path, args, message):
+    running = start_gateway(tmp_path / "home", *args, expect_start=False)
+    assert running.proc.wait(60) == 2
+    assert message in running.stderr_text() and running.proc.stdout.read() == ""
+
+
+def test_backend_keeps_the_gateways_identity(tmp_path):
+    """The backend is attached once with ``None`` (its own configured authentication, e.g. azureml's Azure CLI
+    login); the placeholder credentials of the per-subscription clients never reach it."""
+    from batchai_compat.backends.local import LocalBackend
+    from batchai_compat.gateway._app import Gateway
+
+    seen = []
+
+    class Recording(LocalBackend):
+        def attach_client(self, credentials, subscription_id):
+            seen.append(credentials)
+
+    backend = Recording(home=tmp_path / "home")
+    app = Gateway(backend, "t", "http://127.0.0.1:1")
+    for version in ("2018-05-01", "2018-03-01", "2017-09-01-preview"):
+        app.client(version, SUB)
+    assert seen == [None]
+    backend.close()
