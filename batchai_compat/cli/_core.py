@@ -238,6 +238,24 @@ class BatchAICommandsLoader(CLICommandsLoader):
         return command
 
 
+def add_help(name: str, summary: str, *, kind: str = "command", examples: Sequence[Tuple[str, str]] = ()) -> None:
+    """Help text of a command or group (knack's ``helps``, the YAML the Azure CLI's ``_help.py`` used).
+
+    ``examples`` are ``(name, text)`` pairs; ``text`` is the command line without the program name.
+    """
+    import json
+
+    from knack.help_files import helps
+
+    lines = [f"type: {kind}", f"short-summary: {json.dumps(summary)}"]
+    if examples:
+        lines.append("examples:")
+        for title, text in examples:
+            lines.append(f"  - name: {json.dumps(title)}")
+            lines.append(f"    text: {json.dumps(CLI_NAME + ' ' + text)}")
+    helps[name] = "\n".join(lines) + "\n"
+
+
 def command_group(loader: BatchAICommandsLoader, group: str, module: str, **kwargs: Any) -> CommandGroup:
     """A knack ``CommandGroup`` for ``batchai <group>`` whose handlers are functions of ``module``.
 
@@ -618,6 +636,9 @@ def handle_exception(ex: BaseException) -> int:
     """
     if isinstance(ex, KeyboardInterrupt):
         return 1
+    if isinstance(ex, BrokenPipeError):  # output piped into a reader that left (`| head`)
+        _silence_stdout()
+        return 1
     if isinstance(ex, CLIError):
         logger.error(ex.args[0] if ex.args else str(ex))
         return ex.args[1] if len(ex.args) >= 2 and isinstance(ex.args[1], int) else 1
@@ -666,6 +687,18 @@ def run(argv: Optional[Sequence[str]] = None, out_file: Any = None) -> int:
     except SystemExit as exc:  # argparse errors (2), --help (0)
         code = exc.code
         return code if isinstance(code, int) else (0 if code is None else 1)
+    except BrokenPipeError:  # `batchai ... | head`: the reader left; say nothing more
+        _silence_stdout()
+        return 1
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush does not complain about the closed pipe."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # no real stdout (tests capture it)
+        pass
 
 
 # --------------------------------------------------------------------------------------------

@@ -13,8 +13,22 @@ def test_help_names_the_program_batchai(run_cli):
     code, out, err = run_cli("--help")
     assert code == 0, err
     assert "batchai" in out
-    for group in ("workspace", "cluster", "experiment", "file-server"):
+    for group in ("workspace", "cluster", "experiment", "file-server", "job", "list-usages"):
         assert group in out
+    code, out, err = run_cli("cluster", "-h")
+    assert code == 0, err
+    assert "batchai cluster : Commands to manage clusters." in out
+    assert "node       : Commands to work with cluster nodes." in out
+    code, out, err = run_cli("cluster", "create", "--help")
+    assert code == 0 and "Examples" in out and "batchai cluster create -g MyRG -w MyWorkspace" in out
+
+
+def test_output_piped_into_a_reader_that_leaves_is_quiet(cli_env):
+    import subprocess as sp
+
+    proc = sp.run(f"{sys.executable} -m batchai_compat.cli cluster create --help | head -c 10", shell=True,
+                  capture_output=True, text=True, env=cli_env, timeout=120)
+    assert proc.stderr == ""
 
 
 def test_console_script_main_returns_exit_code(run_cli_inproc):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import Any, Dict, List
 
-from batchai_compat.cli._core import command_group
+from batchai_compat.cli._core import add_help, command_group
 
 MODULE = __name__
 #: ``id_part``s of 0.4.10's ``_params.py`` (``--ids`` on delete/show)
@@ -34,6 +34,7 @@ def experiment_list_table_format(result: List[Dict[str, Any]]) -> List[Dict[str,
 
 def load_commands(loader: Any) -> None:
     """Register the experiment commands."""
+    add_help("experiment", "Commands to manage experiments.", kind="group")
     with command_group(loader, "experiment", MODULE) as g:
         g.command("create", "create_experiment")
         g.command("delete", "delete_experiment", supports_no_wait=True, confirmation=True, id_parts=IDS)

@@ -14,7 +14,7 @@ from typing import Any, Dict, List, Optional
 
 from knack.util import CLIError
 
-from batchai_compat.cli._core import command_group
+from batchai_compat.cli._core import add_help, command_group
 
 MODULE = __name__
 OLD_CREATE_ARGS = ("location",)
@@ -48,6 +48,12 @@ def file_server_list_table_format(result: List[Dict[str, Any]]) -> List[Dict[str
 
 def load_commands(loader: Any) -> None:
     """Register the file-server commands."""
+    add_help("file-server", "Commands to manage file servers.", kind="group")
+    add_help("file-server create", "Create a file server.", examples=[
+        ("Create an NFS with two 10 GB disks (admin user: the current user, key ~/.ssh/id_rsa.pub)",
+         "file-server create -g MyRG -w MyWorkspace -n MyNFS -s Standard_D14 --disk-count 2 --disk-size 10 "
+         "--storage-sku Premium_LRS"),
+        ("Create it from a configuration file", "file-server create -g MyRG -w MyWorkspace -n MyNFS -f nfs.json")])
     both: Dict[str, Any] = {"shape": "both", "workspace_arg": "workspace_name"}
     with command_group(loader, "file-server", MODULE) as g:
         g.command("create", "create_file_server", old_args=OLD_CREATE_ARGS, supports_no_wait=True,

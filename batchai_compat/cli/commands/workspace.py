@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import Any, Dict, List, Optional
 
-from batchai_compat.cli._core import command_group
+from batchai_compat.cli._core import add_help, command_group
 
 MODULE = __name__
 #: ``id_part``s of 0.4.10's ``_params.py`` (``--ids``)
@@ -33,6 +33,9 @@ def workspace_list_table_format(result: List[Dict[str, Any]]) -> List[Dict[str, 
 
 def load_commands(loader: Any) -> None:
     """Register the workspace commands."""
+    add_help("workspace", "Commands to manage workspaces.", kind="group")
+    add_help("workspace create", "Create a workspace.", examples=[
+        ("Create a workspace in West US 2", "workspace create -g MyResourceGroup -n MyWorkspace -l westus2")])
     with command_group(loader, "workspace", MODULE) as g:
         g.command("create", "create_workspace")
         g.command("delete", "delete_workspace", supports_no_wait=True, confirmation=True, id_parts=IDS)
