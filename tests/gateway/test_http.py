@@ -302,6 +302,21 @@ def test_oversized_body_is_413(gw, http):
                     timeout=60).status_code == 200
 
 
+def test_oversized_chunked_body_is_413(gw, http):
+    def chunks():
+        yield b'{"location": "eastus", "tags": {"x": "'
+        for _ in range(5):
+            yield b"a" * (1024 * 1024)
+        yield b'"}}'
+
+    answer = http.put(gw.url + arm_path("rg-big", "workspaces", "chunked"), params=V, data=chunks(), timeout=60,
+                      headers=gw.headers(**{"Content-Type": "application/json"}))
+    _error(answer, 413, "RequestEntityTooLarge")
+    small = http.put(gw.url + arm_path("rg-big", "workspaces", "chunked"), params=V, timeout=60,
+                     data=iter([b'{"location": ', b'"eastus"}']), headers=gw.headers())
+    assert small.status_code == 200 and small.json()["location"] == "eastus"
+
+
 # ------------------------------------------------------------------------------------------ names
 @pytest.mark.parametrize("name", ["..", "%2e%2e", "%2E%2E", "a%2fb", "..%2f..", "a%5cb", "x%00y", "a.b", "%20"])
 def test_path_traversal_and_bad_names_are_refused(gw, http, name):
