@@ -64,6 +64,8 @@ def test_group_lifecycle(ok: Callable[..., Any], cli: Callable[..., Result]) -> 
     assert group["id"] == "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg1"
     assert (group["name"], group["location"], group["tags"]) == ("rg1", "eastus", {"team": "ml", "solo": ""})
     assert group["properties"] == {"provisioningState": "Succeeded"}
+    # azure-cli printed the ResourceGroup model's fields only (no resourceGroup: its id is too short).
+    assert sorted(group) == ["id", "location", "managedBy", "name", "properties", "tags"]
     assert ok("group", "show", "-g", "rg1")["location"] == "eastus"
     assert ok("group", "exists", "-n", "rg1") is True
     assert ok("group", "exists", "-n", "other") is False
