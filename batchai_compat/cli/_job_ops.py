@@ -27,7 +27,7 @@ import os
 import signal
 import sys
 import time
-from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from knack.log import get_logger
 from knack.util import CLIError
@@ -340,16 +340,14 @@ def create_job_pre_workspace(client: Any, models: Any, load_params: Callable[[],
                              container_name: Optional[str] = None, container_mount_path: Optional[str] = "bfs",
                              account_name: Optional[str] = None, account_key: Optional[str] = None,
                              config: Optional[ConfigGet] = None, storage_client: Optional[Callable[[], Any]] = None,
-                             group_location: Optional[Callable[[str], str]] = None, no_wait: bool = False,
-                             check_absent: bool = True) -> Any:
+                             group_location: Optional[Callable[[str], str]] = None, no_wait: bool = False) -> Any:
     """The pre-workspace ``job create -c job.json [-r cluster]`` (0.2.3; 0.1.6 without mount options).
 
     The job goes to the resource group's default workspace and experiment (``batchai_compat._generations``).
     ``location``: ``-l``, else the file's, else the resource group's (0.2.3 asked the resource manager).
     """
-    if check_absent:
-        ensure_job_absent(lambda: client.jobs.get(resource_group, job_name),
-                          f'"{job_name}" already exists in "{resource_group}" resource group')
+    ensure_job_absent(lambda: client.jobs.get(resource_group, job_name),
+                      f'"{job_name}" already exists in "{resource_group}" resource group')
     params = load_params()
     if location:
         params.location = location
@@ -518,10 +516,6 @@ class JobExit(SystemExit):
     """``job wait``'s verdict: the process exits with the job's exit code (0.4.10 called ``sys.exit``)."""
 
 
-def _str(value: Any) -> str:
-    return str(value)
-
-
 def wait_for_job_completion(job: JobAddress, check_interval_sec: float = DEFAULT_WAIT_INTERVAL,
                             sleep: Callable[[float], None] = time.sleep) -> None:
     """``job wait``: report progress on stderr and set the exit code to the job's.
@@ -532,20 +526,20 @@ def wait_for_job_completion(job: JobAddress, check_interval_sec: float = DEFAULT
     job's exit code. A failed job without an exit code exits 255 (0.4.10's ``sys.exit(-1)``).
     """
     current = job.get()
-    logger.warning("Job submitted at %s", _str(current.creation_time))
+    logger.warning("Job submitted at %s", str(current.creation_time))
     last_state = None
     reported_start = False
     while True:
         info = current.execution_info
         if info and not reported_start:
-            logger.warning("Job started execution at %s", _str(info.start_time))
+            logger.warning("Job started execution at %s", str(info.start_time))
             reported_start = True
         state = state_of(current)
         if state != last_state:
             logger.warning("Job state: %s", state)
             last_state = state
         if state == "succeeded":
-            logger.warning("Job completed at %s; execution took %s", _str(info.end_time if info else None),
+            logger.warning("Job completed at %s; execution took %s", str(info.end_time if info else None),
                            _duration(info))
             return
         if state == "failed":
@@ -568,7 +562,7 @@ def _report_failed_job(resource_group: str, job: Any) -> int:
         logger.warning("Failed job has no execution info")
         return 255
     logger.warning("Job failed with exit code %s at %s; execution took %s",
-                   info.exit_code, _str(info.end_time), _duration(info))
+                   info.exit_code, str(info.end_time), _duration(info))
     for error in info.errors or []:
         details = "<none>"
         if error.details:
@@ -592,12 +586,9 @@ def first_job_node(job: JobAddress, node_id: Optional[str]) -> str:
 
 
 def job_cluster(job: JobAddress) -> Tuple[str, str, str]:
-    """(group, workspace, cluster) of the cluster the job runs on."""
+    """(group, workspace, cluster) of the cluster the job runs on (a pre-workspace id: workspace ``default``)."""
     current = job.get()
     parts = parse_resource_id(current.cluster.id)
-    workspace = parts.get("name") if len(current.cluster.id.strip("/").split("/")) > 8 else None
-    return parts["resource_group"], str(workspace), parts["resource_name"]
-
-
-def iter_nonempty(values: Iterable[Optional[str]]) -> List[str]:
-    return [v for v in values if v]
+    if "/workspaces/" in current.cluster.id.lower():
+        return parts["resource_group"], parts["name"], parts["resource_name"]
+    return parts["resource_group"], "default", parts["resource_name"]
