@@ -189,6 +189,16 @@ def _wait_for_setup_files(run_json, ws):
         time.sleep(0.5)
 
 
+def test_custom_image_and_subnet(run_json, ws):
+    sub = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers"
+    image, subnet = f"{sub}/Microsoft.Compute/images/myimage", f"{sub}/Microsoft.Network/virtualNetworks/v/subnets/s"
+    created = run_json("cluster", "create", *ws, "-n", "c1", "-s", "STANDARD_D1", "-t", "1", "-p", PASSWORD,
+                       "-i", "UbuntuLTS", "--custom-image", image, "--subnet", subnet)
+    reference = created["virtualMachineConfiguration"]["imageReference"]
+    assert (reference["publisher"], reference["virtualMachineImageId"]) == ("Canonical", image)
+    assert created["subnet"]["id"] == subnet
+
+
 def test_node_list_and_exec_on_a_local_node(run_cli, run_json, ws):
     run_json("cluster", "create", *ws, "-n", "c1", "-s", "STANDARD_D1", "-t", "1", "-p", PASSWORD)
     nodes = run_json("cluster", "node", "list", *ws, "-c", "c1")
@@ -221,6 +231,11 @@ def test_node_list_and_exec_on_a_local_node(run_cli, run_json, ws):
     (["-s", "STANDARD_D1", "-t", "1", "-p", PASSWORD, "--setup-task", "true"],
      "--setup-task requires providing of --setup-task-output"),
     (["-s", "STANDARD_D1", "-t", "1", "-p", PASSWORD, "--subnet", "subnet1"], "Ill-formed subnet resource id"),
+    (["-s", "STANDARD_D1", "-t", "1", "-p", PASSWORD, "--custom-image", "/subscriptions/x/resourceGroups/rg/"
+      "providers/Microsoft.Compute/images/i"], "You need to specify --image argument with information about the "
+                                               "custom image"),
+    (["-s", "STANDARD_D1", "-t", "1", "-p", PASSWORD, "-i", "a:b:c"],
+     '--image must have format "publisher:offer:sku:version" or "publisher:offer:sku:"'),
 ])
 def test_create_errors_leave_nothing_behind(run_cli_inproc, args, message):
     # in-process (the subprocess runner is exercised by every other test): these are the CLI's own checks
