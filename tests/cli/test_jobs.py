@@ -2,7 +2,7 @@
 
 One resource group ``rg`` per module (built once, in a subprocess, by :data:`SETUP`): storage account
 ``jobstore`` (its key known only to the storage service, as on Azure) with share ``logs`` and
-container ``data``, workspace ``ws`` / experiment ``exp`` / 1-node cluster ``cl``, and the 1-node
+container ``data``, workspace ``ws`` / experiment ``exp`` / 1-node cluster ``cl`` / file server ``nfs1``, and the 1-node
 cluster ``oldcl`` of the default workspace that the pre-workspace shape sees. Jobs are tiny shell
 command lines; each test waits for its own jobs so the next one finds the node idle. Every CLI call
 goes through the shared ``run_cli`` fixture with this module's home in its environment.
@@ -54,6 +54,10 @@ params = m.ClusterCreateParameters(
     user_account_settings=m.UserAccountSettings(admin_user_name="demo", admin_user_password="Passw0rd!"))
 for workspace, name in (("ws", "cl"), ("default", "oldcl")):
     client.clusters.create("rg", workspace, name, params).result()
+client.file_servers.create("rg", "ws", "nfs1", m.FileServerCreateParameters(
+    vm_size="STANDARD_D1", ssh_configuration=m.SshConfiguration(user_account_settings=m.UserAccountSettings(
+        admin_user_name="demo", admin_user_password="Passw0rd!")),
+    data_disks=m.DataDisks(disk_size_in_gb=10, disk_count=1, storage_account_type="Standard_LRS"))).result()
 deadline = time.monotonic() + 120
 for workspace, name in (("ws", "cl"), ("default", "oldcl")):
     while client.clusters.get("rg", workspace, name).node_state_counts.idle_node_count != 1:
@@ -387,6 +391,22 @@ def test_options_win_over_the_file_and_mounts_are_added(w: World) -> None:
     code, out, err = w.run("job", "file", "stream", *WS_ARGS, "-j", job, "-f", "stdout.txt")
     assert code == 0, err
     assert out.split() == ["bfs", "fromfile", "logs"]
+
+
+def test_nfs_option_mounts_the_file_server(w: World) -> None:
+    job = w.name("nfs")
+    created = w.create(job, "test -d $AZ_BATCHAI_JOB_MOUNT_ROOT/mynfs && echo mounted", "--nfs", "nfs1",
+                       "--nfs-mount-path", "mynfs")
+    assert created["mountVolumes"]["fileServers"] == [{
+        "fileServer": {"id": f"/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.BatchAI/workspaces/ws/"
+                             "fileservers/nfs1", "resourceGroup": RG},
+        "mountOptions": "rw", "relativeMountPath": "mynfs", "sourceDirectory": None}]
+    assert w.wait(job)[0] == 0
+    assert w.run("job", "file", "stream", *WS_ARGS, "-j", job, "-f", "stdout.txt")[1] == "mounted\n"
+    code, out, err = w.run("job", "create", *WS_ARGS, "-n", "nonfs", "-c", "cl", "-f", f"{job}.json", "--nfs", "absent")
+    assert (code, out) == (1, "")
+    assert err.startswith("ERROR: ") and "absent" in err
+    _assert_no_job(w, "nonfs")
 
 
 def test_placeholder_without_configuration_is_refused(w: World) -> None:
