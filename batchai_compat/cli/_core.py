@@ -401,6 +401,26 @@ class _NoCredentials:
         return session or requests.Session()
 
 
+def cli_credentials() -> Any:
+    """Credentials for the clients the CLI builds.
+
+    The local backend never authenticates (a stand-in object). For the ``azureml`` backend the CLI signs
+    in as ``az`` users expect: azure-identity's ``AzureCliCredential`` (the ``az login`` session) when
+    azure-identity is installed, else the stand-in, with which the backend reports that it needs usable
+    credentials.
+    """
+    from batchai_compat.backends.registry import resolve
+
+    backend, _ = resolve(None)
+    if backend == "azureml":
+        try:
+            from azure.identity import AzureCliCredential
+        except ImportError:
+            return _NoCredentials()
+        return AzureCliCredential()
+    return _NoCredentials()
+
+
 class CommandContext:
     """What a handler gets as ``cmd``: the CLI context, the chosen generation and client factories."""
 
@@ -432,7 +452,7 @@ class CommandContext:
             # first runs into the batchai_compat._generations <-> batchai_compat.operations import cycle)
             importlib.import_module("batchai_compat.operations")
             module = importlib.import_module(_CLIENT_PACKAGES[gen])
-            self._clients[gen] = module.BatchAIManagementClient(_NoCredentials(), self.subscription_id)
+            self._clients[gen] = module.BatchAIManagementClient(cli_credentials(), self.subscription_id)
         return self._clients[gen]
 
     def models(self, generation: Optional[str] = None) -> Any:
