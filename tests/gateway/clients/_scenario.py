@@ -142,12 +142,25 @@ def status_code(error: BaseException) -> Optional[int]:
     return None
 
 
-def expect_404(get: Callable[[], Any], what: str) -> None:
-    """``get`` fails with the client's own error carrying HTTP 404 (what users test after a delete)."""
+def error_code(error: BaseException) -> Optional[str]:
+    """The ARM error code a client's error carries: msrestazure's ``CloudError.error.error``, azure-core's
+    ``HttpResponseError.error.code``."""
+    data = getattr(error, "error", None)
+    for attribute in ("code", "error"):
+        value = getattr(data, attribute, None)
+        if isinstance(value, str):
+            return value
+    return None
+
+
+def expect_404(get: Callable[[], Any], what: str, code: str) -> None:
+    """``get`` fails with the client's own error carrying HTTP 404 and the service's error code, e.g.
+    ``JobNotFound`` (what users test after a delete)."""
     try:
         get()
     except Exception as error:  # the client's error type differs per generation
-        code = status_code(error)
-        check(code == 404, f"{what}: expected 404, got {type(error).__name__} with status {code}: {error}")
+        status = status_code(error)
+        check(status == 404, f"{what}: expected 404, got {type(error).__name__} with status {status}: {error}")
+        check(error_code(error) == code, f"{what}: error code {error_code(error)!r}, expected {code!r}")
         return
     raise AssertionError(f"{what}: still there after its delete")

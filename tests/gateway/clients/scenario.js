@@ -95,11 +95,12 @@ function httpGet(url, range) {
   });
 }
 
-async function expect404(get, what) {
+async function expect404(get, what, code) {
   try {
     await get();
   } catch (error) {
     check(error.statusCode === 404, `${what}: expected 404, got ${error.statusCode}: ${error.message}`);
+    check(error.code === code, `${what}: error code ${error.code}, expected ${code}`);
     return;
   }
   throw new Error(`${what}: still there after its delete`);
@@ -191,6 +192,10 @@ async function main() {
     const names = (await client.clusters.listByWorkspace(RG, WS)).map((c) => c.name);
     check(names.length === 1 && names[0] === CLUSTER, `clusters ${names}`);
   });
+  await step("clusters.listRemoteLoginInformation", async () => {
+    const logins = await client.clusters.listRemoteLoginInformation(RG, WS, CLUSTER);
+    check(logins.length === 1 && logins[0].ipAddress && logins[0].port, "one node to log in to");
+  });
 
   await step("jobs.create", () => client.jobs.create(RG, WS, EXP, "job1", jobParameters(cluster.id, JOB_COMMAND, true)));
   await step("jobs.get (until succeeded)", () => waitFor(
@@ -230,16 +235,24 @@ async function main() {
   const codes = (terminated.executionInfo.errors || []).map((e) => e.code);
   check(codes.length === 1 && codes[0] === "JobTerminated", `errors ${codes}`);
 
+  const resized = await step("clusters.update (scale to 0)", () => client.clusters.update(
+    RG, WS, CLUSTER, { scaleSettings: { manual: { targetNodeCount: 0 } } }));
+  check(resized.scaleSettings.manual.targetNodeCount === 0, "the update's answer keeps the new target");
+  await step("clusters.get (until 0 nodes)", () => waitFor(async () => {
+    const shrunk = await client.clusters.get(RG, WS, CLUSTER);
+    return shrunk.allocationState === "steady" && shrunk.currentNodeCount === 0;
+  }, "the cluster to shrink to 0 nodes"));
+
   for (const name of ["job1", "job2"]) {
     await step(`jobs.deleteMethod ${name}`, () => client.jobs.deleteMethod(RG, WS, EXP, name));
-    await expect404(() => client.jobs.get(RG, WS, EXP, name), `job ${name}`);
+    await expect404(() => client.jobs.get(RG, WS, EXP, name), `job ${name}`, "JobNotFound");
   }
   await step("experiments.deleteMethod", () => client.experiments.deleteMethod(RG, WS, EXP));
-  await expect404(() => client.experiments.get(RG, WS, EXP), "experiment");
+  await expect404(() => client.experiments.get(RG, WS, EXP), "experiment", "ExperimentNotFound");
   await step("clusters.deleteMethod", () => client.clusters.deleteMethod(RG, WS, CLUSTER));
-  await expect404(() => client.clusters.get(RG, WS, CLUSTER), "cluster");
+  await expect404(() => client.clusters.get(RG, WS, CLUSTER), "cluster", "ClusterNotFound");
   await step("workspaces.deleteMethod", () => client.workspaces.deleteMethod(RG, WS));
-  await expect404(() => client.workspaces.get(RG, WS), "workspace");
+  await expect404(() => client.workspaces.get(RG, WS), "workspace", "WorkspaceNotFound");
   console.log(`PASSED @azure/arm-batchai ${batchaiVersion} ${done.length} steps in ` +
               `${((Date.now() - started) / 1000).toFixed(1)} s`);
 }

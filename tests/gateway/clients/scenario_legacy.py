@@ -70,6 +70,15 @@ def cluster_parameters() -> models.ClusterCreateParameters:
                 relative_mount_path=BLOB_MOUNT)])))
 
 
+def to_zero() -> models.ScaleSettings:
+    return models.ScaleSettings(manual=models.ManualScaleSettings(target_node_count=0))
+
+
+def cluster_shrunk() -> bool:
+    cluster = client.clusters.get(RG, CLUSTER)
+    return value(cluster.allocation_state) == "steady" and cluster.current_node_count == 0
+
+
 def job_parameters(cluster_id: str, command: str, prep: bool) -> models.JobCreateParameters:
     return models.JobCreateParameters(
         location=LOCATION, cluster=models.ResourceId(id=cluster_id), node_count=1,
@@ -104,6 +113,9 @@ steps.run("clusters.get (one idle node)", lambda: wait_for(
     lambda: client.clusters.get(RG, CLUSTER).node_state_counts.idle_node_count == 1, "an idle node", TIMEOUT))
 steps.run("clusters.list_by_resource_group", lambda: check(
     [c.name for c in client.clusters.list_by_resource_group(RG)] == [CLUSTER], "cluster listing"))
+logins = steps.run("clusters.list_remote_login_information", lambda: list(
+    client.clusters.list_remote_login_information(RG, CLUSTER)))
+check(len(logins) == 1 and logins[0].ip_address and logins[0].port, "one node to log in to")
 
 steps.run("jobs.create", lambda: client.jobs.create(RG, "job1", job_parameters(cluster.id, JOB_COMMAND, True)).result())
 steps.run("jobs.get (until succeeded)", lambda: wait_for(
@@ -134,9 +146,14 @@ terminated = client.jobs.get(RG, "job2")
 check(value(terminated.execution_state) == "failed", f"terminated job2 is {terminated.execution_state}")
 check([e.code for e in terminated.execution_info.errors] == ["JobTerminated"], "JobTerminated error")
 
+resized = steps.run("clusters.update (scale to 0)", lambda: client.clusters.update(
+    RG, CLUSTER, scale_settings=to_zero()))
+check(resized.scale_settings.manual.target_node_count == 0, "the update's answer keeps the new target")
+steps.run("clusters.get (until 0 nodes)", lambda: wait_for(cluster_shrunk, "the cluster to shrink to 0 nodes", TIMEOUT))
+
 for name in ("job1", "job2"):
     steps.run(f"jobs.delete {name}", lambda name=name: client.jobs.delete(RG, name).result())
-    expect_404(lambda name=name: client.jobs.get(RG, name), f"job {name}")
+    expect_404(lambda name=name: client.jobs.get(RG, name), f"job {name}", "JobNotFound")
 steps.run("clusters.delete", lambda: client.clusters.delete(RG, CLUSTER).result())
-expect_404(lambda: client.clusters.get(RG, CLUSTER), "cluster")
+expect_404(lambda: client.clusters.get(RG, CLUSTER), "cluster", "ClusterNotFound")
 steps.passed()

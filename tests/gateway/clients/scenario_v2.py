@@ -29,6 +29,7 @@ from _scenario import (
     config,
     expect_404,
     http_get,
+    value,
     wait_for,
 )
 from msrest.authentication import BasicTokenAuthentication
@@ -60,6 +61,15 @@ def cluster_parameters() -> models.ClusterCreateParameters:
             azure_blob_file_systems=[models.AzureBlobFileSystemReference(
                 account_name=cfg["account"], container_name=cfg["container"], credentials=storage_credentials(),
                 relative_mount_path=BLOB_MOUNT)])))
+
+
+def to_zero() -> models.ScaleSettings:
+    return models.ScaleSettings(manual=models.ManualScaleSettings(target_node_count=0))
+
+
+def cluster_shrunk() -> bool:
+    cluster = client.clusters.get(RG, WS, CLUSTER)
+    return value(cluster.allocation_state) == "steady" and cluster.current_node_count == 0
 
 
 def job_parameters(cluster_id: str, command: str, prep: bool) -> models.JobCreateParameters:
@@ -98,6 +108,9 @@ steps.run("clusters.get (one idle node)", lambda: wait_for(
     lambda: client.clusters.get(RG, WS, CLUSTER).node_state_counts.idle_node_count == 1, "an idle node", TIMEOUT))
 steps.run("clusters.list_by_workspace", lambda: check(
     [c.name for c in client.clusters.list_by_workspace(RG, WS)] == [CLUSTER], "cluster listing"))
+logins = steps.run("clusters.list_remote_login_information", lambda: list(
+    client.clusters.list_remote_login_information(RG, WS, CLUSTER)))
+check(len(logins) == 1 and logins[0].ip_address and logins[0].port, "one node to log in to")
 
 steps.run("jobs.create", lambda: client.jobs.create(RG, WS, EXP, "job1",
                                                     job_parameters(cluster.id, JOB_COMMAND, True)).result())
@@ -128,13 +141,18 @@ terminated = client.jobs.get(RG, WS, EXP, "job2")
 check(terminated.execution_state == "failed", f"terminated job2 is {terminated.execution_state}")
 check([e.code for e in terminated.execution_info.errors] == ["JobTerminated"], "JobTerminated error")
 
+resized = steps.run("clusters.update (scale to 0)", lambda: client.clusters.update(
+    RG, WS, CLUSTER, scale_settings=to_zero()))
+check(resized.scale_settings.manual.target_node_count == 0, "the update's answer keeps the new target")
+steps.run("clusters.get (until 0 nodes)", lambda: wait_for(cluster_shrunk, "the cluster to shrink to 0 nodes", TIMEOUT))
+
 for name in ("job1", "job2"):
     steps.run(f"jobs.delete {name}", lambda name=name: client.jobs.delete(RG, WS, EXP, name).result())
-    expect_404(lambda name=name: client.jobs.get(RG, WS, EXP, name), f"job {name}")
+    expect_404(lambda name=name: client.jobs.get(RG, WS, EXP, name), f"job {name}", "JobNotFound")
 steps.run("experiments.delete", lambda: client.experiments.delete(RG, WS, EXP).result())
-expect_404(lambda: client.experiments.get(RG, WS, EXP), "experiment")
+expect_404(lambda: client.experiments.get(RG, WS, EXP), "experiment", "ExperimentNotFound")
 steps.run("clusters.delete", lambda: client.clusters.delete(RG, WS, CLUSTER).result())
-expect_404(lambda: client.clusters.get(RG, WS, CLUSTER), "cluster")
+expect_404(lambda: client.clusters.get(RG, WS, CLUSTER), "cluster", "ClusterNotFound")
 steps.run("workspaces.delete", lambda: client.workspaces.delete(RG, WS).result())
-expect_404(lambda: client.workspaces.get(RG, WS), "workspace")
+expect_404(lambda: client.workspaces.get(RG, WS), "workspace", "WorkspaceNotFound")
 steps.passed()

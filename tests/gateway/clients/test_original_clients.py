@@ -49,7 +49,8 @@ SCENARIO_TIMEOUT = 300.0  # the whole script; its own waits allow `timeout` (120
 # The steps every scenario must have run (a script that silently skipped one would still print PASSED).
 COMMON_STEPS = ["operations.list", "clusters.create", "clusters.get (one idle node)", "jobs.create",
                 "jobs.get (until succeeded)", "download result.txt (Range bytes=0-4)", "download prep.txt",
-                "jobs.create (long running)", "jobs.get (until running)", "jobs.terminate"]
+                "jobs.create (long running)", "jobs.get (until running)", "jobs.terminate",
+                "clusters.update (scale to 0)", "clusters.get (until 0 nodes)"]
 WORKSPACE_STEPS = ["workspaces.create", "workspaces.get", "experiments.create"]
 
 
@@ -67,7 +68,7 @@ def _python(version: str) -> str:
 
 def _msrest_steps(workspaces: bool) -> List[str]:
     lists = ["jobs.list_output_files OUTPUTS (1 per page)", "jobs.list_output_files MODELS",
-             "jobs.list_output_files stdouterr"]
+             "jobs.list_output_files stdouterr", "clusters.list_remote_login_information"]
     deletes = ["jobs.delete job1", "jobs.delete job2"]
     deletes += ["experiments.delete", "clusters.delete", "workspaces.delete"] if workspaces else ["clusters.delete"]
     return COMMON_STEPS + (WORKSPACE_STEPS if workspaces else []) + lists + deletes
@@ -83,7 +84,8 @@ CLIENTS = [
     Client("azure-mgmt-batchai 7.0.0", [_python("7.0.0"), str(HERE / "scenario_v7.py")], True, "oracles",
            _msrest_steps(True) + ["usages.list"]),
     Client("@azure/arm-batchai 2.2.1", ["node", str(HERE / "scenario.js")], False, "gateway-client-oracles",
-           COMMON_STEPS + WORKSPACE_STEPS + ["usages.list", "jobs.listOutputFiles OUTPUTS (1 per page)",
+           COMMON_STEPS + WORKSPACE_STEPS + ["usages.list", "clusters.listRemoteLoginInformation",
+                                             "jobs.listOutputFiles OUTPUTS (1 per page)",
                                              "jobs.listOutputFiles MODELS", "jobs.listOutputFiles stdouterr",
                                              "jobs.deleteMethod job1", "jobs.deleteMethod job2",
                                              "experiments.deleteMethod", "clusters.deleteMethod",
