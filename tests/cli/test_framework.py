@@ -169,3 +169,9 @@ def test_inproc_runner_captures_stderr(run_cli_inproc):
     assert (code, out, err) == (3, "", "ERROR: The specified workspace nope is not found\n")
     code, out, err = run_cli_inproc("workspace", "list", "--bogus")
     assert code == 2 and err.startswith("ERROR: batchai: error: unrecognized arguments: --bogus")
+
+
+def test_debug_logs_on_stderr(run_cli):
+    code, out, err = run_cli("workspace", "list", "--debug")
+    assert code == 0 and out.strip() == "[]"
+    assert "DEBUG: " in err
