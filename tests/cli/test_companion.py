@@ -286,6 +286,12 @@ def test_container_and_blob_commands(ok: Callable[..., Any], cli: Callable[..., 
     home = Path(os.environ["BATCHAI_COMPAT_HOME"])
     assert (home / "storage" / account / "blobs" / "data" / "unlabeled_images" / "cats" / "1.jpg").read_bytes() == \
         b"jpg"
+    # The Batch-Scoring recipe's spelling: --destination data/unlabeled_images; --pattern; --dryrun uploads nothing.
+    dry = ok("storage", "blob", "upload-batch", "--destination", "data/other", "--source", str(samples),
+             "--pattern", "cats/*", "--dryrun", *acct)
+    assert [(b["Blob"], b["Last Modified"]) for b in dry] == [
+        (f"https://{account}.blob.core.windows.net/data/other/cats/1.jpg", None)]
+    assert not (home / "storage" / account / "blobs" / "data" / "other").exists()
     names = [b["name"] for b in ok("storage", "blob", "list", "-c", "data", *acct)]
     assert names == ["pretained_models/inception_v3.ckpt", "unlabeled_images/cats/1.jpg",
                      "unlabeled_images/readme.txt"]
