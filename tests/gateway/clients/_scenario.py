@@ -150,7 +150,26 @@ def error_code(error: BaseException) -> Optional[str]:
         value = getattr(data, attribute, None)
         if isinstance(value, str):
             return value
-    return None
+    # azure-core's ClientAuthenticationError (401) keeps only the response: read the ARM envelope from it.
+    response = getattr(error, "response", None)
+    text = getattr(response, "text", None)
+    try:
+        body = json.loads(text() if callable(text) else text or "")
+        return body["error"]["code"]
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def expect_401(call: Callable[[], Any]) -> None:
+    """``call`` made with a wrong token fails with the client's own error: HTTP 401, ``AuthenticationFailed``."""
+    try:
+        call()
+    except Exception as error:  # the client's error type differs per generation
+        status = status_code(error)
+        check(status == 401, f"wrong token: expected 401, got {type(error).__name__} with status {status}: {error}")
+        check(error_code(error) == "AuthenticationFailed", f"wrong token: error code {error_code(error)!r}")
+        return
+    raise AssertionError("a wrong token was accepted")
 
 
 def expect_404(get: Callable[[], Any], what: str, code: str) -> None:

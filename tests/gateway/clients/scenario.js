@@ -178,6 +178,17 @@ async function jobState(job) {
 
 async function main() {
   console.log(`client @azure/arm-batchai ${batchaiVersion} from ${packageDir}`);
+  await step("wrong token (401 AuthenticationFailed)", async () => {
+    const intruder = new BatchAIManagementClient(new TokenCredentials("wrong-" + cfg.token), cfg.subscription,
+                                                 { baseUri: cfg.url });
+    try {
+      await intruder.workspaces.get(RG, WS);
+    } catch (error) {
+      check(error.statusCode === 401 && error.code === "AuthenticationFailed", `wrong token: ${error.statusCode} ${error.code}`);
+      return;
+    }
+    throw new Error("a wrong token was accepted");
+  });
   await step("operations.list", async () => check((await client.operations.list()).length > 0, "no operations"));
   await step("usages.list", async () => check((await client.usages.list(cfg.location)).length > 0, "no usages"));
   const workspace = await step("workspaces.create", () => client.workspaces.create(RG, WS, { location: cfg.location }));

@@ -33,6 +33,7 @@ from _scenario import (
     check,
     check_download,
     config,
+    expect_401,
     expect_404,
     http_get,
     value,
@@ -103,6 +104,9 @@ def job_state(job: str) -> str:
     return value(client.jobs.get(RG, job).execution_state)
 
 
+intruder = batchai.BatchAIManagementClient(BasicTokenAuthentication({"access_token": "wrong-" + cfg["token"]}),
+                                          cfg["subscription"], base_url=cfg["url"])
+steps.run("wrong token (401 AuthenticationFailed)", lambda: expect_401(lambda: intruder.clusters.get(RG, CLUSTER)))
 steps.run("operations.list", lambda: check(len(list(client.operations.list())) > 0, "no provider operations"))
 if hasattr(client, "usage"):  # 1.0.1 (2018-03-01) has the usages of a location; 0.2.0 had none
     steps.run("usage.list", lambda: check(len(list(client.usage.list(LOCATION))) > 0, "no usages"))

@@ -27,6 +27,7 @@ from _scenario import (
     check,
     check_download,
     config,
+    expect_401,
     expect_404,
     http_get,
     value,
@@ -96,6 +97,9 @@ def job_state(job: str) -> str:
     return client.jobs.get(RG, WS, EXP, job).execution_state
 
 
+intruder = batchai.BatchAIManagementClient(BasicTokenAuthentication({"access_token": "wrong-" + cfg["token"]}),
+                                          cfg["subscription"], base_url=cfg["url"])
+steps.run("wrong token (401 AuthenticationFailed)", lambda: expect_401(lambda: intruder.workspaces.get(RG, WS)))
 steps.run("operations.list", lambda: check(len(list(client.operations.list())) > 0, "no provider operations"))
 steps.run("usages.list", lambda: check(len(list(client.usages.list(cfg["location"]))) > 0, "no usages"))
 workspace = steps.run("workspaces.create", lambda: client.workspaces.create(RG, WS, cfg["location"]).result())

@@ -47,10 +47,11 @@ API = "2018-05-01"
 SCENARIO_TIMEOUT = 300.0  # the whole script; its own waits allow `timeout` (120 s) each
 
 # The steps every scenario must have run (a script that silently skipped one would still print PASSED).
-COMMON_STEPS = ["operations.list", "clusters.create", "clusters.get (one idle node)", "jobs.create",
-                "jobs.get (until succeeded)", "download result.txt (Range bytes=0-4)", "download prep.txt",
-                "jobs.create (long running)", "jobs.get (until running)", "jobs.terminate",
-                "clusters.update (scale to 0)", "clusters.get (until 0 nodes)"]
+COMMON_STEPS = ["wrong token (401 AuthenticationFailed)", "operations.list", "clusters.create",
+                "clusters.get (one idle node)", "jobs.create", "jobs.get (until succeeded)",
+                "download result.txt (Range bytes=0-4)", "download prep.txt", "jobs.create (long running)",
+                "jobs.get (until running)", "jobs.terminate", "clusters.update (scale to 0)",
+                "clusters.get (until 0 nodes)"]
 WORKSPACE_STEPS = ["workspaces.create", "workspaces.get", "experiments.create"]
 
 
