@@ -71,6 +71,10 @@ EXCLUSIONS: Tuple[Exclusion, ...] = (
               "recorded against a subscription ARM's front door did not know (404 SubscriptionNotFound, "
               "x-ms-failure-cause: gateway): the request never reached Batch AI. The gateway has no "
               "subscription registry: every subscription id is served."),
+    Exclusion("test_mgmt_batchai_jobs.test_job_level_mounting", 16,
+              "blobfuse on the live nodes wrote a zero-length folder-marker blob 'bfs' (x-ms-meta-hdi_isfolder) "
+              "beside the directory, so the service listed 'bfs' twice (a file and a directory); the local backend's "
+              "container is a directory tree and lists the directory once. The marker's download (#17) has no twin."),
 )
 #: Azure Files REST calls of the test other than whole-file reads of what Batch AI wrote (share creation,
 #: a ranged read of an empty file answered 416 InvalidRange) are not Batch AI's and have no local HTTP twin.
@@ -194,14 +198,17 @@ class Replay:
     # -- preparers ---------------------------------------------------------------------------
     def prepare(self) -> None:
         """Create what the recorded session found already there: storage, workspaces, clusters."""
-        from batchai_compat.storage import FileService
+        from batchai_compat.storage import BlockBlobService, FileService
 
         previous = os.environ.get("BATCHAI_COMPAT_HOME")
         os.environ["BATCHAI_COMPAT_HOME"] = str(self.gateway.home)
         try:
             FileService(ACCOUNT, ACCOUNT_KEY).create_share("share", fail_on_exist=False)
-            for account, key, share in self._recorded_shares():
-                FileService(account, key).create_share(share, fail_on_exist=False)
+            for kind, account, key, name in self._recorded_storage():
+                if kind == "share":
+                    FileService(account, key).create_share(name, fail_on_exist=False)
+                else:
+                    BlockBlobService(account, key).create_container(name, fail_on_exist=False)
         finally:
             if previous is None:
                 os.environ.pop("BATCHAI_COMPAT_HOME", None)
@@ -244,17 +251,21 @@ class Replay:
             if cluster.lower() not in created:
                 self._setup_cluster(cluster, nodes)
 
-    def _recorded_shares(self) -> List[Tuple[str, str, str]]:
-        """``(account, key, share)`` of every Azure File share a recorded request mounts: the test made them
-        with azure-storage before the Batch AI calls (those storage calls are not Batch AI's)."""
-        found: List[Tuple[str, str, str]] = []
+    def _recorded_storage(self) -> List[Tuple[str, str, str, str]]:
+        """``(kind, account, key, name)`` of every Azure File share and blob container a recorded request
+        mounts: the test made them with azure-storage before the Batch AI calls (not Batch AI's calls)."""
+        found: List[Tuple[str, str, str, str]] = []
 
         def walk(node: Any) -> None:
             if isinstance(node, dict):
                 url, account = node.get("azureFileUrl"), node.get("accountName")
                 key = (node.get("credentials") or {}).get("accountKey")
-                if isinstance(url, str) and isinstance(account, str) and isinstance(key, str):
-                    found.append((account, key, url.rstrip("/").rsplit("/", 1)[-1]))
+                container = node.get("containerName")
+                if isinstance(account, str) and isinstance(key, str):
+                    if isinstance(url, str):
+                        found.append(("share", account, key, url.rstrip("/").rsplit("/", 1)[-1]))
+                    elif isinstance(container, str):
+                        found.append(("container", account, key, container))
                 for value in node.values():
                     walk(value)
             elif isinstance(node, list):
@@ -322,6 +333,8 @@ class Replay:
             request = self.interactions[index]["request"]
             reason = self._excluded(index)
             if reason:
+                if normalise.urlsplit_host(request["uri"]) == ARM_HOST:
+                    self._send_only(index)  # the session goes on from it: sent, learnt from, not compared
                 self.excluded += 1
                 index += 1
                 continue
@@ -371,6 +384,13 @@ class Replay:
         problems = self._compare(item, answer)
         self._learn_downloads(item, answer)
         self._record(index, 1, problems)
+
+    def _send_only(self, index: int) -> None:
+        item = self.interactions[index]
+        request = item["request"]
+        content_type = normalise.header(request.get("headers"), "Content-Type") is not None
+        answer = self.send(request["method"], request["uri"], normalise.request_body(request.get("body")), content_type)
+        self._learn_downloads(item, answer)
 
     def _learn_downloads(self, item: Dict[str, Any], answer: Answer) -> None:
         """R1/R4 for files: a recorded ``downloadUrl`` (Azure Files + SAS) stands for ours of the same file."""
@@ -569,7 +589,12 @@ def _load(path: Path) -> List[Dict[str, Any]]:
 def test_replay(recording: Path, tmp_path: Path) -> None:
     name = recording.stem
     interactions = _load(recording)
-    gateway = start_gateway(tmp_path / "home", *[arg for opt in FAST_OPTIONS for arg in ("--option", opt)])
+    try:
+        gateway = start_gateway(tmp_path / "home", *[arg for opt in FAST_OPTIONS for arg in ("--option", opt)])
+    except RuntimeError as exc:  # say why: the gateway's stderr
+        stderr = tmp_path / "home-gateway.stderr"
+        tail = stderr.read_text(encoding="utf-8", errors="replace")[-3000:] if stderr.exists() else ""
+        pytest.fail(f"{exc}\n{tail}", pytrace=False)
     try:
         replay = Replay(name, gateway, interactions)
         replay.prepare()
@@ -612,7 +637,7 @@ def test_recordings_are_self_consistent() -> None:
             response = item["response"]
             text = (response.get("body") or {}).get("string") or ""
             length = normalise.header(response.get("headers"), "content-length")
-            if length is not None:
+            if length is not None and item["request"]["method"] != "HEAD":  # a HEAD answer has the length, no body
                 assert int(length) == len(text.encode("utf-8")), (path.name, index)
             content_type = normalise.header(response.get("headers"), "content-type") or ""
             if text and content_type.startswith("application/json"):
