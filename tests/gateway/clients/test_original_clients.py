@@ -8,8 +8,8 @@ every step of the scenario ran.
 
 The gateway's home is the local backend's home, so the storage the clusters mount (an Azure File share and a
 blob container of the local storage emulation, ``docs/storage-layout.md``) is created there first, with
-``batchai_compat.storage`` in local mode, as Batch AI users created theirs with the storage SDK before
-mounting it (the service never created storage, ``docs/service-behaviour.md`` §f.2).
+``batchai_compat.storage`` in local mode, as Batch AI users created theirs with the storage SDK before a
+cluster mounted it (mounts: ``docs/service-behaviour.md`` §d.2).
 
 A missing oracle is a failure that names the make target, not a skip.
 """
