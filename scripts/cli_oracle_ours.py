@@ -8,7 +8,9 @@ command, as every ``batchai`` process does, and reads the argparse actions of th
 
 Run with the project's interpreter: ``.venv/bin/python scripts/cli_oracle_ours.py`` prints
 ``{"commands": {"batchai job create": {"arguments": [...], ...}}}``; command names carry the ``batchai``
-prefix like the original's.
+prefix like the original's. ``--resolve`` asks the real parser which argument option prefixes (abbreviations)
+select: our parser refines argparse's matching (0.4.10's options win over the old CLIs' spellings), so the
+parity test does not model that rule itself.
 """
 from __future__ import annotations
 
@@ -106,9 +108,58 @@ def describe(command: str) -> Dict[str, Any]:
     }
 
 
+def resolve(command: str, prefixes: List[str]) -> Dict[str, Optional[str]]:
+    """Which argument (dest) the real parser of ``batchai <command>`` gives each option prefix, or None when
+    it rejects it (ambiguous, unknown).
+
+    The parser is asked by parsing ``<prefix> 1`` (or ``<prefix>`` for a flag) with every argument made
+    optional, so no other option is needed; argparse's own abbreviation matching and any override of it in
+    our parser class decide. Validators do not run (only the parser)."""
+    import contextlib
+    import io
+
+    _, parser, _ = _command_parser(command)
+    for action in parser._actions:  # noqa: SLF001 -- argparse keeps its actions private
+        action.required = False
+    by_option = {o: a for a in parser._actions for o in a.option_strings}  # noqa: SLF001
+    out: Dict[str, Optional[str]] = {}
+    dests = {a.dest for a in parser._actions}  # noqa: SLF001
+    for prefix in prefixes:
+        candidates = [a for o, a in sorted(by_option.items()) if o.startswith(prefix)]
+        # A value the selected option accepts: one of its choices (not its default: the selection is seen as
+        # a value different from the default), a number, or a word (a JMESPath query); an ambiguous or unknown
+        # prefix fails with every one of them.
+        values: List[List[str]] = [[]] if candidates and all(a.nargs == 0 for a in candidates) else []
+        values += [[str(c)] for a in candidates if a.choices
+                   for c in [c for c in a.choices if c != a.default][:1]] + [["1"], ["a"]]
+        out[prefix] = None
+        for value in values:
+            try:
+                with contextlib.redirect_stderr(io.StringIO()), contextlib.redirect_stdout(io.StringIO()):
+                    namespace, extra = parser.parse_known_args([prefix, *value])
+            except SystemExit:
+                continue
+            given = [d for d in dests if d in vars(namespace) and vars(namespace)[d] not in (None, False, [])
+                     and vars(namespace)[d] != _default_of(parser, d)]
+            if len(given) == 1 and not extra:
+                out[prefix] = given[0]
+                break
+    return out
+
+
+def _default_of(parser: Any, dest: str) -> Any:
+    return next((a.default for a in parser._actions if a.dest == dest), None)  # noqa: SLF001
+
+
 def main() -> int:
-    """Print every command of ours (all command modules) with its arguments."""
+    """Print every command of ours (all command modules) with its arguments; with ``--resolve``, read
+    ``{command: [prefix, ...]}`` (JSON) from stdin and print ``{command: {prefix: dest or null}}``."""
     os.environ.setdefault("AZURE_CONFIG_DIR", tempfile.mkdtemp(prefix="cli-ours-"))
+    if sys.argv[1:] == ["--resolve"]:
+        requests = json.load(sys.stdin)
+        json.dump({name: resolve(name, prefixes) for name, prefixes in requests.items()}, sys.stdout, indent=1)
+        sys.stdout.write("\n")
+        return 0
     from batchai_compat.cli._core import get_cli
 
     cli = get_cli(out_file=open(os.devnull, "w"))  # noqa: SIM115

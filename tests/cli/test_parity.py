@@ -76,6 +76,13 @@ DEVIATIONS: Dict[Tuple[str, str, str, str], str] = {
         "command are accepted here; the full option names and the short ones work.",
     ("0.1.6", "*", "*", "abbreviation-current"):
         "As for 0.2.3: the clash is with an option the 0.4.10 command has (ours must accept it).",
+    (CURRENT, "cluster create", "--config-file", "abbreviation"):
+        "0.4.10 parsed an exact --config as an abbreviation of --config-file; ours has --config as the old CLIs' "
+        "config-file option (a separate argument), and the command reads it as the same file when the command "
+        "line is in the 2018-05-01 shape (checked by hand: `cluster create -g rg -w ws -n c --config f.json` "
+        "reads f.json). Every shorter abbreviation (--co..--confi) selects --config-file.",
+    (CURRENT, "file-server create", "--config-file", "abbreviation"):
+        "As for cluster create: an exact --config is the old config-file option, read as the same file.",
     ("*", "job create", "-c", "meaning"):
         "One parser serves both shapes: -c is --cluster (0.4.10); an old-shape -c, or a -c naming an existing "
         "file while no -f is given, is read as the old CLIs' -c/--config file (batchai_compat/cli/commands/"
@@ -230,45 +237,55 @@ class Comparison:
             self.note(name, "*", "group-deprecated", "implicitly deprecated in the original (its command group "
                       "is), ours prints no deprecation warning")
 
-    def abbreviations(self, name: str) -> None:
-        """Every unique-prefix abbreviation of a long option the original accepted resolves to the same
-        argument in ours (argparse: an exact option wins, else exactly one option string may start with the
-        prefix -- so an option we add, like the old shape's --config beside --config-file, can make an
-        abbreviation ambiguous)."""
-        ref, ours = self.reference[name], self.ours[name]
+    def accepted_abbreviations(self, name: str) -> List[Tuple[Arg, str, str]]:
+        """(argument, long option, prefix) for every unique-prefix abbreviation the original's argparse
+        accepted on this command (not itself an option; exactly one option string starts with it)."""
+        ref = self.reference[name]
         if not ref.get("allow_abbrev", True):
-            return
+            return []
         # Hidden arguments (--cmd, --__X_OPTIONS) are still argparse options: they count for ambiguity.
         ref_options = [o for a in ref["arguments"] for o in a["options"] if o.startswith("--")]
-        our_options = [o for a in ours["arguments"] for o in a["options"] if o.startswith("--")]
-        ours_by_option = _by_option(ours)
+        out = []
         for arg in _visible(ref):
+            for option in (o for o in arg["options"] if o.startswith("--")):
+                for end in range(3, len(option)):
+                    prefix = option[:end]
+                    if prefix not in ref_options and [o for o in ref_options if o.startswith(prefix)] == [option]:
+                        out.append((arg, option, prefix))
+        return out
+
+    def abbreviations(self, name: str, resolved: Optional[Dict[str, Optional[str]]] = None) -> None:
+        """Every abbreviation the original accepted selects the same argument in ours.
+
+        ``resolved`` is what our real parser made of each prefix (``scripts/cli_oracle_ours.py --resolve``:
+        its abbreviation matching prefers 0.4.10's options over the old CLIs' spellings); without it, plain
+        argparse rules over our option strings (an exact option wins, else exactly one may start with it)."""
+        ours = self.ours[name]
+        ours_by_option = _by_option(ours)
+        our_options = [o for o in ours_by_option if o.startswith("--")]
+        failing: Dict[str, List[str]] = {}
+        for arg, option, prefix in self.accepted_abbreviations(name):
             target = next((ours_by_option[o] for o in arg["options"] if o in ours_by_option), None)
             if target is None:
                 continue  # reported as a missing option
-            for option in (o for o in arg["options"] if o.startswith("--")):
-                failing = []
-                for end in range(3, len(option)):
-                    prefix = option[:end]
-                    if prefix in ref_options or [o for o in ref_options if o.startswith(prefix)] != [option]:
-                        continue  # not an abbreviation the original accepted
-                    self.abbreviations_compared += 1
-                    if not ours.get("allow_abbrev", True):
-                        failing.append(prefix)
-                        continue
-                    matches = [prefix] if prefix in our_options else [o for o in our_options if o.startswith(prefix)]
-                    if len(matches) != 1 or ours_by_option[matches[0]] is not target:
-                        failing.append(prefix)
-                if failing:
-                    clash = sorted({o for o in our_options if o.startswith(failing[0]) and o != option})
-                    # An old shape's abbreviation clashing only with options the 0.4.10 command has: ours must
-                    # accept those, so the clash is the price of one parser for both shapes.
-                    aspect = ("abbreviation-current" if self.current is not None and clash
-                              and set(clash) <= self.current.get(name, set()) | self.current_globals
-                              else "abbreviation")
-                    self.note(name, option, aspect,
-                              f"abbreviations {failing[0]}..{failing[-1]} of {option} do not resolve to it in ours "
-                              f"(also matching: {' '.join(clash) or 'nothing'})")
+            self.abbreviations_compared += 1
+            if resolved is not None:
+                dest = resolved.get(prefix)
+            elif not ours.get("allow_abbrev", True):
+                dest = None
+            else:
+                matches = [prefix] if prefix in our_options else [o for o in our_options if o.startswith(prefix)]
+                dest = ours_by_option[matches[0]]["dest"] if len(matches) == 1 else None
+            if dest != target["dest"]:
+                failing.setdefault(option, []).append(prefix)
+        for option, prefixes in failing.items():
+            clash = sorted({o for o in our_options if o.startswith(prefixes[0]) and o != option})
+            # An old shape's abbreviation clashing only with options the 0.4.10 command has: ours must accept
+            # those, so the clash is the price of one parser for both shapes.
+            aspect = ("abbreviation-current" if self.current is not None and clash
+                      and set(clash) <= self.current.get(name, set()) | self.current_globals else "abbreviation")
+            self.note(name, option, aspect, f"abbreviations {prefixes[0]}..{prefixes[-1]} of {option} do not "
+                      f"select it in ours (options starting so: {' '.join(clash) or 'none'})")
 
     def options(self, name: str, *, strict: bool) -> None:
         """Compare one command's arguments; ``strict`` for the current CLI, presence-only for old shapes."""
@@ -375,6 +392,18 @@ def _probe_required(probes: List[Tuple[str, str, List[str], Tuple[int, ...]]], e
     return problems
 
 
+def _resolve_abbreviations(comparison: Comparison, names: Iterable[str], env: Dict[str, str]
+                           ) -> Dict[str, Dict[str, Optional[str]]]:
+    """Ask our real parser (one process) what each accepted abbreviation of these commands selects."""
+    requests = {name.replace("batchai ", "", 1): sorted({p for _, _, p in comparison.accepted_abbreviations(name)})
+                for name in names}
+    proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "cli_oracle_ours.py"), "--resolve"],
+                          input=json.dumps(requests), cwd=str(ROOT), env=env, capture_output=True, text=True,
+                          timeout=600)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    return {"batchai " + name: value for name, value in json.loads(proc.stdout).items()}
+
+
 def _report(comparison: Comparison, label: str, extra: str = "") -> None:
     print(f"\n[cli-parity] {label}: {comparison.commands_compared} commands, {comparison.options_compared} options,"
           f" {comparison.abbreviations_compared} abbreviations compared{extra}; {len(comparison.accepted)} accepted"
@@ -409,10 +438,13 @@ def test_oracles_are_the_original_modules(dumps: Dict[str, Dict[str, Any]]) -> N
 def test_current_cli_commands_and_options(dumps: Dict[str, Dict[str, Any]], parity_env: Dict[str, str]) -> None:
     """Every 0.4.10 command, option string, required flag, choice list, default and flag in ours."""
     comparison = Comparison(CURRENT, dumps[CURRENT], dumps["ours"])
-    for name in comparison.commands():
+    names = comparison.commands()
+    for name in names:
         comparison.options(name, strict=True)
         comparison.deprecation(name, dumps[CURRENT].get("groups", {}))
-        comparison.abbreviations(name)
+    resolved = _resolve_abbreviations(comparison, names, parity_env)
+    for name in names:
+        comparison.abbreviations(name, resolved[name])
     probe_problems = _probe_required(comparison.probes, parity_env)
     _report(comparison, f"azure-cli-batchai {CURRENT}",
             f"; {len(comparison.probes)} required options checked by running the command without them")
@@ -427,7 +459,9 @@ def test_old_cli_shape_commands_and_options(dumps: Dict[str, Dict[str, Any]], pa
     names = comparison.commands()
     for name in names:
         comparison.options(name, strict=False)
-        comparison.abbreviations(name)
+    resolved = _resolve_abbreviations(comparison, names, parity_env)
+    for name in names:
+        comparison.abbreviations(name, resolved[name])
     old_only = [n for n in names if n not in dumps[CURRENT]["commands"]]
     probe_problems = _probe_required(comparison.probes, parity_env)
     _report(comparison, f"azure-cli-batchai {version} (old shape)",
