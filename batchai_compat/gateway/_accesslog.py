@@ -24,8 +24,8 @@ def safe_target(path: str, query: str) -> str:
         return path
     parts = []
     for key, value in parse_qsl(query, keep_blank_values=True):
-        shown = value if key.lower() in _SHOWN else "*"
-        parts.append(f"{quote(key, safe='$-')}={quote(shown, safe='-.')}")
+        shown = quote(value, safe="-.") if key.lower() in _SHOWN else "*"
+        parts.append(f"{quote(key, safe='$-')}={shown}")
     return path + "?" + "&".join(parts)
 
 

@@ -430,3 +430,15 @@ def test_next_links_carry_no_padding(gw, http):
         names += [w["name"] for w in page["value"]]
         link = page.get("nextLink")
     assert len(names) == 2
+
+
+def test_access_log_masks_query_values(gw, http):
+    marker = "sig-" + uuid.uuid4().hex
+    http.get(gw.url + "/providers/Microsoft.BatchAI/operations",
+             params={"api-version": "2018-05-01", "sig": marker, "$skiptoken": marker + "x"}, headers=gw.headers(),
+             timeout=60)
+    http.get(gw.url + "/providers/Microsoft.BatchAI/operations?api-version=2018-05-01&x=%0Afake%20line",
+             headers={"Authorization": "Bearer " + marker}, timeout=60)
+    log = gw.log_path.read_text(encoding="utf-8")
+    assert marker not in log and "sig=*" in log and "$skiptoken=*" in log
+    assert "\nfake" not in log and all(line.count(" ") >= 6 for line in log.splitlines())
