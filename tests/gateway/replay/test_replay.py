@@ -15,7 +15,7 @@ compared with the recorded one:
   assert), and the states we saw on the way must be a legal sequence of that state machine.
 
 What is legitimately ours (ids, times, hosts, names drawn by the preparers...) is normalised in ONE
-place, ``normalise.py`` (rules R1-R9). What the recorded session had outside Batch AI -- the workspace
+place, ``normalise.py`` (rules R1-R10). What the recorded session had outside Batch AI -- the workspace
 and cluster the test preparers made, the storage share -- is created first, outside the count.
 Recorded interactions that a local gateway cannot answer identically are in ``EXCLUSIONS`` with the
 reason; every other difference fails the test. The counts (recordings, interactions replayed, matched,
