@@ -448,8 +448,8 @@ class CommandContext:
         """The ``BatchAIManagementClient`` of ``generation`` (default: the command's), on the configured backend."""
         gen = generation or self.generation
         if gen not in self._clients:
-            # the 2.0.0 operation layer first: the old generations build on it (and importing one of them
-            # first runs into the batchai_compat._generations <-> batchai_compat.operations import cycle)
+            # the 2.0.0 operation layer first: the old generations build on it (importing one of them
+            # first once ran into an import cycle between _generations and operations)
             importlib.import_module("batchai_compat.operations")
             module = importlib.import_module(_CLIENT_PACKAGES[gen])
             self._clients[gen] = module.BatchAIManagementClient(cli_credentials(), self.subscription_id)
