@@ -104,8 +104,20 @@ def companion_route(real_az: Optional[str]) -> bool:
     return backend == "local"
 
 
+#: Global options of az that take a value (``az -o table batchai job list`` names ``batchai``, not ``table``).
+_VALUE_OPTIONS = ("-o", "--output", "--query", "--subscription")
+
+
 def _first_word(args: Sequence[str]) -> Optional[int]:
+    """Index of the first command word, skipping global options (and the values of those that take one)."""
+    skip = False
     for index, arg in enumerate(args):
+        if skip:
+            skip = False
+            continue
+        if arg in _VALUE_OPTIONS:
+            skip = True
+            continue
         if not arg.startswith("-"):
             return index
     return None
@@ -115,11 +127,12 @@ def route(args: Sequence[str]) -> List[str]:
     """Where a command line goes: ``["batchai", *argv]`` or ``[real_az, *args]`` or ``[]`` (nothing)."""
     index = _first_word(args)
     word = args[index] if index is not None else None
-    if word == "batchai":
-        return ["batchai", *args[:index], *args[index + 1:]]  # type: ignore[operator,index]
+    if index is not None and word == "batchai":
+        # Global options written before the words go after them (knack reads them anywhere after).
+        return ["batchai", *args[index + 1:], *args[:index]]
     real = find_real_az()
-    if word in COMPANION_WORDS and companion_route(real):
-        return ["batchai", *args]
+    if index is not None and word in COMPANION_WORDS and companion_route(real):
+        return ["batchai", *args[index:], *args[:index]]
     if real is None:
         return []
     return [real, *args]

@@ -386,6 +386,9 @@ def test_az_shim_routes_batchai_and_companions_and_forwards_the_rest(tmp_path: P
     proc = _az(dict(env, BATCHAI_COMPAT_AZ_COMPANION="az"), both, "batchai", "workspace", "show", "-g", "rg",
                "-n", "ws", "--query", "name", "-o", "tsv")
     assert (proc.returncode, proc.stdout) == (0, "ws\n")
+    # Global options before the command word: their values are not taken for the word.
+    proc = _az(env, both, "-o", "tsv", "--query", "name", "batchai", "workspace", "show", "-g", "rg", "-n", "ws")
+    assert (proc.returncode, proc.stdout) == (0, "ws\n")
     proc = _az(dict(env, BATCHAI_COMPAT_AZ_COMPANION="sometimes"), both, "group", "list")
     assert proc.returncode == 2 and "BATCHAI_COMPAT_AZ_COMPANION" in proc.stderr
 
