@@ -36,6 +36,8 @@ JOB_COMMAND = (f"cp $AZ_BATCHAI_JOB_TEMP/prep.txt $AZ_BATCHAI_OUTPUT_OUTPUTS/pre
                f"printf {RESULT_TEXT} > $AZ_BATCHAI_OUTPUT_OUTPUTS/result.txt && "
                f"printf model > $AZ_BATCHAI_OUTPUT_MODELS/model.bin && echo '{STDOUT_TEXT}'")
 LONG_COMMAND = "sleep 600"
+FAIL_EXIT_CODE = 3
+FAIL_COMMAND = f"echo failing on purpose >&2; exit {FAIL_EXIT_CODE}"
 SHARE_MOUNT = "azfiles"
 BLOB_MOUNT = "bfs"
 ADMIN_USER = "demoUser"

@@ -237,6 +237,16 @@ async function main() {
   const logs = await step("jobs.listOutputFiles stdouterr", () => outputFiles("job1", "stdouterr"));
   check((await httpGet(logs["stdout.txt"].downloadUrl)).body.toString().includes(STDOUT_TEXT), "stdout.txt");
 
+  await step("jobs.create (failing)", () => client.jobs.create(
+    RG, WS, EXP, "job3", jobParameters(cluster.id, "echo failing on purpose >&2; exit 3", false)));
+  await step("jobs.get (until failed)", () => waitFor(
+    async () => ["succeeded", "failed"].includes(await jobState("job3")), "job3 to finish"));
+  const failed = await client.jobs.get(RG, WS, EXP, "job3");
+  check(failed.executionState === "failed", `job3 ${failed.executionState}`);
+  check(failed.executionInfo.exitCode === 3, `job3 exit code ${failed.executionInfo.exitCode}`);
+  const failures = (failed.executionInfo.errors || []).map((e) => e.code);
+  check(failures.length === 1 && failures[0] === "JobFailed", `errors ${failures}`);
+
   await step("jobs.create (long running)", () => client.jobs.create(
     RG, WS, EXP, "job2", jobParameters(cluster.id, "sleep 600", false)));
   await step("jobs.get (until running)", () => waitFor(async () => (await jobState("job2")) === "running", "job2 to run"));
@@ -254,7 +264,7 @@ async function main() {
     return shrunk.allocationState === "steady" && shrunk.currentNodeCount === 0;
   }, "the cluster to shrink to 0 nodes"));
 
-  for (const name of ["job1", "job2"]) {
+  for (const name of ["job1", "job2", "job3"]) {
     await step(`jobs.deleteMethod ${name}`, () => client.jobs.deleteMethod(RG, WS, EXP, name));
     await expect404(() => client.jobs.get(RG, WS, EXP, name), `job ${name}`, "JobNotFound");
   }

@@ -21,6 +21,8 @@ from _scenario import (
     ADMIN_PASSWORD,
     ADMIN_USER,
     BLOB_MOUNT,
+    FAIL_COMMAND,
+    FAIL_EXIT_CODE,
     JOB_COMMAND,
     LONG_COMMAND,
     PREP_COMMAND,
@@ -155,6 +157,15 @@ check("model.bin" in models_dir, f"MODELS holds {sorted(models_dir)}")
 logs = steps.run("jobs.list_output_files stdouterr", lambda: output_files("job1", "stdouterr"))
 check(STDOUT_TEXT in http_get(logs["stdout.txt"].download_url, CAFILE)[2].decode(), "stdout.txt")
 
+steps.run("jobs.create (failing)", lambda: client.jobs.begin_create(
+    RG, WS, EXP, "job3", job_parameters(cluster.id, FAIL_COMMAND, False)).result())
+steps.run("jobs.get (until failed)", lambda: wait_for(lambda: job_state("job3") in ("succeeded", "failed"),
+                                                      "job3 to finish", TIMEOUT))
+failed = client.jobs.get(RG, WS, EXP, "job3")
+check(value(failed.execution_state) == "failed", f"job3 {failed.execution_state}")
+check(failed.execution_info.exit_code == FAIL_EXIT_CODE, f"job3 exit code {failed.execution_info.exit_code}")
+check([e.code for e in failed.execution_info.errors] == ["JobFailed"], "JobFailed error")
+
 steps.run("jobs.create (long running)", lambda: client.jobs.begin_create(
     RG, WS, EXP, "job2", job_parameters(cluster.id, LONG_COMMAND, False)).result())
 steps.run("jobs.get (until running)", lambda: wait_for(lambda: job_state("job2") == "running", "job2 to run",
@@ -169,7 +180,7 @@ resized = steps.run("clusters.update (scale to 0)", lambda: client.clusters.upda
 check(resized.scale_settings.manual.target_node_count == 0, "the update's answer keeps the new target")
 steps.run("clusters.get (until 0 nodes)", lambda: wait_for(cluster_shrunk, "the cluster to shrink to 0 nodes", TIMEOUT))
 
-for name in ("job1", "job2"):
+for name in ("job1", "job2", "job3"):
     steps.run(f"jobs.delete {name}", lambda name=name: client.jobs.begin_delete(RG, WS, EXP, name).result())
     expect_404(lambda name=name: client.jobs.get(RG, WS, EXP, name), f"job {name}", "JobNotFound")
 steps.run("experiments.delete", lambda: client.experiments.begin_delete(RG, WS, EXP).result())

@@ -49,7 +49,8 @@ SCENARIO_TIMEOUT = 300.0  # the whole script; its own waits allow `timeout` (120
 # The steps every scenario must have run (a script that silently skipped one would still print PASSED).
 COMMON_STEPS = ["wrong token (401 AuthenticationFailed)", "operations.list", "clusters.create",
                 "clusters.get (one idle node)", "jobs.create", "jobs.get (until succeeded)",
-                "download result.txt (Range bytes=0-4)", "download prep.txt", "jobs.create (long running)",
+                "download result.txt (Range bytes=0-4)", "download prep.txt", "jobs.create (failing)",
+                "jobs.get (until failed)", "jobs.create (long running)",
                 "jobs.get (until running)", "jobs.terminate", "clusters.update (scale to 0)",
                 "clusters.get (until 0 nodes)"]
 WORKSPACE_STEPS = ["workspaces.create", "workspaces.get", "experiments.create"]
@@ -70,7 +71,7 @@ def _python(version: str) -> str:
 def _msrest_steps(workspaces: bool) -> List[str]:
     lists = ["jobs.list_output_files OUTPUTS (1 per page)", "jobs.list_output_files MODELS",
              "jobs.list_output_files stdouterr", "clusters.list_remote_login_information"]
-    deletes = ["jobs.delete job1", "jobs.delete job2"]
+    deletes = ["jobs.delete job1", "jobs.delete job2", "jobs.delete job3"]
     deletes += ["experiments.delete", "clusters.delete", "workspaces.delete"] if workspaces else ["clusters.delete"]
     return COMMON_STEPS + (WORKSPACE_STEPS if workspaces else []) + lists + deletes
 
@@ -89,6 +90,7 @@ CLIENTS = [
                                              "jobs.listOutputFiles OUTPUTS (1 per page)",
                                              "jobs.listOutputFiles MODELS", "jobs.listOutputFiles stdouterr",
                                              "jobs.deleteMethod job1", "jobs.deleteMethod job2",
+                                             "jobs.deleteMethod job3",
                                              "experiments.deleteMethod", "clusters.deleteMethod",
                                              "workspaces.deleteMethod"]),
 ]
@@ -204,7 +206,7 @@ def test_full_scenario(client: Client, request: Any) -> None:
     missing = [step for step in client.steps if step not in ran]
     assert not missing, f"{client.name}: steps not run: {missing}\n{output}"
     # Job and cluster creation, terminating a running job and every delete were long-running on the service
-    # (202, docs/service-behaviour.md §a.3 "How the live service answered"): at least 7 in each scenario,
-    # each polled by the client's own poller.
-    assert started_lros >= 7, f"{client.name}: only {started_lros} long-running operations answered 202"
+    # (202, docs/service-behaviour.md §a.3 "How the live service answered"): at least 9 in each scenario
+    # (a cluster and three jobs created, one terminated, all deleted), each polled by the client's own poller.
+    assert started_lros >= 9, f"{client.name}: only {started_lros} long-running operations answered 202"
     assert polls >= started_lros, f"{client.name}: {started_lros} operations started, only {polls} polls"
