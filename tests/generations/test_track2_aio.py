@@ -213,6 +213,43 @@ def test_the_sync_and_async_clients_on_one_home_see_the_same_resources(tmp_path)
     assert sorted(e.name for e in sync.experiments.list_by_workspace(RG, "ws")) == ["quick"]
 
 
+def test_a_polling_method_of_the_caller_is_used_and_gets_the_sync_poller(tmp_path):
+    from azure.core.polling import AsyncPollingMethod, LROPoller
+
+    from batchai_compat.v7 import models
+    from batchai_compat.v7.aio import BatchAI
+
+    class Mine(AsyncPollingMethod):
+        """A caller's polling strategy: waits for the sync poller in a worker thread."""
+
+        def initialize(self, client, initial_response, deserialization_callback):
+            self.initial = initial_response
+
+        async def run(self):
+            await asyncio.get_running_loop().run_in_executor(None, self.initial.wait)
+
+        def status(self):
+            return self.initial.status()
+
+        def finished(self):
+            return self.initial.done()
+
+        def resource(self):
+            return self.initial.result()
+
+    async def scenario():
+        async with BatchAI(object(), SUB, home=str(tmp_path / "home")) as client:
+            mine = Mine()
+            poller = await client.workspaces.begin_create(RG, "ws", models.WorkspaceCreateParameters(location="eastus"),
+                                                          polling=mine)
+            assert poller.polling_method() is mine and isinstance(mine.initial, LROPoller)
+            assert (await poller.result()).name == "ws"
+            with pytest.raises(TypeError, match="AsyncPollingMethod"):
+                await client.workspaces.begin_delete(RG, "ws", polling="yes")
+
+    asyncio.run(scenario())
+
+
 def test_unknown_keywords_and_wrong_generation_models_are_refused_as_by_the_sync_client(tmp_path):
     import batchai_compat.models as models_2
     from batchai_compat.v7.aio import BatchAI

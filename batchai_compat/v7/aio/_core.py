@@ -47,8 +47,10 @@ async def poller_done(poller: LROPoller) -> None:
             finished.set_result(None)
 
     def on_done(_: Any) -> None:
-        if not loop.is_closed():
+        try:
             loop.call_soon_threadsafe(settle)
+        except RuntimeError:  # the loop was closed while the operation ran: nobody is waiting any more
+            pass
 
     poller.add_done_callback(on_done)
     await finished
