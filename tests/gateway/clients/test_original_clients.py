@@ -126,18 +126,22 @@ def _cafile(gateway: Any) -> Optional[str]:
 _ACCESS = re.compile(r"\s(GET|PUT|POST|DELETE|PATCH)\s(\S+)\s(\d{3})\s")
 
 
-def _wire(log_path: Path) -> Tuple[int, int]:
+def _wire(log_path: Path) -> Tuple[int, int, List[str]]:
     """From the gateway's access log: how many long-running operations were started (202 to a PUT, DELETE or
-    POST) and how many operation-status polls answered 200. The scenario passing proves nothing about LROs if
-    every answer was synchronous; these counts show the client's own poller ran."""
+    POST), how many operation-status polls answered 200, and every request answered 5xx. The scenario passing
+    proves nothing about LROs if every answer was synchronous; these counts show the client's own poller ran.
+    The msrest clients retry 5xx answers on their own, so a server error can hide behind a passing scenario."""
     started = polls = 0
+    errors: List[str] = []
     for match in _ACCESS.finditer(log_path.read_text(encoding="utf-8", errors="replace")):
         method, path, status = match.groups()
+        if status.startswith("5"):
+            errors.append(f"{method} {path.split('?')[0]} {status}")
         if status == "202" and method in ("PUT", "DELETE", "POST"):
             started += 1
         elif method == "GET" and status == "200" and ("/operationresults/" in path or "/operationstatuses/" in path):
             polls += 1
-    return started, polls
+    return started, polls, errors
 
 
 def _run(client: Client, gateway: Any, resource_group: str) -> subprocess.CompletedProcess:
@@ -198,7 +202,7 @@ def test_full_scenario(client: Client, request: Any) -> None:
     print(f"== {client.name} against {gateway.url} ({seconds:.1f} s)\n{output}")
     ran = [line.split(" ok ")[0][len("step "):] for line in result.stdout.splitlines()
            if line.startswith("step ") and " ok " in line]
-    started_lros, polls = _wire(Path(gateway.log_path))
+    started_lros, polls, server_errors = _wire(Path(gateway.log_path))
     print(f"{started_lros} long-running operations started (202), {polls} operation-status polls")
     _results.record(client.name, result.returncode == 0, ran, seconds, started_lros, polls)
     assert result.returncode == 0, f"{client.name} scenario failed (exit {result.returncode}):\n{output}"
@@ -210,3 +214,4 @@ def test_full_scenario(client: Client, request: Any) -> None:
     # (a cluster and three jobs created, one terminated, all deleted), each polled by the client's own poller.
     assert started_lros >= 9, f"{client.name}: only {started_lros} long-running operations answered 202"
     assert polls >= started_lros, f"{client.name}: {started_lros} operations started, only {polls} polls"
+    assert not server_errors, f"{client.name}: the gateway answered 5xx: {server_errors}"
