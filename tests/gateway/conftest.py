@@ -60,7 +60,7 @@ class RunningGateway:
             raise
 
 
-def _read_first_line(proc: subprocess.Popen, timeout: float) -> str:
+def _read_first_line(proc: subprocess.Popen, timeout: float, stderr_path: Path) -> str:
     line: List[str] = []
 
     def read() -> None:
@@ -71,8 +71,15 @@ def _read_first_line(proc: subprocess.Popen, timeout: float) -> str:
     reader.start()
     reader.join(timeout)
     if not line or not line[0]:
-        proc.kill()
-        raise RuntimeError(f"the gateway did not print its address within {timeout} s")
+        code = proc.poll()
+        if code is None:
+            proc.kill()
+            proc.wait(10)
+            what = f"did not print its address within {timeout} s"
+        else:
+            what = f"exited with {code} before its first line"
+        stderr = stderr_path.read_text(encoding="utf-8", errors="replace") if stderr_path.exists() else ""
+        raise RuntimeError(f"the gateway {what}; stderr:\n{stderr[-4000:]}")
     return line[0].rstrip("\n")
 
 
@@ -98,7 +105,7 @@ def start_gateway(home: Path, *args: str, token: Optional[str] = None, env: Opti
         ca = Path(args[list(args).index("--tls-cert") + 1])
     if not expect_start:
         return RunningGateway(proc, "", token, home, stderr_path, ca)
-    first = _read_first_line(proc, START_TIMEOUT)
+    first = _read_first_line(proc, START_TIMEOUT, stderr_path)
     prefix = "listening on "
     assert first.startswith(prefix), first
     return RunningGateway(proc, first[len(prefix):], token, home, stderr_path, ca)
