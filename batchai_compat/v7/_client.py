@@ -179,8 +179,11 @@ class UsagesOperations(_Group):
 
     def list(self, location: Any, **kwargs: Any) -> Any:
         """Gets the current usage information and limits for Batch AI resources in ``location``:
-        ``ItemPaged[Usage]``."""
-        return self._paged(self._inner.list(location), "ListUsagesResult", kwargs)
+        ``ItemPaged[Usage]``. A ``None`` location raises msrest's ``ValueError`` at the first page, as 7.0.0's
+        URL serializer did."""
+        cls = _pop_common(kwargs)
+        return item_paged(self._inner.list(location), "ListUsagesResult", self._deserialize, cls,
+                          lambda: self._require([location]))
 
 
 class WorkspacesOperations(_Group):
