@@ -180,7 +180,7 @@ def signed_url_until(path: os.PathLike, deadline: datetime, *, home: Optional[os
     already have passed: local-mode storage carries a SAS token's own ``se`` over this way."""
     if deadline.tzinfo is not None:
         deadline = deadline.astimezone(timezone.utc)
-    served = _ensure_server(compat_home(home))
+    served = _ensure_server(compat_home(home), deadline.replace(tzinfo=timezone.utc))
     rel = _relative_path(path, served.home)
     expiry = deadline.strftime(_EXPIRY_FORMAT)
     sig = _signature(served.key, rel, expiry)
@@ -195,8 +195,9 @@ def signer(*, expiry_minutes: int, home: Optional[os.PathLike] = None) -> Callab
     """
     if expiry_minutes <= 0:
         raise ValueError("expiry_minutes must be positive")
-    served = _ensure_server(compat_home(home))
-    expiry = (datetime.now(timezone.utc) + timedelta(minutes=expiry_minutes)).strftime(_EXPIRY_FORMAT)
+    deadline = datetime.now(timezone.utc) + timedelta(minutes=expiry_minutes)
+    served = _ensure_server(compat_home(home), deadline)
+    expiry = deadline.strftime(_EXPIRY_FORMAT)
     prefix = str(served.home) + os.sep
     base = f"http://127.0.0.1:{served.port}/"
     suffix = f"?se={quote(expiry)}&sig="
@@ -221,8 +222,16 @@ def stop_server() -> None:
         served.server.server_close()
 
 
-def _ensure_server(home: Path) -> _Served:
+def _ensure_server(home: Path, until: Optional[datetime] = None) -> "_Served | _SharedEndpoint":
+    """The server to put in this home's URLs: this process's own (``process`` mode), or the home's
+    detached server (``shared`` mode, :func:`_shared_endpoint`), alive until at least ``until``."""
     home = home.resolve()
+    if shared_mode():
+        return _shared_endpoint(home, until or datetime.now(timezone.utc))
+    return _process_server(home)
+
+
+def _process_server(home: Path) -> _Served:
     with _lock:
         served = _servers.get(home)
         if served is not None and served.pid == os.getpid() and served.thread.is_alive():
@@ -624,3 +633,291 @@ def _private_inodes(home: Path) -> Set[Tuple[int, int]]:
             continue
         found.add((st.st_dev, st.st_ino))
     return found
+
+
+# --------------------------------------------------------------------------------------------------
+# Shared mode: one detached server process per home (see the module docstring)
+# --------------------------------------------------------------------------------------------------
+MODE_ENV = "BATCHAI_COMPAT_FILESERVER"
+STATE_FILE = "fileserver.json"
+LOCK_FILE = "fileserver.lock"
+LOG_FILE = "fileserver.log"
+#: Seconds between the shared server's checks of ``until`` (and of ``run/fileserver.json``).
+CHECK_INTERVAL = 2.0
+#: The shared server lives at least this long after a signing, even for an already expired URL.
+MIN_LINGER = 10.0
+#: Seconds to wait for a server to prove it is ours (a new one is started otherwise).
+PROBE_TIMEOUT = 10.0
+_PING_PARAM = "batchai-compat-ping"
+_PROOF_HEADER = "X-Batchai-Compat-Proof"
+_PID_HEADER = "X-Batchai-Compat-Pid"
+
+
+def shared_mode() -> bool:
+    """``BATCHAI_COMPAT_FILESERVER=shared`` (the ``batchai`` command sets it); ``process`` otherwise."""
+    value = (os.environ.get(MODE_ENV) or "process").strip().lower()
+    if value not in ("shared", "process"):
+        raise ValueError(f"{MODE_ENV} must be 'shared' or 'process', not {value!r}")
+    return value == "shared"
+
+
+class _SharedEndpoint:
+    """What a URL needs of the home's detached server: the home, its key and the port."""
+
+    def __init__(self, home: Path, key: bytes, pid: int, port: int, until: float) -> None:
+        self.home = home
+        self.key = key
+        self.pid = pid
+        self.port = port
+        self.until = until  # what this process last recorded in run/fileserver.json
+
+
+_shared: Dict[Path, _SharedEndpoint] = {}
+_children: "list[object]" = []  # Popen objects of servers this process started: reaped when they exit
+
+
+def _proof(key: bytes, nonce: str) -> str:
+    return hmac.new(key, f"ping\n{nonce}".encode(), sha256).hexdigest()
+
+
+def _answers_as_ours(port: int, pid: int, key: bytes) -> bool:
+    """Whether the server on ``port`` holds this home's key (it signs a fresh nonce) and is ``pid``:
+    a recycled pid, a port some other program now listens on, or another home's server all fail."""
+    import http.client
+
+    nonce = secrets.token_hex(16)
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=PROBE_TIMEOUT)
+    try:
+        conn.request("GET", f"/?{_PING_PARAM}={nonce}")
+        response = conn.getresponse()
+        response.read()
+        proof = response.getheader(_PROOF_HEADER) or ""
+        return (response.status == HTTPStatus.NO_CONTENT and response.getheader(_PID_HEADER) == str(pid)
+                and hmac.compare_digest(proof, _proof(key, nonce)))
+    except (OSError, http.client.HTTPException):
+        return False
+    finally:
+        conn.close()
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, but another user's: not our server
+        return False
+    return True
+
+
+def _read_state(run: Path) -> Optional[Dict[str, float]]:
+    try:
+        with open(run / STATE_FILE, encoding="utf-8") as fh:
+            import json
+
+            data = json.load(fh)
+        return {"pid": int(data["pid"]), "port": int(data["port"]), "until": float(data["until"])}
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _write_state(run: Path, pid: int, port: int, until: float) -> None:
+    """``run/fileserver.json``, mode 0600, replaced atomically (readers never see half a file)."""
+    import json
+
+    tmp = run / f".{STATE_FILE}.{os.getpid()}.{secrets.token_hex(4)}"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump({"pid": pid, "port": port, "until": until}, fh)
+        os.replace(tmp, run / STATE_FILE)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+class _HomeLock:
+    """``flock`` on ``run/fileserver.lock``: discovery, start-up and the server's exit decision are
+    serialised per home, so concurrent ``batchai`` processes end with one server."""
+
+    def __init__(self, run: Path) -> None:
+        self._path = run / LOCK_FILE
+        self._fd = -1
+
+    def __enter__(self) -> "_HomeLock":
+        import fcntl
+
+        self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o600)
+        fcntl.flock(self._fd, fcntl.LOCK_EX)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        os.close(self._fd)  # releases the lock
+
+
+def _shared_endpoint(home: Path, deadline: datetime) -> _SharedEndpoint:
+    """The home's detached server, alive until at least ``deadline`` (+ :data:`MIN_LINGER`): the one
+    ``run/fileserver.json`` names if it proves to be ours, else a new one."""
+    until = max(deadline.timestamp(), time.time() + MIN_LINGER)
+    with _lock:
+        known = _shared.get(home)
+        if known is not None and known.until >= until and _pid_alive(known.pid):
+            return known
+        key = _load_or_create_key(home)
+        run = run_dir(home)
+        with _HomeLock(run):
+            state = _read_state(run)
+            if (state is not None and _pid_alive(int(state["pid"]))
+                    and _answers_as_ours(int(state["port"]), int(state["pid"]), key)):
+                pid, port = int(state["pid"]), int(state["port"])
+                until = max(until, state["until"])
+                if until > state["until"]:
+                    _write_state(run, pid, port, until)
+            else:
+                if state is not None:
+                    log.debug("replacing a stale %s (pid %s, port %s)", STATE_FILE, state["pid"], state["port"])
+                pid, port = _start_shared_server(home, run, key, until)
+                _write_state(run, pid, port, until)
+        endpoint = _shared[home] = _SharedEndpoint(home, key, pid, port, until)
+        return endpoint
+
+
+def _start_shared_server(home: Path, run: Path, key: bytes, until: float) -> Tuple[int, int]:
+    """Spawn ``python -m batchai_compat._fileserver`` in its own session; it serves the listening
+    socket bound here (so the port is known at once, and connections queue until it accepts)."""
+    import subprocess
+    import sys
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(_FileServer.request_queue_size)
+        port = int(sock.getsockname()[1])
+        log_fd = os.open(run / LOG_FILE, os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_CLOEXEC", 0), 0o600)
+        os.fchmod(log_fd, 0o600)
+        env = dict(os.environ)
+        package_parent = str(Path(__file__).resolve().parent.parent)  # importable from any cwd
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (package_parent, env.get("PYTHONPATH")) if p)
+        try:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "batchai_compat._fileserver", "--home", str(home),
+                 "--fd", str(sock.fileno()), "--until", repr(until)],
+                stdin=subprocess.DEVNULL, stdout=log_fd, stderr=log_fd, pass_fds=(sock.fileno(),),
+                start_new_session=True, cwd="/", env=env)
+        finally:
+            os.close(log_fd)
+    finally:
+        sock.close()
+    if not _answers_as_ours(port, proc.pid, key):
+        proc.kill()
+        proc.wait()
+        raise RuntimeError(f"the shared file server did not start; see {run / LOG_FILE}")
+    log.debug("shared file server for %s: pid %d, 127.0.0.1:%d", home, proc.pid, port)
+    _children[:] = [child for child in _children if child.poll() is None]  # type: ignore[attr-defined]
+    _children.append(proc)
+    return proc.pid, port
+
+
+class _SharedHandler(_Handler):
+    """:class:`_Handler` plus the identity probe ``GET /?batchai-compat-ping=<nonce>``: ``204`` with
+    the HMAC of the nonce under the home's key and the server's pid (files are served unchanged)."""
+
+    def _serve(self, send_body: bool) -> None:
+        split = urlsplit(self.path)
+        nonce = parse_qs(split.query).get(_PING_PARAM, [])
+        if split.path == "/" and len(nonce) == 1 and len(nonce[0]) <= 128:
+            self.send_response(HTTPStatus.NO_CONTENT)
+            self.send_header(_PROOF_HEADER, _proof(self.server.key, nonce[0]))
+            self.send_header(_PID_HEADER, str(os.getpid()))
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        super()._serve(send_body)
+
+
+def _in_flight(server: _FileServer) -> bool:
+    with server.connections_lock:
+        return any(c.busy and not c.evicted for c in server.connections.values())
+
+
+def serve_shared(home: Path, fd: int, until: float) -> None:
+    """The detached server's main loop: serve ``fd`` until ``now > until`` with nothing in flight.
+
+    ``until`` grows with every signing recorded in ``run/fileserver.json`` while the file names this
+    process; the exit decision is taken under the home's lock, so a signer either extends ``until``
+    before it or finds the file gone and starts a new server.
+    """
+    home = home.resolve()
+    run = run_dir(home)
+    sock = socket.socket(fileno=fd)
+    server = _FileServer(sock.getsockname(), _SharedHandler, bind_and_activate=False)
+    server.socket.close()
+    server.socket = sock
+    server.home = home
+    server.key = _load_or_create_key(home)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
+                              name="batchai-compat-fileserver", daemon=True)
+    thread.start()
+    try:
+        while True:
+            time.sleep(CHECK_INTERVAL)
+            with _HomeLock(run):
+                state = _read_state(run)
+                mine = state is not None and int(state["pid"]) == os.getpid()
+                if mine and state is not None:
+                    until = max(until, state["until"])
+                if time.time() > until and not _in_flight(server):
+                    if mine:
+                        (run / STATE_FILE).unlink(missing_ok=True)
+                    server.shutdown()
+                    break
+    finally:
+        server.server_close()
+
+
+def stop_shared_server(home: Optional[os.PathLike] = None, timeout: float = 30.0) -> bool:
+    """Stop the home's shared server if ``run/fileserver.json`` names one that proves to be ours
+    (test teardown; its URLs stop working). True if one was stopped."""
+    import signal
+
+    root = compat_home(home).resolve()
+    run = run_dir(root)
+    with _lock:
+        _shared.pop(root, None)
+    state = _read_state(run)
+    if state is None or not _pid_alive(int(state["pid"])):
+        return False
+    pid = int(state["pid"])
+    if not _answers_as_ours(int(state["port"]), pid, _load_or_create_key(root)):
+        return False
+    os.kill(pid, signal.SIGTERM)
+    with _HomeLock(run):
+        current = _read_state(run)
+        if current is not None and int(current["pid"]) == pid:
+            (run / STATE_FILE).unlink(missing_ok=True)
+    deadline = time.monotonic() + timeout
+    while _pid_alive(pid) and time.monotonic() < deadline:
+        try:  # our child when this process started it: reap it
+            if os.waitpid(pid, os.WNOHANG)[0] == pid:
+                break
+        except ChildProcessError:
+            pass
+        time.sleep(0.05)
+    return True
+
+
+def _main(argv: Optional["list[str]"] = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m batchai_compat._fileserver",
+                                     description="The shared, detached file server of a compat home.")
+    parser.add_argument("--home", required=True)
+    parser.add_argument("--fd", type=int, required=True, help="an inherited listening socket on 127.0.0.1")
+    parser.add_argument("--until", type=float, required=True, help="serve at least until this UNIX time")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    serve_shared(Path(args.home), args.fd, args.until)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(_main())
