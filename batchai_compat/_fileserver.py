@@ -12,9 +12,26 @@ Batch AI returned time-limited SAS URLs for job outputs; notebooks fed them to `
 * The signature is ``HMAC-SHA256(key, "<relative path>\\n<se>")`` in hex. The key is random, per
   ``BATCHAI_COMPAT_HOME``, kept in ``run/fileserver.key`` (mode 0600, created atomically), so every
   process sharing a home agrees on it.
-* One server per home per process, started lazily on the first :func:`signed_url`, bound to
-  127.0.0.1 only, on an ephemeral port, served from a daemon thread. A URL therefore works for as
-  long as the process that signed it lives (deviation: Azure SAS URLs outlived the client process).
+* Where the URLs are served depends on ``BATCHAI_COMPAT_FILESERVER``:
+
+  - ``process`` (the default; the library, the gateway): one server per home per process, started
+    lazily on the first :func:`signed_url`, bound to 127.0.0.1 only, on an ephemeral port, served
+    from a daemon thread. A URL works for as long as the process that signed it lives (deviation:
+    Azure SAS URLs outlived the client process). Fine for a notebook or a long-lived gateway.
+  - ``shared`` (set by the ``batchai`` command, whose process ends right after printing a URL that a
+    script then hands to ``curl``): one detached server process per home, ``python -m
+    batchai_compat._fileserver`` in its own session, stdio to ``run/fileserver.log`` (0600), serving
+    a listening socket the signer bound on 127.0.0.1 (so the port is known at once). It is recorded
+    in ``run/fileserver.json`` (``pid``, ``port``, ``until``; 0600, replaced atomically). A signer
+    reuses it only if the pid is alive *and* the server on that port answers ``GET
+    /?batchai-compat-ping=<nonce>`` with ``HMAC(key, "ping\n<nonce>")`` and that pid: a recycled
+    pid, a port now held by another program, or another home's server are never trusted, and a new
+    server is started instead. Discovery, start-up and the server's exit decision hold an
+    ``fcntl.flock`` on ``run/fileserver.lock``, so concurrent ``batchai`` processes end with one
+    server and a URL is never handed out for a server that has decided to exit. Each signing
+    extends ``until`` to at least the URL's expiry (and :data:`MIN_LINGER` from now); every
+    :data:`CHECK_INTERVAL` seconds the server exits if ``now > until`` and no request is in flight.
+    The request handling below is the same in both modes (the same server and handler classes).
 * What is served is exactly the signed path, nothing else. The path is resolved when the URL is
   *signed* (``os.path.realpath``: a mount symlink under ``nodes/``, or a symlink a job made inside
   its output directory pointing inside it, is signed as its target). When the URL is *served*, the
