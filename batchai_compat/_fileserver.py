@@ -24,9 +24,9 @@ Batch AI returned time-limited SAS URLs for job outputs; notebooks fed them to `
     a listening socket the signer bound on 127.0.0.1 (so the port is known at once). It is recorded
     in ``run/fileserver.json`` (``pid``, ``port``, ``until``; 0600, replaced atomically). A signer
     reuses it only if the pid is alive *and* the server on that port answers ``GET
-    /?batchai-compat-ping=<nonce>`` with ``HMAC(key, "ping\n<nonce>")`` and that pid: a recycled
-    pid, a port now held by another program, or another home's server are never trusted, and a new
-    server is started instead. Discovery, start-up and the server's exit decision hold an
+    /?batchai-compat-ping=<nonce>`` with the nonce's HMAC under a key derived from the home's
+    (:func:`_proof`) and that pid: a recycled pid, a port now held by another program, or another
+    home's server are never trusted, and a new server is started instead. Discovery, start-up and the server's exit decision hold an
     ``fcntl.flock`` on ``run/fileserver.lock``, so concurrent ``batchai`` processes end with one
     server and a URL is never handed out for a server that has decided to exit. Each signing
     extends ``until`` to at least the URL's expiry (and :data:`MIN_LINGER` from now); every
@@ -244,7 +244,11 @@ def _ensure_server(home: Path, until: Optional[datetime] = None) -> "_Served | _
     detached server (``shared`` mode, :func:`_shared_endpoint`), alive until at least ``until``."""
     home = home.resolve()
     if shared_mode():
-        return _shared_endpoint(home, until or datetime.now(timezone.utc))
+        try:
+            return _shared_endpoint(home, until or datetime.now(timezone.utc))
+        except (OSError, RuntimeError) as exc:  # e.g. no flock on the home's file system
+            log.warning("the shared file server is unavailable (%s); this process serves its URLs itself, "
+                        "so they work only while it runs", exc)
     return _process_server(home)
 
 
@@ -694,7 +698,10 @@ _children: "list[object]" = []  # Popen objects of servers this process started:
 
 
 def _proof(key: bytes, nonce: str) -> str:
-    return hmac.new(key, f"ping\n{nonce}".encode(), sha256).hexdigest()
+    """The probe's answer, under a key derived from the home's: a message without ``\n`` is never
+    a file signature's (``"<path>\n<se>"``), so the probe is no oracle for signing URLs."""
+    probe_key = hmac.new(key, b"batchai-compat-fileserver-probe", sha256).digest()
+    return hmac.new(probe_key, nonce.encode(), sha256).hexdigest()
 
 
 def _answers_as_ours(port: int, pid: int, key: bytes) -> bool:
@@ -836,12 +843,12 @@ def _start_shared_server(home: Path, run: Path, key: bytes, until: float) -> Tup
 
 class _SharedHandler(_Handler):
     """:class:`_Handler` plus the identity probe ``GET /?batchai-compat-ping=<nonce>``: ``204`` with
-    the HMAC of the nonce under the home's key and the server's pid (files are served unchanged)."""
+    the nonce's :func:`_proof` and the server's pid (files are served unchanged)."""
 
     def _serve(self, send_body: bool) -> None:
         split = urlsplit(self.path)
         nonce = parse_qs(split.query).get(_PING_PARAM, [])
-        if split.path == "/" and len(nonce) == 1 and len(nonce[0]) <= 128:
+        if split.path == "/" and len(nonce) == 1 and re.fullmatch(r"[0-9a-f]{16,128}", nonce[0]):
             self.send_response(HTTPStatus.NO_CONTENT)
             self.send_header(_PROOF_HEADER, _proof(self.server.key, nonce[0]))
             self.send_header(_PID_HEADER, str(os.getpid()))

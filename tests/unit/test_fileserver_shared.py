@@ -136,9 +136,15 @@ def test_signature_expiry_and_path_rules_are_unchanged(home: Path, data_file: Pa
     assert requests.get(missing_url, timeout=WAIT).status_code == 404
     assert requests.get(f"{split.scheme}://{split.netloc}/", timeout=WAIT).status_code == 403
     # the identity probe answers with a proof of the key, and nothing else
-    probe = requests.get(f"{split.scheme}://{split.netloc}/?batchai-compat-ping=abc", timeout=WAIT)
+    nonce = "0123456789abcdef"
+    probe = requests.get(f"{split.scheme}://{split.netloc}/?batchai-compat-ping={nonce}", timeout=WAIT)
     assert probe.status_code == 204 and probe.content == b""
-    assert probe.headers["X-Batchai-Compat-Proof"] == _fileserver._proof(_fileserver._load_or_create_key(home), "abc")
+    key = _fileserver._load_or_create_key(home)
+    assert probe.headers["X-Batchai-Compat-Proof"] == _fileserver._proof(key, nonce)
+    assert probe.headers["X-Batchai-Compat-Proof"] != _fileserver._signature(key, "ping", nonce)  # no oracle
+    not_hex = requests.get(f"{split.scheme}://{split.netloc}/?batchai-compat-ping=2030-01-01T00:00:00Z",
+                           timeout=WAIT)
+    assert not_hex.status_code == 403
     # a file swapped for a symlink after signing is refused, as in process mode
     data_file.unlink()
     data_file.symlink_to(home / "state.db")
