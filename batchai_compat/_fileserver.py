@@ -26,11 +26,13 @@ Batch AI returned time-limited SAS URLs for job outputs; notebooks fed them to `
     reuses it only if the pid is alive *and* the server on that port answers ``GET
     /?batchai-compat-ping=<nonce>`` with the nonce's HMAC under a key derived from the home's
     (:func:`_proof`) and that pid: a recycled pid, a port now held by another program, or another
-    home's server are never trusted, and a new server is started instead. Discovery, start-up and the server's exit decision hold an
-    ``fcntl.flock`` on ``run/fileserver.lock``, so concurrent ``batchai`` processes end with one
-    server and a URL is never handed out for a server that has decided to exit. Each signing
-    extends ``until`` to at least the URL's expiry (and :data:`MIN_LINGER` from now); every
-    :data:`CHECK_INTERVAL` seconds the server exits if ``now > until`` and no request is in flight.
+    home's server are never trusted, and a new server is started instead. Discovery, start-up and
+    the server's exit decision hold an ``fcntl.flock`` on ``run/fileserver.lock``, so concurrent
+    ``batchai`` processes end with one server and a URL is never handed out for a server that has
+    decided to exit. Each signing extends ``until`` to at least the URL's expiry (and
+    :data:`MIN_LINGER` from now); every :data:`CHECK_INTERVAL` seconds the server exits if ``now >
+    until`` and no request is in flight. A server that fails the probe is never signalled (its pid
+    is not trusted); if it is really ours (say, another version's probe) it expires on its own.
     The request handling below is the same in both modes (the same server and handler classes).
 * What is served is exactly the signed path, nothing else. The path is resolved when the URL is
   *signed* (``os.path.realpath``: a mount symlink under ``nodes/``, or a symlink a job made inside
@@ -731,7 +733,11 @@ def _pid_alive(pid: int) -> bool:
         return False
     except PermissionError:  # alive, but another user's: not our server
         return False
-    return True
+    try:  # an exited server nobody reaped yet (a zombie; e.g. a container's PID 1 that never waits)
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            return fh.read().rsplit(b")", 1)[-1].split()[0] != b"Z"
+    except (OSError, IndexError):
+        return True
 
 
 def _read_state(run: Path) -> Optional[Dict[str, float]]:
