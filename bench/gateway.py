@@ -60,7 +60,7 @@ def measure(name: str, call: Callable[[], object], count: int, unit: str = "requ
 def start(home: Path, token: str) -> "tuple[subprocess.Popen, str]":
     env = dict(os.environ, BATCHAI_COMPAT_HOME=str(home))
     proc = subprocess.Popen([sys.executable, "-m", "batchai_compat.gateway", "--port", "0", "--home", str(home),
-                             "--token", token, "--access-log", str(home / "access.log")],
+                             f"--token={token}", "--access-log", str(home / "access.log")],
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
     assert proc.stdout is not None
     line = proc.stdout.readline().strip()

@@ -91,7 +91,7 @@ def start_gateway(home: Path, *args: str, token: Optional[str] = None, env: Opti
     stderr_path = home.parent / (home.name + "-gateway.stderr")
     command = [sys.executable, "-m", "batchai_compat.gateway", "--port", "0", "--home", str(home)]
     if "--token-file" not in args:
-        command += ["--token", token]
+        command += [f"--token={token}"]  # "--token -x..." would be read as an option
     command += list(args)
     full_env = dict(os.environ)
     full_env["BATCHAI_COMPAT_HOME"] = str(home)

@@ -242,3 +242,11 @@ def test_backend_keeps_the_gateways_identity(tmp_path):
         app.client(version, SUB)
     assert seen == [None]
     backend.close()
+
+
+def test_token_starting_with_a_dash(tmp_path):
+    running = start_gateway(tmp_path / "home", token="-starts-with-a-dash-0123456789")
+    try:
+        assert _ops(running).status_code == 200
+    finally:
+        assert running.stop() == 0
