@@ -52,6 +52,9 @@ def _stop_local_processes(home: str) -> None:
     In this process (a subprocess per test cost a second each): deleting a workspace stops its jobs and
     clusters, as on the service.
     """
+    from batchai_compat._fileserver import stop_shared_server
+
+    stop_shared_server(home)  # the detached file server a `job file list` started (if any)
     if not os.path.exists(os.path.join(home, "state.db")):
         return
     import batchai_compat.operations  # noqa: F401 - the 2.0.0 layer first (import order of the generations)

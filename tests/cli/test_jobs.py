@@ -137,6 +137,9 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     result = World(root, json.loads(proc.stdout)["key"], env)
     yield result
     subprocess.run([sys.executable, "-c", TEARDOWN], env=env, capture_output=True, text=True, timeout=180)
+    from batchai_compat._fileserver import stop_shared_server
+
+    stop_shared_server(env["BATCHAI_COMPAT_HOME"])  # the detached file server `job file list` started
 
 
 @pytest.fixture
