@@ -184,7 +184,8 @@ async function main() {
     try {
       await intruder.workspaces.get(RG, WS);
     } catch (error) {
-      check(error.statusCode === 401 && error.code === "AuthenticationFailed", `wrong token: ${error.statusCode} ${error.code}`);
+      check(error.statusCode === 401 && error.code === "AuthenticationFailed",
+            `wrong token: ${error.statusCode} ${error.code} ${error.message}`);
       return;
     }
     throw new Error("a wrong token was accepted");

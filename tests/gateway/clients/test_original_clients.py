@@ -152,6 +152,11 @@ def _run(client: Client, gateway: Any, resource_group: str) -> subprocess.Comple
     }
     env = dict(os.environ, GATEWAY_SCENARIO=json.dumps(settings), PYTHONUNBUFFERED="1")
     env.pop("PYTHONPATH", None)  # the oracle sees its own site-packages only, never this checkout
+    # The clients talk straight to the loopback gateway. A proxy left in the environment (tests/azureml's session
+    # fixture points HTTP(S)_PROXY at its leak-recording proxy) would take the Node client's requests:
+    # @azure/ms-rest-js 1.11 reads HTTPS_PROXY and ignores NO_PROXY (docs/gateway.md, "Clients").
+    for key in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy"):
+        env.pop(key, None)
     if client.command[0] == "node":
         env["NODE_PATH"] = str(NODE_MODULES)
     return subprocess.run(client.command, cwd=str(HERE), env=env, capture_output=True, text=True,
