@@ -9,21 +9,14 @@ Run by test_original_clients.py with the main virtualenv's Python (where 2.0.0 i
 
 from __future__ import annotations
 
-import itertools
-
 import azure.mgmt.batchai as batchai
 import azure.mgmt.batchai.models as models
 from _scenario import (
-    ADMIN_PASSWORD,
-    ADMIN_USER,
-    BLOB_MOUNT,
     FAIL_COMMAND,
     FAIL_EXIT_CODE,
     JOB_COMMAND,
     LONG_COMMAND,
-    PREP_COMMAND,
     PREP_TEXT,
-    SHARE_MOUNT,
     STDOUT_TEXT,
     Steps,
     check,
@@ -35,6 +28,7 @@ from _scenario import (
     value,
     wait_for,
 )
+from _scenario_2018 import Scenario2018
 from msrest.authentication import BasicTokenAuthentication
 
 cfg = config()
@@ -47,56 +41,7 @@ client = batchai.BatchAIManagementClient(BasicTokenAuthentication({"access_token
 client.config.long_running_operation_timeout = 0.2
 
 
-def storage_credentials() -> models.AzureStorageCredentialsInfo:
-    return models.AzureStorageCredentialsInfo(account_key=cfg["account_key"])
-
-
-def cluster_parameters() -> models.ClusterCreateParameters:
-    return models.ClusterCreateParameters(
-        vm_size="STANDARD_D1", vm_priority="lowpriority",
-        scale_settings=models.ScaleSettings(manual=models.ManualScaleSettings(target_node_count=1)),
-        user_account_settings=models.UserAccountSettings(admin_user_name=ADMIN_USER,
-                                                         admin_user_password=ADMIN_PASSWORD),
-        node_setup=models.NodeSetup(mount_volumes=models.MountVolumes(
-            azure_file_shares=[models.AzureFileShareReference(
-                account_name=cfg["account"], credentials=storage_credentials(), relative_mount_path=SHARE_MOUNT,
-                azure_file_url=f"https://{cfg['account']}.file.core.windows.net/{cfg['share']}")],
-            azure_blob_file_systems=[models.AzureBlobFileSystemReference(
-                account_name=cfg["account"], container_name=cfg["container"], credentials=storage_credentials(),
-                relative_mount_path=BLOB_MOUNT)])))
-
-
-def to_zero() -> models.ScaleSettings:
-    return models.ScaleSettings(manual=models.ManualScaleSettings(target_node_count=0))
-
-
-def cluster_shrunk() -> bool:
-    cluster = client.clusters.get(RG, WS, CLUSTER)
-    return value(cluster.allocation_state) == "steady" and cluster.current_node_count == 0
-
-
-def job_parameters(cluster_id: str, command: str, prep: bool) -> models.JobCreateParameters:
-    return models.JobCreateParameters(
-        cluster=models.ResourceId(id=cluster_id), node_count=1,
-        std_out_err_path_prefix=f"$AZ_BATCHAI_MOUNT_ROOT/{SHARE_MOUNT}",
-        job_preparation=models.JobPreparation(command_line=PREP_COMMAND) if prep else None,
-        output_directories=[
-            models.OutputDirectory(id="OUTPUTS", path_prefix=f"$AZ_BATCHAI_MOUNT_ROOT/{SHARE_MOUNT}",
-                                   path_suffix="files"),
-            models.OutputDirectory(id="MODELS", path_prefix=f"$AZ_BATCHAI_MOUNT_ROOT/{BLOB_MOUNT}")],
-        custom_toolkit_settings=models.CustomToolkitSettings(command_line=command))
-
-
-def output_files(job: str, output_id: str, page_size: int = 1000) -> dict:
-    """Every file of the listing; a small ``page_size`` makes the client follow ``nextLink`` page by page."""
-    options = models.JobsListOutputFilesOptions(outputdirectoryid=output_id, max_results=page_size)
-    files = list(itertools.islice(client.jobs.list_output_files(RG, WS, EXP, job, options), 100))
-    check(len(files) < 100, "the listing does not end (nextLink never reaches the last page)")
-    return {f.name: f for f in files}
-
-
-def job_state(job: str) -> str:
-    return client.jobs.get(RG, WS, EXP, job).execution_state
+scenario = Scenario2018(models, client, cfg, RG, WS, EXP, CLUSTER)
 
 
 intruder = batchai.BatchAIManagementClient(BasicTokenAuthentication({"access_token": "wrong-" + cfg["token"]}),
@@ -108,7 +53,8 @@ workspace = steps.run("workspaces.create", lambda: client.workspaces.create(RG, 
 check(workspace.provisioning_state == "succeeded", f"workspace {workspace.provisioning_state}")
 steps.run("workspaces.get", lambda: check(client.workspaces.get(RG, WS).name == WS, "workspace name"))
 steps.run("experiments.create", lambda: client.experiments.create(RG, WS, EXP).result())
-cluster = steps.run("clusters.create", lambda: client.clusters.create(RG, WS, CLUSTER, cluster_parameters()).result())
+cluster = steps.run("clusters.create",
+                    lambda: client.clusters.create(RG, WS, CLUSTER, scenario.cluster_parameters()).result())
 check(cluster.provisioning_state == "succeeded", f"cluster {cluster.provisioning_state}")
 steps.run("clusters.get (one idle node)", lambda: wait_for(
     lambda: client.clusters.get(RG, WS, CLUSTER).node_state_counts.idle_node_count == 1, "an idle node", TIMEOUT))
@@ -119,28 +65,28 @@ logins = steps.run("clusters.list_remote_login_information", lambda: list(
 check(len(logins) == 1 and logins[0].ip_address and logins[0].port, "one node to log in to")
 
 steps.run("jobs.create", lambda: client.jobs.create(RG, WS, EXP, "job1",
-                                                    job_parameters(cluster.id, JOB_COMMAND, True)).result())
+                                                    scenario.job_parameters(cluster.id, JOB_COMMAND, True)).result())
 steps.run("jobs.get (until succeeded)", lambda: wait_for(
-    lambda: job_state("job1") in ("succeeded", "failed"), "job1 to finish", TIMEOUT))
+    lambda: scenario.job_state("job1") in ("succeeded", "failed"), "job1 to finish", TIMEOUT))
 job = client.jobs.get(RG, WS, EXP, "job1")
 check(job.execution_state == "succeeded", f"job1 {job.execution_state}: {job.execution_info}")
 check(job.execution_info.exit_code == 0, f"job1 exit code {job.execution_info.exit_code}")
 steps.run("jobs.list_by_experiment", lambda: check(
     [j.name for j in client.jobs.list_by_experiment(RG, WS, EXP)] == ["job1"], "job listing"))
 
-outputs = steps.run("jobs.list_output_files OUTPUTS (1 per page)", lambda: output_files("job1", "OUTPUTS", 1))
+outputs = steps.run("jobs.list_output_files OUTPUTS (1 per page)", lambda: scenario.output_files("job1", "OUTPUTS", 1))
 check({"prep.txt", "result.txt"} <= set(outputs), f"OUTPUTS holds {sorted(outputs)}")
 steps.run("download result.txt (Range bytes=0-4)", lambda: check_download(outputs["result.txt"].download_url))
 steps.run("download prep.txt", lambda: check(
     http_get(outputs["prep.txt"].download_url)[2].decode().strip() == PREP_TEXT, "job preparation output"))
-models_dir = steps.run("jobs.list_output_files MODELS", lambda: output_files("job1", "MODELS"))
+models_dir = steps.run("jobs.list_output_files MODELS", lambda: scenario.output_files("job1", "MODELS"))
 check("model.bin" in models_dir, f"MODELS holds {sorted(models_dir)}")
-logs = steps.run("jobs.list_output_files stdouterr", lambda: output_files("job1", "stdouterr"))
+logs = steps.run("jobs.list_output_files stdouterr", lambda: scenario.output_files("job1", "stdouterr"))
 check(STDOUT_TEXT in http_get(logs["stdout.txt"].download_url)[2].decode(), "stdout.txt")
 
 steps.run("jobs.create (failing)", lambda: client.jobs.create(
-    RG, WS, EXP, "job3", job_parameters(cluster.id, FAIL_COMMAND, False)).result())
-steps.run("jobs.get (until failed)", lambda: wait_for(lambda: job_state("job3") in ("succeeded", "failed"),
+    RG, WS, EXP, "job3", scenario.job_parameters(cluster.id, FAIL_COMMAND, False)).result())
+steps.run("jobs.get (until failed)", lambda: wait_for(lambda: scenario.job_state("job3") in ("succeeded", "failed"),
                                                       "job3 to finish", TIMEOUT))
 failed = client.jobs.get(RG, WS, EXP, "job3")
 check(value(failed.execution_state) == "failed", f"job3 {failed.execution_state}")
@@ -148,8 +94,8 @@ check(failed.execution_info.exit_code == FAIL_EXIT_CODE, f"job3 exit code {faile
 check([e.code for e in failed.execution_info.errors] == ["JobFailed"], "JobFailed error")
 
 steps.run("jobs.create (long running)", lambda: client.jobs.create(
-    RG, WS, EXP, "job2", job_parameters(cluster.id, LONG_COMMAND, False)).result())
-steps.run("jobs.get (until running)", lambda: wait_for(lambda: job_state("job2") == "running", "job2 to run",
+    RG, WS, EXP, "job2", scenario.job_parameters(cluster.id, LONG_COMMAND, False)).result())
+steps.run("jobs.get (until running)", lambda: wait_for(lambda: scenario.job_state("job2") == "running", "job2 to run",
                                                        TIMEOUT))
 steps.run("jobs.terminate", lambda: client.jobs.terminate(RG, WS, EXP, "job2").result())
 terminated = client.jobs.get(RG, WS, EXP, "job2")
@@ -157,9 +103,10 @@ check(terminated.execution_state == "failed", f"terminated job2 is {terminated.e
 check([e.code for e in terminated.execution_info.errors] == ["JobTerminated"], "JobTerminated error")
 
 resized = steps.run("clusters.update (scale to 0)", lambda: client.clusters.update(
-    RG, WS, CLUSTER, scale_settings=to_zero()))
+    RG, WS, CLUSTER, scale_settings=scenario.to_zero()))
 check(resized.scale_settings.manual.target_node_count == 0, "the update's answer keeps the new target")
-steps.run("clusters.get (until 0 nodes)", lambda: wait_for(cluster_shrunk, "the cluster to shrink to 0 nodes", TIMEOUT))
+steps.run("clusters.get (until 0 nodes)",
+          lambda: wait_for(scenario.cluster_shrunk, "the cluster to shrink to 0 nodes", TIMEOUT))
 
 for name in ("job1", "job2", "job3"):
     steps.run(f"jobs.delete {name}", lambda name=name: client.jobs.delete(RG, WS, EXP, name).result())
