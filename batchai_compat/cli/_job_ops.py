@@ -22,7 +22,6 @@ Where the original had an outright bug we do what it meant, and ``docs/cli-jobs.
 from __future__ import annotations
 
 import codecs
-import copy
 import os
 import signal
 import sys
@@ -32,6 +31,8 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 from knack.log import get_logger
 from knack.util import CLIError
 
+from batchai_compat.cli import _mounts
+
 logger = get_logger(__name__)
 
 STANDARD_OUTPUT_DIRECTORY_ID = "stdouterr"
@@ -40,17 +41,6 @@ DEFAULT_URL_EXPIRY_MIN = 60
 DEFAULT_WAIT_INTERVAL = 15
 #: ``job file stream``'s polling interval (seconds): fixed in every CLI version.
 STREAM_INTERVAL = 1.0
-
-AZURE_BATCHAI_STORAGE_ACCOUNT = "AZURE_BATCHAI_STORAGE_ACCOUNT"
-AZURE_BATCHAI_STORAGE_KEY = "AZURE_BATCHAI_STORAGE_KEY"
-ACCOUNT_PLACEHOLDER = f"<{AZURE_BATCHAI_STORAGE_ACCOUNT}>"
-KEY_PLACEHOLDER = f"<{AZURE_BATCHAI_STORAGE_KEY}>"
-MSG_CONFIGURE_STORAGE_ACCOUNT = ("Please configure Azure Storage account name via AZURE_BATCHAI_STORAGE_ACCOUNT or "
-                                 "provide storage_account value in batchai section of your az configuration file.")
-MSG_CONFIGURE_STORAGE_KEY = ("Please configure Azure Storage account key via AZURE_BATCHAI_STORAGE_KEY or "
-                             "provide storage_key value in batchai section of your az configuration file.")
-#: The public cloud's storage endpoint suffix (``az cloud show``'s ``suffixes.storageEndpoint``).
-STORAGE_ENDPOINT_SUFFIX = "core.windows.net"
 
 FINISHED = ("succeeded", "failed")
 
@@ -104,23 +94,18 @@ def effective_resource(name_or_id: Optional[str], resource_group: str, workspace
 
 # ------------------------------------------------------------------------------------- storage
 
-def storage_account_key(account_name: str, account_key: Optional[str], storage_client: Callable[[], Any]) -> str:
-    """The key of ``account_name``: the one given, else the first key the storage service lists.
+class _ConfigView:
+    """What :mod:`batchai_compat.cli._mounts` reads of a command (``cmd.config.get``, ``cmd.storage_client()``),
+    built from the plain callables the job operations take (so they stay callable without a knack command)."""
 
-    0.4.10 asked ``azure-mgmt-storage`` (``storage_accounts.list()`` then ``list_keys``); on the local
-    backend ``batchai_compat.storage_mgmt`` answers from the same ``state.db``.
-    """
-    if account_key:
-        return account_key
-    client = storage_client()
-    ids = [a.id for a in client.storage_accounts.list() if a.name == account_name]
-    if not ids:
-        raise CLIError(f'Cannot find "{account_name}" storage account.')
-    group = parse_resource_id(ids[0])["resource_group"]
-    keys = client.storage_accounts.list_keys(group, account_name)
-    if not keys or not keys.keys:
-        raise CLIError(f'Cannot find a key for "{account_name}" storage account.')
-    return keys.keys[0].value
+    def __init__(self, config: Optional[ConfigGet], storage_client: Optional[Callable[[], Any]]) -> None:
+        self.config = _Config(config or _env_config)
+        self.storage_client = storage_client or _local_storage_client
+
+
+class _Config:
+    def __init__(self, get: ConfigGet) -> None:
+        self.get = get
 
 
 def _local_storage_client() -> Any:
@@ -129,158 +114,26 @@ def _local_storage_client() -> Any:
     return StorageManagementClient(object(), "00000000-0000-0000-0000-000000000000")
 
 
-class StorageContext:
-    """The storage account the mount options and placeholders refer to.
-
-    ``--storage-account-name``/``--storage-account-key`` first; else the az configuration's
-    ``[batchai] storage_account``/``storage_key`` (equivalently ``AZURE_BATCHAI_STORAGE_ACCOUNT``/
-    ``AZURE_BATCHAI_STORAGE_KEY``), as ``_get_effective_storage_account_name_and_key`` did.
-    """
-
-    def __init__(self, account_name: Optional[str], account_key: Optional[str],
-                 config: Optional[ConfigGet] = None, storage_client: Optional[Callable[[], Any]] = None) -> None:
-        self.account_name = account_name
-        self.account_key = account_key
-        self.config = config or _env_config
-        self.storage_client = storage_client or _local_storage_client
-
-    def key_of(self, account_name: str, account_key: Optional[str] = None) -> str:
-        return storage_account_key(account_name, account_key, self.storage_client)
-
-    def effective(self) -> Tuple[str, str]:
-        if self.account_name:
-            return self.account_name, self.key_of(self.account_name, self.account_key) or ""
-        return (self.config("batchai", "storage_account", "") or "",
-                self.config("batchai", "storage_key", "") or "")
-
-
-def _account_from_file_url(url: Optional[str]) -> str:
-    if not url:
-        raise CLIError("Azure File URL cannot absent or be empty")
-    from urllib.parse import urlparse
-
-    netloc = urlparse(url).netloc
-    if "." not in netloc:
-        raise CLIError(f'Ill-formed Azure File URL "{url}"')
-    return netloc.split(".", 1)[0]
-
-
-def patch_mount_volumes(models: Any, volumes: Any, storage: StorageContext) -> Any:
-    """The file's mount volumes with placeholders replaced and missing credentials looked up."""
-    if volumes is None:
-        return None
-    result = copy.deepcopy(volumes)
-    name, key = storage.effective()
-    need_account = need_key = False
-
-    def credentials_for(existing: Any, account: str) -> Any:
-        if existing is not None and (getattr(existing, "account_key", None)
-                                     or getattr(existing, "account_key_secret_reference", None)):
-            return existing
-        return models.AzureStorageCredentialsInfo(account_key=storage.key_of(account))
-
-    for ref in getattr(result, "azure_file_shares", None) or []:
-        if not ref.account_name:
-            ref.account_name = _account_from_file_url(ref.azure_file_url)
-        if ref.account_name == ACCOUNT_PLACEHOLDER:
-            need_account = True
-            ref.account_name = name
-        if ref.azure_file_url and ACCOUNT_PLACEHOLDER in ref.azure_file_url:
-            need_account = True
-            ref.azure_file_url = ref.azure_file_url.replace(ACCOUNT_PLACEHOLDER, name)
-        if ref.credentials is not None and ref.credentials.account_key == KEY_PLACEHOLDER:
-            need_key = True
-            ref.credentials.account_key = key
-        if ref.credentials is None and ref.account_name == name:
-            need_key = True
-            ref.credentials = models.AzureStorageCredentialsInfo(account_key=key)
-        if ref.account_name:
-            ref.credentials = credentials_for(ref.credentials, ref.account_name)
-
-    for ref in getattr(result, "azure_blob_file_systems", None) or []:
-        if ref.account_name == ACCOUNT_PLACEHOLDER:
-            need_account = True
-            ref.account_name = name
-        if ref.credentials is not None and ref.credentials.account_key == KEY_PLACEHOLDER:
-            need_key = True
-            ref.credentials.account_key = key
-        if ref.credentials is None and ref.account_name == name:
-            need_key = True
-            ref.credentials = models.AzureStorageCredentialsInfo(account_key=key)
-        if not ref.account_name:
-            raise CLIError("Ill-formed Azure Blob File System reference in the configuration file - no account "
-                           "name provided.")
-        ref.credentials = credentials_for(ref.credentials, ref.account_name)
-
-    if need_account and not name:
-        raise CLIError(MSG_CONFIGURE_STORAGE_ACCOUNT)
-    if need_key and not key:
-        raise CLIError(MSG_CONFIGURE_STORAGE_KEY)
-    return result
-
-
-def add_nfs(models: Any, volumes: Any, file_server_id: str, mount_path: Optional[str]) -> Any:
-    result = copy.deepcopy(volumes) if volumes else models.MountVolumes()
-    if not mount_path:
-        raise CLIError("File server relative mount path cannot be empty.")
-    if result.file_servers is None:
-        result.file_servers = []
-    result.file_servers.append(models.FileServerReference(
-        relative_mount_path=mount_path, file_server=models.ResourceId(id=file_server_id), mount_options="rw"))
-    return result
-
-
-def add_file_share(models: Any, volumes: Any, share: str, mount_path: Optional[str], storage: StorageContext) -> Any:
-    result = copy.deepcopy(volumes) if volumes else models.MountVolumes()
-    if not mount_path:
-        raise CLIError("Azure File share relative mount path cannot be empty.")
-    if result.azure_file_shares is None:
-        result.azure_file_shares = []
-    name, key = storage.effective()
-    if not name:
-        raise CLIError(MSG_CONFIGURE_STORAGE_ACCOUNT)
-    if not key:
-        raise CLIError(MSG_CONFIGURE_STORAGE_KEY)
-    result.azure_file_shares.append(models.AzureFileShareReference(
-        relative_mount_path=mount_path, account_name=name,
-        azure_file_url=f"https://{name}.file.{STORAGE_ENDPOINT_SUFFIX}/{share}",
-        credentials=models.AzureStorageCredentialsInfo(account_key=key)))
-    return result
-
-
-def add_container(models: Any, volumes: Any, container: str, mount_path: Optional[str],
-                  storage: StorageContext) -> Any:
-    result = copy.deepcopy(volumes) if volumes else models.MountVolumes()
-    if not mount_path:
-        raise CLIError("Azure Storage Container relative mount path cannot be empty.")
-    if result.azure_blob_file_systems is None:
-        result.azure_blob_file_systems = []
-    name, key = storage.effective()
-    if not name:
-        raise CLIError(MSG_CONFIGURE_STORAGE_ACCOUNT)
-    if not key:
-        raise CLIError(MSG_CONFIGURE_STORAGE_KEY)
-    result.azure_blob_file_systems.append(models.AzureBlobFileSystemReference(
-        relative_mount_path=mount_path, account_name=name, container_name=container,
-        credentials=models.AzureStorageCredentialsInfo(account_key=key)))
-    return result
-
-
-def apply_mount_options(models: Any, params: Any, storage: StorageContext, *, file_server_id: Optional[str],
-                        nfs_mount_path: Optional[str], azure_file_share: Optional[str], afs_mount_path: Optional[str],
+def apply_mount_options(models: Any, params: Any, storage: _ConfigView, *, account_name: Optional[str],
+                        account_key: Optional[str], file_server_id: Optional[str], nfs_mount_path: Optional[str],
+                        azure_file_share: Optional[str], afs_mount_path: Optional[str],
                         container_name: Optional[str], container_mount_path: Optional[str]) -> None:
-    """The file's volumes patched, then the command line's NFS, share and container appended."""
+    """The file's volumes patched, then the command line's NFS, share and container appended: the same
+    ``_mounts`` functions as ``cluster create`` (0.4.10 shared them between the two commands)."""
     if getattr(params, "mount_volumes", None):
-        params.mount_volumes = patch_mount_volumes(models, params.mount_volumes, storage)
+        params.mount_volumes = _mounts.patch_mount_volumes(storage, models, params.mount_volumes, account_name,
+                                                           account_key)
     if file_server_id or azure_file_share or container_name:
         params.mount_volumes = params.mount_volumes or models.MountVolumes()
     volumes = getattr(params, "mount_volumes", None)
     if file_server_id:
-        volumes = add_nfs(models, volumes, file_server_id, nfs_mount_path)
+        volumes = _mounts.add_nfs(models, volumes, file_server_id, nfs_mount_path)
     if azure_file_share:
-        volumes = add_file_share(models, volumes, azure_file_share, afs_mount_path, storage)
+        volumes = _mounts.add_azure_file_share(storage, models, volumes, azure_file_share, afs_mount_path,
+                                               account_name, account_key)
     if container_name:
-        volumes = add_container(models, volumes, container_name, container_mount_path, storage)
+        volumes = _mounts.add_blob_container(storage, models, volumes, container_name, container_mount_path,
+                                             account_name, account_key)
     if volumes is not None:
         params.mount_volumes = volumes
 
@@ -318,12 +171,13 @@ def create_job(client: Any, models: Any, load_params: Callable[[], Any], resourc
     cluster_group, cluster_workspace, cluster_name = effective_resource(cluster, resource_group, workspace_name)
     existing = client.clusters.get(cluster_group, cluster_workspace, cluster_name)
     params.cluster = models.ResourceId(id=existing.id)
-    storage = StorageContext(account_name, account_key, config, storage_client)
+    storage = _ConfigView(config, storage_client)
     file_server_id = None
     if nfs:
         nfs_group, nfs_workspace, nfs_name = effective_resource(nfs, resource_group, workspace_name)
         file_server_id = client.file_servers.get(nfs_group, nfs_workspace, nfs_name).id
-    apply_mount_options(models, params, storage, file_server_id=file_server_id, nfs_mount_path=nfs_mount_path,
+    apply_mount_options(models, params, storage, account_name=account_name, account_key=account_key,
+                        file_server_id=file_server_id, nfs_mount_path=nfs_mount_path,
                         azure_file_share=azure_file_share, afs_mount_path=afs_mount_path,
                         container_name=container_name, container_mount_path=container_mount_path)
     poller = client.jobs.create(resource_group, workspace_name, experiment_name, job_name, params)
@@ -361,11 +215,12 @@ def create_job_pre_workspace(client: Any, models: Any, load_params: Callable[[],
     if params.cluster is None:
         raise CLIError("Please provide cluster information via command line or configuration file.")
     if hasattr(params, "mount_volumes"):
-        storage = StorageContext(account_name, account_key, config, storage_client)
+        storage = _ConfigView(config, storage_client)
         file_server_id = None
         if nfs_name:
             file_server_id = client.file_servers.get(nfs_resource_group or resource_group, nfs_name).id
-        apply_mount_options(models, params, storage, file_server_id=file_server_id, nfs_mount_path=nfs_mount_path,
+        apply_mount_options(models, params, storage, account_name=account_name, account_key=account_key,
+                            file_server_id=file_server_id, nfs_mount_path=nfs_mount_path,
                             azure_file_share=azure_file_share, afs_mount_path=afs_mount_path,
                             container_name=container_name, container_mount_path=container_mount_path)
     poller = client.jobs.create(resource_group, job_name, params)
