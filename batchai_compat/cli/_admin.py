@@ -18,7 +18,7 @@ import copy
 import getpass
 import os
 import struct
-from typing import Any, Optional
+from typing import Any, Optional, Tuple
 
 from knack.log import get_logger
 from knack.util import CLIError
@@ -125,3 +125,17 @@ def update_user_account_settings(params: Any, models: Any, user_name: Optional[s
 
 __all__ = ["default_admin_user_name", "default_public_key_path", "generate_ssh_keys", "is_valid_ssh_rsa_public_key",
            "update_user_account_settings"]
+
+
+def config_file_and_ssh_key(json_file: Optional[str], config: Optional[str], generate_keys: bool,
+                            ssh_key: Optional[str]) -> Tuple[Optional[str], Optional[str]]:
+    """The configuration file (``-f`` or the pre-workspace ``-c/--config``, given once) and the public key
+    (``--generate-ssh-keys`` makes the default key pair when missing and uses it unless ``-k`` names another),
+    as ``cluster create`` and ``file-server create`` of 0.4.10 took them."""
+    if json_file and config:
+        raise CLIError("Give the configuration file once: --config-file/-f or (pre-workspace CLI) --config/-c.")
+    if generate_keys:
+        generate_ssh_keys()
+        if ssh_key is None:
+            ssh_key = default_public_key_path()
+    return json_file or config, ssh_key

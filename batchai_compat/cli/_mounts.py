@@ -169,6 +169,16 @@ def add_nfs(models: Any, volumes: Any, file_server_id: str, mount_path: Optional
     return result
 
 
+def _mount_account(cmd: Any, account_name: Optional[str], account_key: Optional[str]) -> Tuple[str, str]:
+    """The (name, key) a mount option uses; both must be known."""
+    name, key = effective_account(cmd, account_name, account_key)
+    if not name:
+        raise CLIError(MSG_CONFIGURE_STORAGE_ACCOUNT)
+    if not key:
+        raise CLIError(MSG_CONFIGURE_STORAGE_KEY)
+    return name, key
+
+
 def add_azure_file_share(cmd: Any, models: Any, volumes: Any, share: str, mount_path: Optional[str],
                          account_name: Optional[str] = None, account_key: Optional[str] = None) -> Any:
     """``volumes`` plus the Azure File share ``share`` of the effective account."""
@@ -176,11 +186,7 @@ def add_azure_file_share(cmd: Any, models: Any, volumes: Any, share: str, mount_
     if not mount_path:
         raise CLIError("Azure File share relative mount path cannot be empty.")
     result.azure_file_shares = list(result.azure_file_shares or [])
-    name, key = effective_account(cmd, account_name, account_key)
-    if not name:
-        raise CLIError(MSG_CONFIGURE_STORAGE_ACCOUNT)
-    if not key:
-        raise CLIError(MSG_CONFIGURE_STORAGE_KEY)
+    name, key = _mount_account(cmd, account_name, account_key)
     result.azure_file_shares.append(models.AzureFileShareReference(
         relative_mount_path=mount_path, account_name=name, azure_file_url=azure_file_url(name, share),
         credentials=models.AzureStorageCredentialsInfo(account_key=key)))
@@ -194,11 +200,7 @@ def add_blob_container(cmd: Any, models: Any, volumes: Any, container: str, moun
     if not mount_path:
         raise CLIError("Azure Storage Container relative mount path cannot be empty.")
     result.azure_blob_file_systems = list(result.azure_blob_file_systems or [])
-    name, key = effective_account(cmd, account_name, account_key)
-    if not name:
-        raise CLIError(MSG_CONFIGURE_STORAGE_ACCOUNT)
-    if not key:
-        raise CLIError(MSG_CONFIGURE_STORAGE_KEY)
+    name, key = _mount_account(cmd, account_name, account_key)
     result.azure_blob_file_systems.append(models.AzureBlobFileSystemReference(
         relative_mount_path=mount_path, account_name=name, container_name=container,
         credentials=models.AzureStorageCredentialsInfo(account_key=key)))

@@ -385,13 +385,7 @@ def create_cluster(cmd: Any, resource_group: str, cluster_name: str, workspace_n
     models = cmd.models()
     client = cmd.client()
     scope = _scope(cmd, resource_group, workspace_name)
-    if json_file and config:
-        raise CLIError("Give the configuration file once: --config-file/-f or (pre-workspace CLI) --config/-c.")
-    json_file = json_file or config
-    if generate_ssh_keys:
-        _admin.generate_ssh_keys()
-        if ssh_key is None:
-            ssh_key = _admin.default_public_key_path()
+    json_file, ssh_key = _admin.config_file_and_ssh_key(json_file, config, generate_ssh_keys, ssh_key)
     _ensure_cluster_absent(cmd, resource_group, workspace_name, cluster_name)
     nfs_rg, nfs_ws, nfs_name = _mounts.effective_resource(nfs, nfs_resource_group or resource_group, workspace_name)
     if subnet and not _mounts.is_valid_resource_id(subnet):

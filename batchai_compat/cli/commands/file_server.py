@@ -142,13 +142,7 @@ def create_file_server(cmd: Any, resource_group: str, file_server_name: str, wor
     models = cmd.models()
     client = cmd.client()
     scope = _scope(cmd, resource_group, workspace_name)
-    if json_file and config:
-        raise CLIError("Give the configuration file once: --config-file/-f or (pre-workspace CLI) --config/-c.")
-    json_file = json_file or config
-    if generate_ssh_keys:
-        _admin.generate_ssh_keys()
-        if ssh_key is None:
-            ssh_key = _admin.default_public_key_path()
+    json_file, ssh_key = _admin.config_file_and_ssh_key(json_file, config, generate_ssh_keys, ssh_key)
     try:
         client.file_servers.get(*scope, file_server_name)
     except CloudError as exc:
